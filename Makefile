@@ -1,0 +1,34 @@
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test train evaluate data bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)  ## start the dashboard on the bundled data and checkpoints
+	$(BIN)/streamlit run app.py
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest
+
+data: $(STAMP)  ## rebuild data/ from ../shared/data (maintainers only)
+	$(BIN)/python -m sc_core.data build --source ../shared/data
+
+train: $(STAMP)  ## retrain every committed checkpoint on this CPU
+	$(BIN)/python -m sc_core.train baseline
+
+evaluate: $(STAMP)  ## recompute benchmarks/results/*.json from the checkpoints
+	$(BIN)/sc evaluate --model baseline
+
+bench: $(STAMP)  ## throughput and latency figures
+	$(BIN)/python benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
