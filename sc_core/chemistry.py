@@ -1,0 +1,39 @@
+"""Composition bookkeeping shared by data, features and screening: keys, chemical systems, families."""
+
+from __future__ import annotations
+
+from pymatgen.core import Composition
+
+FAMILIES = ("cuprate", "iron-based", "hydride", "other")
+_PNICTOGENS_CHALCOGENS = {"P", "As", "Sb", "S", "Se", "Te"}
+
+
+def composition_key(comp: Composition, decimals: int = 3) -> str:
+    """Scale-free key: atomic fractions rounded to `decimals`, elements in alphabetical order.
+
+    Two formulas for the same material (``Nb3Sn`` and ``Nb3Sn1``, ``Ba2Cu1`` and ``BaCu0.5``) share a key.
+    """
+    frac = comp.fractional_composition
+    parts = sorted((el.symbol, round(amount, decimals)) for el, amount in frac.items())
+    return " ".join(f"{symbol}{amount:g}" for symbol, amount in parts if amount > 0)
+
+
+def chemical_system(comp: Composition) -> str:
+    """Element set in alphabetical order joined by '-', e.g. ``Ba-Cu-O-Y``."""
+    return "-".join(sorted(el.symbol for el, amount in comp.items() if amount > 0))
+
+
+def family(comp: Composition) -> str:
+    """Superconductor family from composition alone.
+
+    cuprate: Cu and O; iron-based: Fe with a pnictogen or chalcogen (As, P, Sb, S, Se, Te);
+    hydride: H at least half of the atoms, no C; other: everything else.
+    """
+    symbols = {el.symbol for el, amount in comp.items() if amount > 0}
+    if {"Cu", "O"} <= symbols:
+        return "cuprate"
+    if "Fe" in symbols and symbols & _PNICTOGENS_CHALCOGENS:
+        return "iron-based"
+    if "H" in symbols and "C" not in symbols and comp.get_atomic_fraction("H") >= 0.5:
+        return "hydride"
+    return "other"

@@ -1,0 +1,148 @@
+"""Loaders for the bundled ``data/`` folder: pandas DataFrames and pymatgen Structures.
+
+Every file is checked against ``data/MANIFEST.json`` (sha256) the first time it is read.
+Rebuild the folder with ``python -m sc_core.data build --source ../shared/data``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tarfile
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from pymatgen.core import Composition, Lattice, Structure
+
+from sc_core.chemistry import composition_key
+from sc_core.io import InputError, read_structure
+
+# Magpie element properties bundled in data/elements.csv and used by the composition features.
+ELEMENT_PROPERTIES = [
+    "atomic_masses", "atomic_volume", "column", "row", "covalent_radius", "electronegativity",
+    "electron_affinity", "T_melt", "T_boil", "density", "cohesive_energy", "magnetic_moment",
+    "polarizability", "valence", "valence_s", "valence_p", "valence_d", "valence_f", "unfilled",
+    "unfilled_d", "unfilled_f",
+]
+
+DATA_DIR = Path(os.environ.get("SC_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
+
+
+class DataIntegrityError(RuntimeError):
+    """A bundled data file is missing or does not match its manifest hash."""
+
+
+@lru_cache(maxsize=1)
+def manifest() -> dict:
+    """The manifest written by the build step (file hashes, row counts, overall data hash)."""
+    path = DATA_DIR / "MANIFEST.json"
+    if not path.exists():
+        raise DataIntegrityError(f"{path} is missing: run `python -m sc_core.data build` first")
+    return json.loads(path.read_text())
+
+
+@lru_cache(maxsize=None)
+def data_path(name: str) -> Path:
+    """Path of a bundled file, verified against the manifest once per process."""
+    entry = manifest()["files"].get(name)
+    path = DATA_DIR / name
+    if entry is None or not path.exists():
+        raise DataIntegrityError(f"bundled data file {name!r} is missing from {DATA_DIR}")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+        raise DataIntegrityError(f"{path} does not match its sha256 in MANIFEST.json")
+    return path
+
+
+@lru_cache(maxsize=None)
+def _table(name: str) -> pd.DataFrame:
+    return pd.read_csv(data_path(name), keep_default_na=False, na_values=[""])
+
+
+def load_supercon() -> pd.DataFrame:
+    """SuperCon compositions (Stanev 2018): id, name, formula, tc (0 = non-superconductor), comp_key, chemsys."""
+    return _table("supercon.csv").copy()
+
+
+def load_3dsc() -> pd.DataFrame:
+    """3DSC_MP structures: id, cif_name, mp_id, group (SuperCon formula), tc, synth_doped, ..."""
+    return _table("3dsc.csv").copy()
+
+
+def load_s2s() -> pd.DataFrame:
+    """S2S benchmark index: id, label (1 = superconductor), n_sites, formula, ... (no source ids)."""
+    return _table("s2s.csv").copy()
+
+
+def load_hosono(year: int = 2018, drop_unusable: bool = True) -> pd.DataFrame:
+    """Hosono et al. external test list of `year` (2009 or 2018), with typos corrected."""
+    df = _table("hosono.csv")
+    df = df[df["list"] == year]
+    if drop_unusable:
+        df = df[df["usable"]]
+    return df.reset_index(drop=True)
+
+
+def load_cod(inorganic_only: bool = True) -> pd.DataFrame:
+    """COD compositions (2009), unique by composition; `inorganic_only` drops the C+H entries."""
+    df = _table("cod.csv.gz")
+    if inorganic_only:
+        df = df[~df["organic"]]
+    return df.reset_index(drop=True)
+
+
+def garbage_in(n: int, seed: int, exclude_keys: set[str] = frozenset()) -> pd.DataFrame:
+    """`n` inorganic COD compositions, absent from SuperCon and the Hosono lists, as Tc = 0 rows.
+
+    Konno et al.'s "garbage-in": presumed non-superconductors that teach a classifier what ordinary
+    inorganic compounds look like. Rows whose comp_key is in `exclude_keys` are left out too.
+    """
+    cod = load_cod()
+    cod = cod[~cod["in_supercon"] & ~cod["in_hosono"] & ~cod["comp_key"].isin(exclude_keys)]
+    picked = cod.sample(n=min(n, len(cod)), random_state=seed)
+    return picked.assign(tc=0.0).reset_index(drop=True)
+
+
+def load_elements() -> pd.DataFrame:
+    """Element table indexed by Z: symbol, group, period, block, Mendeleev number, Magpie properties."""
+    return _table("elements.csv").set_index("Z", drop=False)
+
+
+@lru_cache(maxsize=1)
+def _3dsc_cifs() -> dict[str, bytes]:
+    with tarfile.open(data_path("3dsc_cifs.tar.gz")) as tar:
+        return {Path(m.name).name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def structure_3dsc(cif_name: str) -> Structure:
+    """The 3DSC structure stored under `cif_name` (partial occupancies kept)."""
+    try:
+        return read_structure(_3dsc_cifs()[cif_name], filename=cif_name)
+    except KeyError:
+        raise InputError(f"No bundled 3DSC structure is called {cif_name!r}.") from None
+
+
+@lru_cache(maxsize=1)
+def s2s_structures() -> dict[str, Structure]:
+    """All S2S crystals by id."""
+    with gzip.open(data_path("s2s.jsonl.gz"), "rt") as fh:
+        records = [json.loads(line) for line in fh]
+    return {r["id"]: Structure(Lattice(r["lattice"]), r["atomic_numbers"], r["frac_coords"]) for r in records}
+
+
+def find_mp_id(mp_id: str) -> tuple[Structure, pd.Series]:
+    """A bundled structure by Materials Project id (an undoped 3DSC entry when there is one)."""
+    table = load_3dsc()
+    hits = table[table["mp_id"].str.lower() == mp_id.strip().lower()]
+    if hits.empty:
+        raise InputError(f"{mp_id.strip()} is not among the bundled 3DSC structures; upload its CIF instead.")
+    row = hits.sort_values(["synth_doped", "id"]).iloc[0]
+    return structure_3dsc(row["cif_name"]), row
+
+
+def known_supercon(comp: Composition) -> pd.DataFrame:
+    """SuperCon rows with the same composition (scale-free, 3 decimals)."""
+    table = _table("supercon.csv")
+    return table[table["comp_key"] == composition_key(comp)].copy()

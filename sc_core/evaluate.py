@@ -1,0 +1,284 @@
+"""Evaluation protocols, metrics and curves → ``benchmarks/results/<model>.json``.
+
+Protocols (each refits the model family with its checkpoint's hyperparameters, seed by seed):
+
+* ``supercon/random``: 80/20 over unique compositions (exact duplicates never straddle), 5 seeds;
+* ``supercon/grouped``: 80/20 by chemical system (element set), 5 seeds;
+* ``hosono2018/external``: train on SuperCon minus its overlaps with the list, test on the list,
+  at 0 K and 10 K thresholds, with bootstrap 95% intervals;
+* ``s2s/random`` (stratified) and ``s2s/grouped`` (by reduced formula), for structure-aware models.
+
+Classification models train on SuperCon plus COD "garbage-in" compositions (Tc = 0); test sets
+never contain garbage rows. The test ids of every split are stored in ``<model>_splits.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, mean_absolute_error,
+                             mean_squared_error, precision_recall_curve, precision_score, r2_score,
+                             recall_score, roc_auc_score, roc_curve)
+from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
+
+from sc_core import checkpoints, data
+from sc_core.io import parse_formula
+from sc_core.models import model_class
+
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+SEEDS = (0, 1, 2, 3, 4)
+N_GARBAGE = 15_000
+TEST_FRACTION = 0.2
+CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
+REGRESSION_METRICS = ("mae_K", "rmse_K", "r2")
+Log = Callable[[str], None]
+
+
+# -- splits --------------------------------------------------------------------------------------
+def group_split(groups: np.ndarray, seed: int, test_fraction: float = TEST_FRACTION) -> np.ndarray:
+    """Boolean test mask: a random `test_fraction` of the groups (rows of one group stay together)."""
+    splitter = GroupShuffleSplit(n_splits=1, test_size=test_fraction, random_state=seed)
+    _, test = next(splitter.split(groups, groups=groups))
+    mask = np.zeros(len(groups), dtype=bool)
+    mask[test] = True
+    return mask
+
+
+def stratified_split(labels: np.ndarray, seed: int, test_fraction: float = TEST_FRACTION) -> np.ndarray:
+    """Boolean test mask of a stratified random split."""
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=test_fraction, random_state=seed)
+    _, test = next(splitter.split(np.zeros(len(labels)), labels))
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[test] = True
+    return mask
+
+
+# -- metrics -------------------------------------------------------------------------------------
+def classification_metrics(y: np.ndarray, score: np.ndarray, cut: float = 0.5) -> dict[str, float]:
+    """Accuracy, precision, recall, F1 at `cut`; ROC-AUC and PR-AUC (average precision)."""
+    y, pred = np.asarray(y, dtype=bool), np.asarray(score) >= cut
+    both = len(np.unique(y)) == 2
+    return {
+        "accuracy": accuracy_score(y, pred),
+        "precision": precision_score(y, pred, zero_division=0),
+        "recall": recall_score(y, pred, zero_division=0),
+        "f1": f1_score(y, pred, zero_division=0),
+        "roc_auc": roc_auc_score(y, score) if both else float("nan"),
+        "pr_auc": average_precision_score(y, score) if both else float("nan"),
+    }
+
+
+def regression_metrics(tc: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """MAE, RMSE (K) and R² of Tc predictions."""
+    return {"mae_K": mean_absolute_error(tc, pred), "rmse_K": float(np.sqrt(mean_squared_error(tc, pred))),
+            "r2": r2_score(tc, pred)}
+
+
+def score_above(pred: pd.DataFrame, threshold_K: float) -> np.ndarray:
+    """P(Tc > threshold): P(superconductor) × P(Tc > threshold | superconductor), Gaussian in Tc."""
+    p = pred["p_sc"].to_numpy(dtype=float)
+    if threshold_K <= 0:
+        return p
+    tc, std = pred["tc_K"].to_numpy(dtype=float), pred["tc_std_K"].to_numpy(dtype=float)
+    return p * norm.cdf((tc - threshold_K) / np.maximum(std, 1e-3))
+
+
+def bootstrap_ci(y: np.ndarray, score: np.ndarray, n: int = 1000, seed: int = 0) -> dict[str, list[float]]:
+    """95% percentile intervals of the classification metrics over bootstrap resamples of the test set."""
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n):
+        idx = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[idx])) == 2:
+            draws.append(classification_metrics(y[idx], score[idx]))
+    frame = pd.DataFrame(draws)
+    return {k: [float(frame[k].quantile(0.025)), float(frame[k].quantile(0.975))] for k in frame}
+
+
+def confusion(y: np.ndarray, score: np.ndarray, cut: float) -> np.ndarray:
+    """2×2 confusion matrix [[TN, FP], [FN, TP]] at probability `cut`."""
+    y, pred = np.asarray(y, dtype=bool), np.asarray(score) >= cut
+    return np.array([[np.sum(~y & ~pred), np.sum(~y & pred)], [np.sum(y & ~pred), np.sum(y & pred)]])
+
+
+def _summary(per_seed: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    frame = pd.DataFrame(per_seed)
+    return {k: {"mean": float(frame[k].mean()), "std": float(frame[k].std(ddof=0))} for k in frame}
+
+
+# -- protocols -----------------------------------------------------------------------------------
+class _Run:
+    """Collects results, curves and splits of one model's evaluation."""
+
+    def __init__(self, name: str, params: dict, log: Log):
+        self.name, self.params, self.log = name, params, log
+        self.results: list[dict] = []
+        self.curves: list[dict] = []
+        self.splits: dict[str, dict[str, list[str]]] = {}
+
+    def fit(self, inputs: list, seed: int, tc=None, labels=None, **overrides):
+        model = model_class(self.name)(**{**self.params, "random_state": seed, **overrides})
+        return model.fit(inputs, tc=tc, labels=labels)
+
+    def add(self, dataset: str, protocol: str, task: str, threshold: float, seeds: list[int],
+            per_seed: list[dict], n_test: int, extra: dict | None = None) -> None:
+        metrics = _summary(per_seed)
+        for key, interval in (extra or {}).items():
+            metrics[key]["ci95"] = interval
+        self.results.append({"dataset": dataset, "protocol": protocol, "task": task, "threshold_K": threshold,
+                             "n_test": int(n_test), "seeds": list(seeds), "metrics": metrics})
+        shown = ", ".join(f"{k} {v['mean']:.3f}±{v['std']:.3f}" for k, v in metrics.items())
+        self.log(f"{dataset}/{protocol} {task} @{threshold:g} K (n={n_test}): {shown}")
+
+    def curve(self, dataset: str, protocol: str, task: str, threshold: float, seed: int, y, score) -> None:
+        entry = {"dataset": dataset, "protocol": protocol, "task": task, "threshold_K": threshold, "seed": seed}
+        if task == "classification":
+            fpr, tpr, _ = roc_curve(y, score)
+            prec, rec, _ = precision_recall_curve(y, score)
+            entry |= {"roc": {"fpr": _r(fpr), "tpr": _r(tpr)}, "pr": {"precision": _r(prec), "recall": _r(rec)},
+                      "y_true": np.asarray(y, dtype=int).tolist(), "y_score": _r(score)}
+        else:
+            entry |= {"tc_true": _r(y), "tc_pred": _r(score)}
+        self.curves.append(entry)
+
+
+def _r(values) -> list[float]:
+    return [round(float(v), 4) for v in values]
+
+
+def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
+    table = data.load_supercon()
+    if limit:
+        table = table.sample(n=min(limit, len(table)), random_state=0).reset_index(drop=True)
+    comps = [parse_formula(f) for f in table["formula"]]
+    tc = table["tc"].to_numpy()
+    for protocol, groups in (("random", table["comp_key"]), ("grouped", table["chemsys"])):
+        cls_scores, reg_scores = [], []
+        run.splits[f"supercon/{protocol}"] = {}
+        for seed in seeds:
+            test = group_split(groups.to_numpy(), seed)
+            run.splits[f"supercon/{protocol}"][str(seed)] = table.loc[test, "id"].tolist()
+            garbage = data.garbage_in(limit or N_GARBAGE, seed)
+            if protocol == "grouped":
+                garbage = garbage[~garbage["chemsys"].isin(set(groups[test]))]
+            train_comps = [c for c, t in zip(comps, test) if not t] + [parse_formula(f) for f in garbage["formula"]]
+            train_tc = np.concatenate([tc[~test], garbage["tc"].to_numpy()])
+            model = run.fit(train_comps, seed, tc=train_tc)
+            pred = model.predict([c for c, t in zip(comps, test) if t])
+            y, p = tc[test] > 0, pred["p_sc"].to_numpy()
+            cls_scores.append(classification_metrics(y, p))
+            sc = y
+            reg_scores.append(regression_metrics(tc[test][sc], pred["tc_K"].to_numpy()[sc]))
+            if seed == seeds[0]:
+                run.curve("supercon", protocol, "classification", 0.0, seed, y, p)
+                run.curve("supercon", protocol, "tc_regression", 0.0, seed, tc[test][sc], pred["tc_K"].to_numpy()[sc])
+        run.add("supercon", protocol, "classification", 0.0, seeds, cls_scores, test.sum())
+        run.add("supercon", protocol, "tc_regression", 0.0, seeds, reg_scores, sc.sum())
+
+
+def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
+    test = data.load_hosono(2018)
+    table = data.load_supercon()
+    table = table[~table["comp_key"].isin(set(test["comp_key"]))]
+    if limit:
+        table = table.sample(n=min(limit, len(table)), random_state=0)
+    run.splits["hosono2018/external"] = {"train_excluded_overlaps": sorted(set(test["comp_key"]) & set(
+        data.load_supercon()["comp_key"])), "test": test["id"].tolist()}
+    test_comps = [parse_formula(f) for f in test["formula_used"]]
+    scores: dict[float, list] = {0.0: [], 10.0: []}
+    seed_scores: dict[float, list] = {0.0: [], 10.0: []}
+    for seed in seeds:
+        garbage = data.garbage_in(limit or N_GARBAGE, seed)
+        comps = [parse_formula(f) for f in table["formula"]] + [parse_formula(f) for f in garbage["formula"]]
+        tc = np.concatenate([table["tc"].to_numpy(), garbage["tc"].to_numpy()])
+        pred = run.fit(comps, seed, tc=tc).predict(test_comps)
+        for threshold in scores:
+            s = score_above(pred, threshold)
+            scores[threshold].append(classification_metrics(test["tc"].to_numpy() > threshold, s))
+            seed_scores[threshold].append(s)
+    for threshold, per_seed in scores.items():
+        y = test["tc"].to_numpy() > threshold
+        mean_score = np.mean(seed_scores[threshold], axis=0)
+        run.add("hosono2018", "external", "classification", threshold, seeds, per_seed, len(test),
+                extra=bootstrap_ci(y, mean_score))
+        run.curve("hosono2018", "external", "classification", threshold, seeds[0], y, mean_score)
+
+
+def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
+    table = data.load_s2s()
+    if limit:
+        table = table.sample(n=min(limit, len(table)), random_state=0).reset_index(drop=True)
+    structures = data.s2s_structures()
+    inputs = [structures[i] for i in table["id"]]
+    labels = table["label"].to_numpy().astype(bool)
+    for protocol in ("random", "grouped"):
+        per_seed = []
+        run.splits[f"s2s/{protocol}"] = {}
+        for seed in seeds:
+            test = (stratified_split(labels, seed) if protocol == "random"
+                    else group_split(table["reduced_formula"].to_numpy(), seed))
+            run.splits[f"s2s/{protocol}"][str(seed)] = table.loc[test, "id"].tolist()
+            model = run.fit([s for s, t in zip(inputs, test) if not t], seed, labels=labels[~test])
+            p = model.predict([s for s, t in zip(inputs, test) if t])["p_sc"].to_numpy()
+            per_seed.append(classification_metrics(labels[test], p))
+            if seed == seeds[0]:
+                run.curve("s2s", protocol, "classification", 0.0, seed, labels[test], p)
+        run.add("s2s", protocol, "classification", 0.0, seeds, per_seed, test.sum())
+
+
+PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s}
+
+
+def evaluate(name: str, datasets: tuple[str, ...] = tuple(PROTOCOLS), seeds: tuple[int, ...] = SEEDS,
+             limit: int | None = None, out_dir: Path = RESULTS_DIR, log: Log = print) -> dict:
+    """Run the protocols for model `name` and write ``<name>.json``, ``<name>_curves.json``, ``<name>_splits.json``.
+
+    `limit` subsamples every dataset (for quick checks); published results use ``limit=None``.
+    """
+    card = checkpoints.read_card(name)
+    run = _Run(name, card["params"], log)
+    for dataset in datasets:
+        if dataset == "s2s":
+            run.params = {**card["params"], "use_structure": True}
+        PROTOCOLS[dataset](run, seeds, limit)
+        run.params = card["params"]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = {"model": name, "version": card.get("version", card["created"]), "data_hash": data.manifest()["data_hash"],
+              "limit": limit, "results": run.results}
+    (out_dir / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (out_dir / f"{name}_curves.json").write_text(json.dumps({"model": name, "curves": run.curves}) + "\n")
+    (out_dir / f"{name}_splits.json").write_text(json.dumps({"model": name, "splits": run.splits}) + "\n")
+    return result
+
+
+# -- reading results (for the app) ---------------------------------------------------------------
+def load_results(name: str, results_dir: Path = RESULTS_DIR) -> dict | None:
+    """The stored results of model `name`, or None if it was never evaluated."""
+    path = Path(results_dir) / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def load_curves(name: str, results_dir: Path = RESULTS_DIR) -> list[dict]:
+    """Stored ROC/PR curves, scores and parity points of model `name` (empty if none)."""
+    path = Path(results_dir) / f"{name}_curves.json"
+    return json.loads(path.read_text())["curves"] if path.exists() else []
+
+
+def results_table(names: list[str], results_dir: Path = RESULTS_DIR) -> pd.DataFrame:
+    """Long table: model, dataset, protocol, task, threshold_K, n_test, metric, mean, std."""
+    rows = []
+    for name in names:
+        result = load_results(name, results_dir)
+        for entry in (result or {}).get("results", []):
+            for metric, value in entry["metrics"].items():
+                rows.append({"model": name, **{k: entry[k] for k in ("dataset", "protocol", "task", "threshold_K",
+                                                                     "n_test")},
+                             "metric": metric, "mean": value["mean"], "std": value["std"]})
+    return pd.DataFrame(rows, columns=["model", "dataset", "protocol", "task", "threshold_K", "n_test", "metric",
+                                       "mean", "std"])

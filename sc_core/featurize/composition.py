@@ -1,0 +1,111 @@
+"""Composition arrays and Magpie-style features, vectorised over batches.
+
+A batch of compositions is held as two padded arrays: ``z`` (n, k) atomic numbers (0 = padding) and
+``x`` (n, k) atomic fractions. Every feature is an array expression over an element-property table
+indexed by Z; nothing loops over formulas except the conversion from pymatgen objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from pymatgen.core import Composition
+
+from sc_core.data import ELEMENT_PROPERTIES, load_elements
+
+MAX_Z = 103
+STATS = ("mean", "avg_dev", "min", "max", "range", "mode")
+
+
+@dataclass(frozen=True)
+class CompositionBatch:
+    """Padded atomic numbers and fractions of n compositions."""
+
+    z: np.ndarray  # (n, k) int, 0 = padding
+    x: np.ndarray  # (n, k) float, atomic fractions summing to 1 per row
+
+    def __len__(self) -> int:
+        return len(self.z)
+
+    def fraction_matrix(self) -> np.ndarray:
+        """Dense (n, MAX_Z + 1) matrix of atomic fractions, column = Z."""
+        out = np.zeros((len(self), MAX_Z + 1))
+        np.add.at(out, (np.arange(len(self))[:, None], self.z), self.x)
+        out[:, 0] = 0.0
+        return out
+
+
+def to_batch(comps: Iterable[Composition]) -> CompositionBatch:
+    """Padded arrays from pymatgen Compositions (elements beyond Z = 103 raise ValueError)."""
+    pairs = [[(el.Z, amt) for el, amt in c.items() if amt > 0] for c in comps]
+    k = max((len(p) for p in pairs), default=1)
+    z = np.zeros((len(pairs), k), dtype=np.int64)
+    x = np.zeros((len(pairs), k))
+    for i, p in enumerate(pairs):
+        if p:
+            z[i, : len(p)], x[i, : len(p)] = zip(*p)
+    if z.max(initial=0) > MAX_Z:
+        raise ValueError(f"elements beyond Z = {MAX_Z} are not supported")
+    totals = x.sum(axis=1, keepdims=True)
+    return CompositionBatch(z=z, x=np.divide(x, totals, out=np.zeros_like(x), where=totals > 0))
+
+
+@lru_cache(maxsize=1)
+def property_table() -> np.ndarray:
+    """(MAX_Z + 1, n_props) Magpie properties by Z; gaps filled with the property's median."""
+    elements = load_elements().reindex(range(MAX_Z + 1))
+    table = elements[ELEMENT_PROPERTIES].to_numpy(dtype=float)
+    medians = np.nanmedian(table[1:], axis=0)
+    table = np.where(np.isnan(table), medians, table)
+    table[0] = 0.0
+    table.setflags(write=False)
+    return table
+
+
+def feature_names() -> list[str]:
+    """Column names of :func:`magpie_features`, in order."""
+    names = [f"{stat}_{prop}" for prop in ELEMENT_PROPERTIES for stat in STATS]
+    names += ["n_elements"] + [f"stoich_l{p}" for p in (2, 3, 5, 7, 10)]
+    names += [f"frac_{orb}_valence" for orb in "spdf"]
+    names += ["max_ionic_char", "mean_ionic_char"]
+    return names
+
+
+def magpie_features(batch: CompositionBatch) -> np.ndarray:
+    """Magpie-style descriptors (Ward et al. 2016), float32 array of shape (n, len(feature_names())).
+
+    Per property: fraction-weighted mean, mean absolute deviation, min, max, range and the value of
+    the most abundant element; stoichiometric p-norms; valence-orbital fractions; ionic character.
+    """
+    table = property_table()
+    z, x = batch.z, batch.x
+    present = x > 0
+    props = table[z]  # (n, k, p)
+    w = x[:, :, None]
+    mean = (w * props).sum(axis=1)
+    avg_dev = (w * np.abs(props - mean[:, None, :])).sum(axis=1)
+    pmin = np.where(present[:, :, None], props, np.inf).min(axis=1)
+    pmax = np.where(present[:, :, None], props, -np.inf).max(axis=1)
+    mode = props[np.arange(len(z)), x.argmax(axis=1)]
+    stats = np.stack([mean, avg_dev, pmin, pmax, pmax - pmin, mode], axis=2).reshape(len(z), -1)
+
+    n_el = present.sum(axis=1, keepdims=True)
+    norms = np.stack([(x**p).sum(axis=1) ** (1 / p) for p in (2, 3, 5, 7, 10)], axis=1)
+
+    col = {name: i for i, name in enumerate(ELEMENT_PROPERTIES)}
+    total_valence = mean[:, col["valence"]]
+    orbital = np.stack([mean[:, col[f"valence_{o}"]] for o in "spdf"], axis=1)
+    orbital = np.divide(orbital, total_valence[:, None], out=np.zeros_like(orbital),
+                        where=total_valence[:, None] > 0)
+
+    chi = props[:, :, col["electronegativity"]]
+    pair_ionic = 1 - np.exp(-0.25 * (chi[:, :, None] - chi[:, None, :]) ** 2)
+    pair_w = x[:, :, None] * x[:, None, :]
+    max_ionic = np.where(pair_w > 0, pair_ionic, 0).max(axis=(1, 2))
+    mean_ionic = (pair_w * pair_ionic).sum(axis=(1, 2))
+
+    feats = np.concatenate([stats, n_el, norms, orbital, max_ionic[:, None], mean_ionic[:, None]], axis=1)
+    return np.nan_to_num(feats, posinf=0.0, neginf=0.0).astype(np.float32)

@@ -1,0 +1,261 @@
+"""Turn user text (formulas, CIF, POSCAR) into pymatgen objects.
+
+Every problem with user input is raised as :class:`InputError`, whose message is meant to be shown
+to a chemist as is.
+
+Formula conventions (see :func:`parse_formula`):
+
+* Fractional and doped amounts (``Ba0.6K0.4Fe2As2``), round and square brackets, nesting.
+* A polytype prefix is dropped: ``1T-TaS2`` and ``2H-NbSe2`` read as ``TaS2`` and ``NbSe2``.
+* ``D`` and ``T`` are read as hydrogen (pymatgen's convention).
+* Whitespace inside a formula is ignored (``Ba Fe2 As2``).
+* Rejected: charges/oxidation states (``Fe2+``), hydrate/adduct notation (``NaCl.H2O``,
+  ``CuSO4·5H2O``), amounts without a leading digit (``Fe.5``), leading coefficients (``2H2O``),
+  scientific notation (``Fe1e2``), zero or negative amounts and amounts above :data:`MAX_AMOUNT`.
+  ``CuSO4.5H2O`` cannot be told apart from a decimal and reads as ``CuSO4.5`` + ``H2O``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from pathlib import PurePath
+
+from pymatgen.core import Composition, Element, Structure
+from pymatgen.core.periodic_table import DummySpecies
+from pymatgen.io.cif import CifParser, CifWriter
+from pymatgen.io.vasp import Poscar
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_SITES = 500
+MAX_AMOUNT = 1e4
+OCCUPANCY_TOLERANCE = 1.05  # site occupancies up to this are rounding noise and scaled to 1
+
+_TOKEN = re.compile(r"(?P<symbol>[A-Z][a-z]*)|(?P<open>[(\[])|(?P<close>[)\]])|(?P<number>\d+(?:\.\d+)?)")
+_POLYTYPE = re.compile(r"^\d+[A-Z][a-z]?'?-(?=[A-Z(\[])")
+_CIF_MARKER = re.compile(r"^\s*data_|_cell_length_a", re.MULTILINE)
+_MP_ID = re.compile(r"(mp|mvc)-\d+", re.IGNORECASE)
+_BRACKET_PAIRS = {"(": ")", "[": "]"}
+_CELL_TAGS = (
+    "_cell_length_a",
+    "_cell_length_b",
+    "_cell_length_c",
+    "_cell_angle_alpha",
+    "_cell_angle_beta",
+    "_cell_angle_gamma",
+)
+
+
+class InputError(ValueError):
+    """Bad user input; the message is written for the user."""
+
+
+def parse_formula(text: str) -> Composition:
+    """Parse a chemical formula such as ``YBa2Cu3O6.95`` or ``Ca10(Ir4As8)(Fe2As2)5``."""
+    original = text.strip()
+    if not original:
+        raise InputError("The formula is empty.")
+    formula = re.sub(r"\s+", "", _POLYTYPE.sub("", original))
+    _check_formula_syntax(formula, original)
+    try:
+        composition = Composition(formula)
+    except (ValueError, KeyError) as exc:
+        raise InputError(f"'{original}' is not a chemical formula.") from exc
+    for element, amount in composition.items():
+        if amount > MAX_AMOUNT:
+            raise InputError(
+                f"The amount of {element} in '{original}' is {amount:g}; the limit is {MAX_AMOUNT:g}."
+            )
+    return composition
+
+
+def _check_formula_syntax(formula: str, original: str) -> None:
+    """Raise InputError with a specific message if `formula` is not a plain formula."""
+    open_brackets: list[str] = []
+    elements_in_group = [0]  # one counter per open bracket level, plus the top level
+    previous_kind, previous_token = "", ""
+    pos = 0
+    while pos < len(formula):
+        match = _TOKEN.match(formula, pos)
+        if match is None:
+            raise InputError(_bad_character_message(formula, pos, original))
+        kind, token = match.lastgroup, match.group()
+        if kind == "symbol":
+            if not Element.is_valid_symbol(token):
+                raise InputError(f"Unknown element '{token}' in '{original}'.")
+            elements_in_group[-1] += 1
+        elif kind == "open":
+            open_brackets.append(token)
+            elements_in_group.append(0)
+        elif kind == "close":
+            if not open_brackets or _BRACKET_PAIRS[open_brackets.pop()] != token:
+                raise InputError(f"The brackets in '{original}' do not match.")
+            inner = elements_in_group.pop()
+            if inner == 0:
+                problem = "has empty brackets" if re.search("[A-Z]", formula) else "contains no elements"
+                raise InputError(f"'{original}' {problem}.")
+            elements_in_group[-1] += inner
+        elif previous_kind not in ("symbol", "close"):
+            raise InputError(
+                f"'{original}' is not a chemical formula: the number '{token}' does not follow an element."
+            )
+        elif float(token) == 0:
+            where = previous_token if previous_kind == "symbol" else "a bracketed group"
+            raise InputError(f"Amounts must be positive: '{original}' has a zero amount for {where}.")
+        previous_kind, previous_token = kind, token
+        pos = match.end()
+    if open_brackets:
+        raise InputError(f"The brackets in '{original}' do not match.")
+
+
+def _bad_character_message(formula: str, pos: int, original: str) -> str:
+    """Explain why the character at `pos` cannot start a formula token."""
+    char, preceding, following = formula[pos], formula[pos - 1 : pos], formula[pos + 1 : pos + 2]
+    if char == "-" and pos > 0 and following.isdigit():
+        return f"Amounts must be positive: '{original}' has a negative amount."
+    if char == "+" or (char == "-" and not following):
+        return f"Charges and oxidation states are not supported: remove the '{char}' from '{original}'."
+    if char in "·•*" or (char == "." and (preceding.isalpha() or preceding in (")", "]"))):
+        return (
+            f"Hydrate/adduct notation ('{char}') is not supported in '{original}'; "
+            "write it as one formula with the amounts added up."
+        )
+    if pos == 0:
+        return f"'{original}' is not a chemical formula."
+    return f"'{original}' is not a chemical formula: unexpected '{char}'."
+
+
+def read_structure(data: str | bytes, filename: str | None = None, fmt: str | None = None) -> Structure:
+    """Read a crystal structure from CIF or POSCAR text.
+
+    `fmt` is ``"cif"``, ``"poscar"`` or None to guess from `filename`, then from the content.
+    Partial occupancies are kept; of several structures in a CIF the first is returned.
+    """
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"The file is {_megabytes(size)} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    if not text.strip():
+        raise InputError("The file is empty.")
+    fmt = (fmt or _guess_format(text, filename)).lower()
+    if fmt == "cif":
+        structure = _read_cif(text)
+    elif fmt == "poscar":
+        structure = _read_poscar(text)
+    else:
+        raise ValueError(f"fmt must be 'cif', 'poscar' or None, not {fmt!r}")
+
+    for site in structure:
+        for species in site.species:
+            if isinstance(species, DummySpecies):
+                raise InputError(f"Unknown element '{species.symbol}' in the structure.")
+    if len(structure) > MAX_SITES:
+        raise InputError(f"The structure has {len(structure)} sites; the limit is {MAX_SITES}.")
+    return structure
+
+
+def _megabytes(size: int) -> str:
+    """Size in MB rounded up to one decimal, so a file just over the limit never shows as the limit."""
+    return f"{math.ceil(size / 2**20 * 10) / 10:.1f}"
+
+
+def _guess_format(text: str, filename: str | None) -> str:
+    """'cif' or 'poscar', from the file name if it tells, else from the content."""
+    if filename:
+        name = PurePath(filename).name
+        if name.lower().endswith(".cif"):
+            return "cif"
+        if name.lower().endswith(".vasp") or name.upper().startswith(("POSCAR", "CONTCAR")):
+            return "poscar"
+    return "cif" if _CIF_MARKER.search(text) else "poscar"
+
+
+def _read_cif(text: str) -> Structure:
+    """First structure of a CIF, with pymatgen's warnings silenced."""
+    prefix = "Could not read a crystal structure from this CIF"
+    lowered = text.lower()  # CIF tags are case-insensitive
+    missing_cell_tags = [tag for tag in _CELL_TAGS if tag not in lowered]
+    if len(missing_cell_tags) == len(_CELL_TAGS):
+        raise InputError(f"{prefix}: it has no unit cell (no _cell_length_a, _cell_angle_alpha, ...).")
+    if "_atom_site_fract_x" not in lowered and "_atom_site_cartn_x" not in lowered:
+        raise InputError(f"{prefix}: it contains no atomic sites.")
+    if missing_cell_tags:
+        raise InputError(f"{prefix}: the unit cell is incomplete ({', '.join(missing_cell_tags)} missing).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parser = CifParser.from_str(text, occupancy_tolerance=OCCUPANCY_TOLERANCE)
+            structures = parser.parse_structures(primitive=False, on_error="raise")
+    except Exception as exc:  # pymatgen raises many types (ValueError, KeyError, IndexError...)
+        raise InputError(f"{prefix}: {_short_reason(exc)}") from exc
+    return structures[0]
+
+
+def _read_poscar(text: str) -> Structure:
+    """Structure from POSCAR/CONTCAR text; the element-symbol line is required."""
+    prefix = "Could not read a crystal structure from this POSCAR"
+    lines = text.rstrip().splitlines()
+    if len(lines) > 5 and "".join(lines[5].split()).isdigit():  # counts where the symbols belong
+        raise InputError(f"{prefix}: it has no line of element symbols above the atom counts.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Poscar.from_str(text, read_velocities=False).structure
+    except Exception as exc:  # pymatgen raises many types (ValueError, IndexError...)
+        raise InputError(f"{prefix}: {_short_reason(exc)}") from exc
+
+
+def _short_reason(exc: Exception) -> str:
+    """One short line explaining a pymatgen parsing failure."""
+    message = str(exc)
+    occupancy = re.search(r"Occupancy ([\d.]+) exceeded tolerance", message)
+    if occupancy:
+        return f"a site has a total occupancy of {occupancy.group(1)}, more than 1."
+    if isinstance(exc, IndexError):
+        return "the file is incomplete or not in the expected layout."
+    last_line = message.strip().splitlines()[-1] if message.strip() else type(exc).__name__
+    missing_field = re.fullmatch(r"'(_\w+)'", last_line)  # pymatgen's KeyError for a missing CIF field
+    if missing_field:
+        return f"the field {missing_field.group(1)} is missing or unreadable."
+    return last_line[:150]
+
+
+def structure_to_cif(structure: Structure) -> str:
+    """CIF text for `structure` (partial occupancies are written out)."""
+    return str(CifWriter(structure))
+
+
+def is_mp_id(text: str) -> bool:
+    """True for Materials Project ids such as ``mp-149`` or ``mvc-12``."""
+    return _MP_ID.fullmatch(text.strip()) is not None
+
+
+def parse_input(text: str) -> Composition | Structure:
+    """Read the app's single text box: a pasted CIF/POSCAR becomes a Structure, anything else a formula."""
+    return read_structure(text) if _looks_like_structure(text) else parse_formula(text)
+
+
+def _looks_like_structure(text: str) -> bool:
+    """Multi-line text with CIF markers, or at least 8 lines with a POSCAR lattice block."""
+    lines = text.rstrip().splitlines()
+    if len(lines) < 2:
+        return False
+    if _CIF_MARKER.search(text):
+        return True
+    return len(lines) >= 8 and all(_is_vector(line) for line in lines[2:5])
+
+
+def _is_vector(line: str) -> bool:
+    """True if the line starts with three numbers."""
+    parts = line.split()[:3]
+    return len(parts) == 3 and all(_is_number(part) for part in parts)
+
+
+def _is_number(text: str) -> bool:
+    """True if `text` parses as a float."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

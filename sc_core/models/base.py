@@ -1,0 +1,90 @@
+"""The one model interface: ``predict(inputs) -> DataFrame``, whatever the model family.
+
+Inputs may be formula strings, pymatgen Compositions or Structures, or a DataFrame with a
+``formula`` column (and optionally ``id``). A bad row never stops a batch: it gets a message in the
+``error`` column and NaN predictions.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pymatgen.core import Composition, Structure
+
+from sc_core.io import InputError, parse_formula
+
+PREDICTION_COLUMNS = ["id", "formula", "p_sc", "p_sc_std", "tc_K", "tc_std_K", "error"]
+Input = str | Composition | Structure
+Progress = Callable[[int, int], None]
+
+
+def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
+    """Normalise inputs to rows of (id, formula, composition, structure, error)."""
+    if isinstance(inputs, pd.DataFrame):
+        if "formula" not in inputs.columns and "structure" not in inputs.columns:
+            raise InputError("The table needs a 'formula' column.")
+        ids = inputs["id"].astype(str).tolist() if "id" in inputs.columns else None
+        items = inputs["structure"].tolist() if "structure" in inputs.columns else inputs["formula"].tolist()
+    else:
+        items = [inputs] if isinstance(inputs, str | Composition | Structure) else list(inputs)
+        ids = None
+    rows = []
+    for i, item in enumerate(items):
+        row: dict[str, Any] = {"id": ids[i] if ids else str(i), "composition": None, "structure": None, "error": ""}
+        try:
+            if isinstance(item, Structure):
+                row["structure"], row["composition"] = item, item.composition
+            elif isinstance(item, Composition):
+                row["composition"] = item
+            else:
+                row["composition"] = parse_formula("" if item is None or item != item else str(item))
+        except InputError as exc:
+            row["error"] = str(exc)
+        comp = row["composition"]
+        row["formula"] = comp.formula.replace(" ", "") if comp is not None else str(item)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["id", "formula", "composition", "structure", "error"])
+
+
+class Model(ABC):
+    """Base of every model family. Subclasses set ``name``/``kind`` and implement ``_predict_valid``."""
+
+    name: ClassVar[str]
+    kind: str  # "composition" (uses the composition of any input) or "structure" (needs a Structure)
+    version: str = "untrained"
+    card: dict
+
+    def predict(self, inputs: Input | Sequence[Input] | pd.DataFrame, batch_size: int = 20_000,
+                progress: Progress | None = None) -> pd.DataFrame:
+        """P(superconductor), Tc in K and their uncertainties, one row per input."""
+        records = as_records(inputs)
+        if self.kind == "structure":
+            missing = records["structure"].isna() & (records["error"] == "")
+            records.loc[missing, "error"] = f"The {self.name} model needs a crystal structure (CIF or POSCAR)."
+        out = records[["id", "formula", "error"]].copy()
+        for col in ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]:
+            out[col] = np.nan
+        valid = np.flatnonzero((records["error"] == "").to_numpy())
+        for start in range(0, len(valid), batch_size):
+            rows = valid[start : start + batch_size]
+            try:
+                preds = self._predict_valid(records.iloc[rows])
+                out.loc[out.index[rows], preds.columns] = preds.to_numpy()
+            except (InputError, ValueError) as exc:
+                out.loc[out.index[rows], "error"] = str(exc)
+            if progress:
+                progress(min(start + batch_size, len(valid)), len(valid))
+        out["model"] = self.name
+        return out[PREDICTION_COLUMNS + ["model"]]
+
+    @abstractmethod
+    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
+        """Predictions (columns among p_sc, p_sc_std, tc_K, tc_std_K) for rows that parsed."""
+
+    def element_vectors(self) -> pd.DataFrame | None:
+        """Per-element vectors the model uses or learned (index: element symbol), if any."""
+        return None

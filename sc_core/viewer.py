@@ -1,0 +1,275 @@
+"""Offline 3D crystal viewer: a standalone HTML document built on a vendored 3Dmol.js.
+
+The returned HTML inlines ``sc_core/static/3Dmol-min.js``, so it renders with no network
+access (e.g. ``st.iframe(structure_html(s), height=520)``). Atoms are added from Cartesian
+coordinates, not parsed from a CIF, so partially occupied sites are handled here: the majority
+species sets the element and colour, and the full occupancy (e.g. "Ba0.6 K0.4") is shown on hover.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import itertools
+import json
+import math
+from collections.abc import Sequence
+from importlib import resources
+
+import numpy as np
+from pymatgen.core import Structure
+
+__all__ = ["structure_html", "diverging_colors"]
+
+MAX_SUPERCELL = 3
+SPHERE_SCALE = 0.3  # fraction of the van der Waals radius used for atom spheres
+LEGEND_STOPS = 11  # colour stops in the legend gradient
+
+
+@functools.lru_cache(maxsize=1)
+def _3dmol_js() -> str:
+    """Return the vendored 3Dmol.js source, safe to inline inside a <script> element."""
+    source = resources.files("sc_core").joinpath("static/3Dmol-min.js").read_text(encoding="utf-8")
+    return source.replace("</script", "<\\/script")
+
+
+def _rgb_to_hex(rgb: str) -> str:
+    """Convert plotly's ``"rgb(r, g, b)"`` (channels may be floats) to ``"#rrggbb"``."""
+    channels = rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")
+    r, g, b = (min(255, max(0, round(float(c)))) for c in channels[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _symmetric_positions(values: Sequence[float]) -> list[float]:
+    """Map values to [0, 1] on a scale symmetric about 0 (0 -> 0.5, ±max|v| -> 1/0)."""
+    vmax = max((abs(v) for v in values), default=0.0)
+    if vmax == 0:
+        return [0.5] * len(values)
+    return [0.5 + 0.5 * v / vmax for v in values]
+
+
+def diverging_colors(values: Sequence[float], cmap: str = "RdBu_r") -> list[str]:
+    """Hex colours for ``values`` on a diverging scale symmetric about 0.
+
+    ``vmax = max |value|``; ``-vmax`` maps to the low end of ``cmap`` (blue for "RdBu_r"),
+    0 to its midpoint (white-ish) and ``+vmax`` to the high end (red). ``cmap`` is any
+    plotly named colour scale (append "_r" to reverse it).
+    """
+    from plotly.colors import sample_colorscale  # only needed when colouring by value
+
+    vals = [float(v) for v in values]
+    if not all(math.isfinite(v) for v in vals):
+        raise ValueError("values must be finite numbers")
+    if not vals:
+        return []
+    return [_rgb_to_hex(c) for c in sample_colorscale(cmap, _symmetric_positions(vals))]
+
+
+def _occupancy_string(species) -> str:
+    """Occupancy of one site, majority first, e.g. "Ba0.6 K0.4"; a fully occupied site gives "Na"."""
+    items = sorted(species.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    if len(items) == 1 and math.isclose(items[0][1], 1.0):
+        return str(items[0][0])
+    return " ".join(f"{sp}{occ:.3g}" for sp, occ in items)
+
+
+def _majority_element(species) -> str:
+    """Element symbol of the species with the largest occupancy on a site."""
+    sp, _ = max(species.items(), key=lambda kv: (kv[1], str(kv[0])))
+    return getattr(sp, "symbol", str(sp))
+
+
+def _corners(matrix: np.ndarray, n: int) -> list[list[float]]:
+    """The 8 corners of the box spanned by ``n`` times the lattice vectors."""
+    shifts = np.array(list(itertools.product((0, n), repeat=3)), dtype=float)
+    return (shifts @ np.asarray(matrix, dtype=float)).round(6).tolist()
+
+
+def _cell_edges(matrix: np.ndarray, n: int) -> list[list[list[float]]]:
+    """The 12 edges of the parallelepiped spanned by ``n`` times the lattice vectors."""
+    a, b, c = (n * np.asarray(v, dtype=float) for v in matrix)
+    corners = {(i, j, k): i * a + j * b + k * c for i, j, k in itertools.product((0, 1), repeat=3)}
+    edges = []
+    for key, start in corners.items():
+        for axis in range(3):
+            if key[axis] == 0:
+                end_key = tuple(1 if ax == axis else key[ax] for ax in range(3))
+                edges.append([start.round(6).tolist(), corners[end_key].round(6).tolist()])
+    return edges
+
+
+def _fmt(v: float) -> str:
+    """Compact signed number for labels and legend ticks."""
+    return f"{v:+.3g}"
+
+
+def _payload(
+    structure: Structure,
+    values: Sequence[float] | None,
+    supercell: int,
+    labels: bool,
+    cmap: str,
+    value_label: str,
+) -> dict:
+    """Everything the JavaScript side needs, as plain JSON-serialisable data."""
+    colors = diverging_colors(values, cmap) if values is not None else None
+    frac = np.mod(structure.frac_coords, 1.0)
+    frac[np.isclose(frac, 1.0)] = 0.0
+    atoms = []
+    for shift in itertools.product(range(supercell), repeat=3):
+        cart = structure.lattice.get_cartesian_coords(frac + np.array(shift, dtype=float))
+        for i, site in enumerate(structure):
+            x, y, z = (round(float(t), 5) for t in cart[i])
+            hover = _occupancy_string(site.species)
+            atom = {"elem": _majority_element(site.species), "x": x, "y": y, "z": z, "site": i}
+            if colors is not None:
+                atom["color"] = colors[i]
+                hover += f" · {value_label} = {_fmt(float(values[i]))}"
+            atom["hover"] = hover
+            atoms.append(atom)
+    return {
+        "atoms": atoms,
+        "cell": _cell_edges(structure.lattice.matrix, 1),
+        "supercell_box": _cell_edges(structure.lattice.matrix, supercell) if supercell > 1 else [],
+        "frame_corners": _corners(structure.lattice.matrix, supercell),
+        "labels": bool(labels),
+        "by_value": colors is not None,
+        "sphere_scale": SPHERE_SCALE,
+    }
+
+
+def _legend_html(values: Sequence[float], cmap: str, value_label: str, height: int) -> str:
+    """Vertical colour bar (HTML/CSS) for a diverging scale symmetric about 0."""
+    vals = [float(v) for v in values]
+    vmax = max((abs(v) for v in vals), default=0.0)
+    stops = diverging_colors(np.linspace(1.0, -1.0, LEGEND_STOPS), cmap)  # top = +vmax
+    gradient = ", ".join(f"{c} {100 * k / (LEGEND_STOPS - 1):.0f}%" for k, c in enumerate(stops))
+    bar_h = max(120, height - 120)
+    data_range = f"data: {_fmt(min(vals))} … {_fmt(max(vals))}" if vals else ""
+    return f"""
+<div class="legend" style="height:{height}px">
+  <div class="legend-title">{html.escape(value_label)}</div>
+  <div class="legend-body">
+    <div class="legend-bar" style="height:{bar_h}px;background:linear-gradient(to bottom, {gradient})"></div>
+    <div class="legend-ticks" style="height:{bar_h}px">
+      <span class="tick-max">{_fmt(vmax)}</span>
+      <span class="tick-zero">0</span>
+      <span class="tick-min">{_fmt(-vmax)}</span>
+    </div>
+  </div>
+  <div class="legend-range">{html.escape(data_range)}</div>
+</div>"""
+
+
+_STYLE = """
+html, body { margin: 0; padding: 0; background: #ffffff; font-family: sans-serif; font-size: 12px; }
+.wrap { display: flex; align-items: flex-start; gap: 12px; }
+.viewer { position: relative; }
+.legend { display: flex; flex-direction: column; justify-content: center; gap: 6px; }
+.legend-title { font-weight: bold; }
+.legend-body { display: flex; gap: 6px; }
+.legend-bar { width: 18px; border: 1px solid #888; }
+.legend-ticks { display: flex; flex-direction: column; justify-content: space-between; }
+.legend-range { color: #555; }
+"""
+
+_SCRIPT = """
+(function () {
+  var data = JSON.parse(document.getElementById("sc-viewer-data").textContent);
+  var viewer = $3Dmol.createViewer(document.getElementById("sc-viewer"), {backgroundColor: "white"});
+  var model = viewer.addModel();
+  model.addAtoms(data.atoms);
+  var sphere = {scale: data.sphere_scale};
+  if (!data.by_value) { sphere.colorscheme = "Jmol"; }  // else each atom's own .color is used
+  model.setStyle({}, {sphere: sphere});
+  data.cell.forEach(function (e) {
+    viewer.addCylinder({start: {x: e[0][0], y: e[0][1], z: e[0][2]}, end: {x: e[1][0], y: e[1][1], z: e[1][2]},
+                        radius: 0.04, color: "#222222", fromCap: 1, toCap: 1});
+  });
+  data.supercell_box.forEach(function (e) {
+    viewer.addCylinder({start: {x: e[0][0], y: e[0][1], z: e[0][2]}, end: {x: e[1][0], y: e[1][1], z: e[1][2]},
+                        radius: 0.02, color: "#999999", fromCap: 1, toCap: 1});
+  });
+  if (data.labels) {
+    model.selectedAtoms({}).forEach(function (a) {
+      viewer.addLabel(a.elem, {position: {x: a.x, y: a.y, z: a.z}, fontSize: 11, fontColor: "black",
+                               backgroundColor: "white", backgroundOpacity: 0.6, inFront: true});
+    });
+  }
+  // invisible atoms at the box corners, so zoomTo frames the whole cell rather than just the atoms
+  var frame = viewer.addModel();
+  frame.addAtoms(data.frame_corners.map(function (p) { return {elem: "X", x: p[0], y: p[1], z: p[2]}; }));
+  frame.setStyle({}, {});
+  viewer.setHoverDuration(100);
+  viewer.setHoverable({model: model}, true, function (atom, v) {
+    if (!atom.hoverLabel) {
+      atom.hoverLabel = v.addLabel(atom.hover, {position: atom, alignment: "bottomLeft", backgroundColor: "lightyellow",
+                                                fontColor: "black", fontSize: 12, inFront: true});
+    }
+  }, function (atom, v) {
+    if (atom.hoverLabel) { v.removeLabel(atom.hoverLabel); delete atom.hoverLabel; }
+  });
+  viewer.zoomTo({model: frame});
+  // rotate() composes in the model frame, so the last call acts first: c axis up, then turn and tilt
+  viewer.rotate(15, "x");
+  viewer.rotate(-25, "y");
+  viewer.rotate(-90, "x");
+  viewer.zoom(0.85);
+  viewer.render();
+})();
+"""
+
+
+def structure_html(
+    structure: Structure,
+    values: Sequence[float] | None = None,
+    *,
+    supercell: int = 1,
+    labels: bool = False,
+    width: int = 640,
+    height: int = 480,
+    cmap: str = "RdBu_r",
+    value_label: str = "contribution",
+) -> str:
+    """Standalone HTML document showing ``structure`` in 3D, with 3Dmol.js inlined (works offline).
+
+    Draws atoms as spheres, the unit-cell box and an ``supercell``×``supercell``×``supercell``
+    replication (1 to 3). With ``values`` (one float per site of ``structure``) atoms are coloured
+    on a diverging scale symmetric about 0 and a colour bar titled ``value_label`` is drawn beside
+    the canvas; otherwise atoms use Jmol element colours. ``labels`` adds element labels.
+    Hovering an atom shows its site occupancy (and value).
+    """
+    if isinstance(supercell, bool) or not isinstance(supercell, (int, np.integer)):
+        raise ValueError(f"supercell must be an integer 1..{MAX_SUPERCELL}, got {supercell!r}")
+    if not 1 <= supercell <= MAX_SUPERCELL:
+        raise ValueError(f"supercell must be 1..{MAX_SUPERCELL}, got {supercell}")
+    if width <= 0 or height <= 0:
+        raise ValueError("width and height must be positive")
+    if values is not None:
+        values = [float(v) for v in values]
+        if len(values) != len(structure):
+            raise ValueError(f"values has {len(values)} entries but the structure has {len(structure)} sites")
+
+    payload = _payload(structure, values, int(supercell), labels, cmap, value_label)
+    data_json = json.dumps(payload).replace("</", "<\\/")  # "<\/" is valid JSON and cannot end the tag
+    legend = _legend_html(values, cmap, value_label, height) if values is not None else ""
+    title = html.escape(structure.composition.reduced_formula)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<div class="wrap">
+  <div id="sc-viewer" class="viewer" style="width:{int(width)}px;height:{int(height)}px"></div>{legend}
+</div>
+<script type="application/json" id="sc-viewer-data">{data_json}</script>
+<script>
+{_3dmol_js()}
+</script>
+<script>{_SCRIPT}</script>
+</body>
+</html>
+"""

@@ -1,0 +1,118 @@
+"""Tests for the offline 3D crystal viewer (sc_core.viewer)."""
+
+import json
+import re
+
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from sc_core.viewer import _3dmol_js, diverging_colors, structure_html
+
+DATA_RE = re.compile(r'<script type="application/json" id="sc-viewer-data">(.*?)</script>', re.S)
+
+
+@pytest.fixture(scope="module")
+def nacl() -> Structure:
+    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+@pytest.fixture(scope="module")
+def disordered() -> Structure:
+    return Structure(Lattice.cubic(4.0), [{"Ba": 0.6, "K": 0.4}, "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def payload(html: str) -> dict:
+    match = DATA_RE.search(html)
+    assert match, "embedded JSON payload not found"
+    return json.loads(match.group(1))
+
+
+def rgb(hex_color: str) -> tuple[int, int, int]:
+    assert re.fullmatch(r"#[0-9a-f]{6}", hex_color), hex_color
+    return tuple(int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def test_library_is_inlined_and_nothing_is_fetched(nacl):
+    html = structure_html(nacl)
+    assert html.startswith("<!DOCTYPE html>")
+    assert "$3Dmol" in html and "createViewer" in html  # the vendored library itself
+    assert len(html) > 400_000
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
+    assert not re.search(r"<link\b", html, re.I)
+    # Outside the inlined library (whose source mentions URLs it never loads here) no URL appears.
+    own = html.replace(_3dmol_js(), "")
+    assert len(own) < 20_000
+    assert "http://" not in own and "https://" not in own
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_atom_count_matches_supercell(nacl, n):
+    data = payload(structure_html(nacl, supercell=n))
+    assert len(data["atoms"]) == len(nacl) * n**3
+    assert len(data["cell"]) == 12
+    assert len(data["supercell_box"]) == (12 if n > 1 else 0)
+
+
+def test_element_colours_without_values(nacl):
+    html = structure_html(nacl)
+    data = payload(html)
+    assert data["by_value"] is False
+    assert all("color" not in a for a in data["atoms"])
+    assert {a["elem"] for a in data["atoms"]} == {"Na", "Cl"}
+    assert "Jmol" in html
+    assert 'class="legend"' not in html
+
+
+def test_diverging_colours_blue_to_red():
+    colors = diverging_colors([-2.0, 0.0, 1.0, 2.0])
+    r, g, b = rgb(colors[0])
+    assert b > r + 50  # most negative: blue
+    r, g, b = rgb(colors[-1])
+    assert r > b + 50  # most positive: red
+    assert min(rgb(colors[1])) > 200  # zero: near white
+    assert rgb(colors[2])[0] > rgb(colors[2])[2]  # half-way positive: still red side
+    assert diverging_colors([0.0, 0.0]) == [diverging_colors([0.0])[0]] * 2
+    with pytest.raises(ValueError):
+        diverging_colors([1.0, float("nan")])
+
+
+def test_values_colour_atoms_and_replicate(nacl):
+    values = [-0.9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.45]
+    html = structure_html(nacl, values, supercell=2, value_label="Tc contribution (K)")
+    data = payload(html)
+    assert data["by_value"] is True
+    colors = [a["color"] for a in data["atoms"]]
+    assert colors == diverging_colors(values) * 8
+    r, g, b = rgb(colors[0])
+    assert b > r  # most negative site is blue
+    assert 'class="legend"' in html and "Tc contribution (K)" in html
+    assert "+0.9" in html and "-0.9" in html  # symmetric min/max ticks
+
+
+def test_partial_occupancy(disordered):
+    data = payload(structure_html(disordered, [0.5, -0.5]))
+    site = data["atoms"][0]
+    assert site["elem"] == "Ba"
+    assert site["hover"].startswith("Ba0.6 K0.4")
+    assert data["atoms"][1]["hover"].startswith("O")
+
+
+def test_labels_toggle(nacl):
+    off, on = structure_html(nacl), structure_html(nacl, labels=True)
+    assert off != on
+    assert payload(off)["labels"] is False and payload(on)["labels"] is True
+
+
+def test_injected_text_is_escaped(disordered):
+    label = '</script><script>alert("x")</script>'
+    html = structure_html(disordered, [1.0, -1.0], value_label=label)
+    assert label not in html
+    assert label in payload(html)["atoms"][0]["hover"]
+
+
+def test_invalid_arguments(nacl):
+    with pytest.raises(ValueError):
+        structure_html(nacl, [1.0, 2.0])
+    for bad in (0, 4, 1.5, True):
+        with pytest.raises(ValueError):
+            structure_html(nacl, supercell=bad)
