@@ -26,6 +26,10 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, altered, or was written by incompatible library versions."""
 
 
+def _root(root: Path | None) -> Path:
+    return Path(root) if root is not None else CHECKPOINT_DIR
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that shape the weights."""
     names = ["numpy", "scikit-learn", "torch", "pymatgen", "pandas"]
@@ -42,9 +46,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def save(name: str, arrays: dict[str, np.ndarray], card: dict, root: Path = CHECKPOINT_DIR) -> Path:
+def save(name: str, arrays: dict[str, np.ndarray], card: dict, root: Path | None = None) -> Path:
     """Write ``weights.npz`` and ``card.json`` under ``root/name`` and return the folder."""
-    folder = Path(root) / name
+    folder = _root(root) / name
     folder.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(folder / WEIGHTS, **arrays)
     card = {
@@ -58,26 +62,26 @@ def save(name: str, arrays: dict[str, np.ndarray], card: dict, root: Path = CHEC
     return folder
 
 
-def read_card(name: str, root: Path = CHECKPOINT_DIR) -> dict:
+def read_card(name: str, root: Path | None = None) -> dict:
     """The card of checkpoint `name`."""
-    path = Path(root) / name / CARD
+    path = _root(root) / name / CARD
     if not path.exists():
-        raise CheckpointError(f"no checkpoint {name!r} in {root}: train it with `python -m sc_core.train {name}`")
+        raise CheckpointError(f"no checkpoint {name!r} in {_root(root)}: train it with `python -m sc_core.train {name}`")
     return json.loads(path.read_text())
 
 
-def update_card(name: str, root: Path = CHECKPOINT_DIR, **fields) -> None:
+def update_card(name: str, root: Path | None = None, **fields) -> None:
     """Add or replace card fields that do not describe the weights (e.g. evaluation metrics)."""
     card = read_card(name, root)
     if {"files", "versions"} & set(fields):
         raise ValueError("the weight hashes and versions are written by save() only")
-    (Path(root) / name / CARD).write_text(json.dumps({**card, **fields}, indent=2, sort_keys=True) + "\n")
+    (_root(root) / name / CARD).write_text(json.dumps({**card, **fields}, indent=2, sort_keys=True) + "\n")
 
 
-def load(name: str, root: Path = CHECKPOINT_DIR) -> tuple[dict[str, np.ndarray], dict]:
+def load(name: str, root: Path | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """Arrays and card of checkpoint `name`, after checking every file's sha256 against the card."""
     card = read_card(name, root)
-    folder = Path(root) / name
+    folder = _root(root) / name
     for filename, digest in card["files"].items():
         path = folder / filename
         if not path.exists() or _sha256(path) != digest:
@@ -87,6 +91,6 @@ def load(name: str, root: Path = CHECKPOINT_DIR) -> tuple[dict[str, np.ndarray],
     return arrays, card
 
 
-def exists(name: str, root: Path = CHECKPOINT_DIR) -> bool:
+def exists(name: str, root: Path | None = None) -> bool:
     """Whether checkpoint `name` has a card."""
-    return (Path(root) / name / CARD).exists()
+    return (_root(root) / name / CARD).exists()

@@ -2,14 +2,16 @@
 
 Protocols (each refits the model family with its checkpoint's hyperparameters, seed by seed):
 
-* ``supercon/random``: 80/20 over unique compositions (exact duplicates never straddle), 5 seeds;
+* ``supercon/random``: 80/20 over unique compositions (exact duplicates never straddle), 5 seeds, trained
+  on SuperCon alone (the protocol of Stanev et al. and Kaplan et al.);
 * ``supercon/grouped``: 80/20 by chemical system (element set), 5 seeds;
 * ``hosono2018/external``: train on SuperCon minus its overlaps with the list, test on the list,
   at 0 K and 10 K thresholds, with bootstrap 95% intervals;
 * ``s2s/random`` (stratified) and ``s2s/grouped`` (by reduced formula), for structure-aware models.
 
-Classification models train on SuperCon plus COD "garbage-in" compositions (Tc = 0); test sets
-never contain garbage rows. The test ids of every split are stored in ``<model>_splits.json``.
+For the external test the training set adds COD "garbage-in" compositions as Tc = 0 (Konno et al.'s
+protocol, and the recipe of the deployed checkpoints); test sets never contain garbage rows. The test
+ids of every split are stored in ``<model>_splits.json``.
 """
 
 from __future__ import annotations
@@ -126,14 +128,14 @@ class _Run:
         return model.fit(inputs, tc=tc, labels=labels)
 
     def add(self, dataset: str, protocol: str, task: str, threshold: float, seeds: list[int],
-            per_seed: list[dict], n_test: int, extra: dict | None = None) -> None:
+            per_seed: list[dict], n_test: int, training: str, extra: dict | None = None) -> None:
         metrics = _summary(per_seed)
         for key, interval in (extra or {}).items():
             metrics[key]["ci95"] = interval
         self.results.append({"dataset": dataset, "protocol": protocol, "task": task, "threshold_K": threshold,
-                             "n_test": int(n_test), "seeds": list(seeds), "metrics": metrics})
+                             "n_test": int(n_test), "seeds": list(seeds), "training": training, "metrics": metrics})
         shown = ", ".join(f"{k} {v['mean']:.3f}±{v['std']:.3f}" for k, v in metrics.items())
-        self.log(f"{dataset}/{protocol} {task} @{threshold:g} K (n={n_test}): {shown}")
+        self.log(f"{dataset}/{protocol} {task} @{threshold:g} K (n={n_test}, trained on {training}): {shown}")
 
     def curve(self, dataset: str, protocol: str, task: str, threshold: float, seed: int, y, score) -> None:
         entry = {"dataset": dataset, "protocol": protocol, "task": task, "threshold_K": threshold, "seed": seed}
@@ -163,12 +165,7 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         for seed in seeds:
             test = group_split(groups.to_numpy(), seed)
             run.splits[f"supercon/{protocol}"][str(seed)] = table.loc[test, "id"].tolist()
-            garbage = data.garbage_in(limit or N_GARBAGE, seed)
-            if protocol == "grouped":
-                garbage = garbage[~garbage["chemsys"].isin(set(groups[test]))]
-            train_comps = [c for c, t in zip(comps, test) if not t] + [parse_formula(f) for f in garbage["formula"]]
-            train_tc = np.concatenate([tc[~test], garbage["tc"].to_numpy()])
-            model = run.fit(train_comps, seed, tc=train_tc)
+            model = run.fit([c for c, t in zip(comps, test) if not t], seed, tc=tc[~test])
             pred = model.predict([c for c, t in zip(comps, test) if t])
             y, p = tc[test] > 0, pred["p_sc"].to_numpy()
             cls_scores.append(classification_metrics(y, p))
@@ -177,8 +174,8 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
             if seed == seeds[0]:
                 run.curve("supercon", protocol, "classification", 0.0, seed, y, p)
                 run.curve("supercon", protocol, "tc_regression", 0.0, seed, tc[test][sc], pred["tc_K"].to_numpy()[sc])
-        run.add("supercon", protocol, "classification", 0.0, seeds, cls_scores, test.sum())
-        run.add("supercon", protocol, "tc_regression", 0.0, seeds, reg_scores, sc.sum())
+        run.add("supercon", protocol, "classification", 0.0, seeds, cls_scores, test.sum(), training="supercon")
+        run.add("supercon", protocol, "tc_regression", 0.0, seeds, reg_scores, sc.sum(), training="supercon")
 
 
 def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
@@ -205,7 +202,7 @@ def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         y = test["tc"].to_numpy() > threshold
         mean_score = np.mean(seed_scores[threshold], axis=0)
         run.add("hosono2018", "external", "classification", threshold, seeds, per_seed, len(test),
-                extra=bootstrap_ci(y, mean_score))
+                training="supercon+cod_garbage", extra=bootstrap_ci(y, mean_score))
         run.curve("hosono2018", "external", "classification", threshold, seeds[0], y, mean_score)
 
 
@@ -228,7 +225,7 @@ def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
             per_seed.append(classification_metrics(labels[test], p))
             if seed == seeds[0]:
                 run.curve("s2s", protocol, "classification", 0.0, seed, labels[test], p)
-        run.add("s2s", protocol, "classification", 0.0, seeds, per_seed, test.sum())
+        run.add("s2s", protocol, "classification", 0.0, seeds, per_seed, test.sum(), training="s2s")
 
 
 PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s}

@@ -1,0 +1,216 @@
+"""Screening: batch prediction over candidate pools, filters, nearest known entries, shortlist export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from pymatgen.core import Composition, Structure
+
+from sc_core import data, models
+from sc_core.chemistry import composition_key, family
+from sc_core.featurize.composition import to_batch
+from sc_core.io import MAX_FILE_BYTES, InputError, parse_formula, read_structure
+
+POOLS = {
+    "3dsc": "3DSC: 10,904 Materials Project structures matched to SuperCon entries",
+    "s2s": "S2S: 1,685 Materials Project crystals of the S2SNet benchmark",
+    "cod": "COD: inorganic compositions from the Crystallography Open Database (2009)",
+}
+MAX_UPLOAD_ROWS = 200_000
+Progress = Callable[[int, int], None]
+
+
+def load_pool(name: str) -> pd.DataFrame:
+    """A bundled pool: id, formula, source, mp_id, structure_ref (3DSC cif name or S2S id; '' if none)."""
+    if name == "3dsc":
+        table = data.load_3dsc()
+        return pd.DataFrame({"id": table["id"], "formula": table["formula"], "source": "3dsc",
+                             "mp_id": table["mp_id"], "structure_ref": table["cif_name"]})
+    if name == "s2s":
+        table = data.load_s2s()
+        return pd.DataFrame({"id": table["id"], "formula": table["formula"], "source": "s2s", "mp_id": "",
+                             "structure_ref": table["id"]})
+    if name == "cod":
+        table = data.load_cod()
+        return pd.DataFrame({"id": table["id"], "formula": table["formula"], "source": "cod", "mp_id": "",
+                             "structure_ref": ""})
+    raise InputError(f"Unknown pool {name!r}; choose one of {', '.join(POOLS)}.")
+
+
+def read_pool(filename: str, content: bytes) -> pd.DataFrame:
+    """An uploaded pool: a CSV with a 'formula' column (optional 'id'), a zip of CIFs, or one CIF/POSCAR."""
+    if len(content) > 10 * MAX_FILE_BYTES:
+        raise InputError(f"The upload is {len(content) / 2**20:.1f} MB; the limit is {10 * MAX_FILE_BYTES // 2**20} MB.")
+    lower = filename.lower()
+    if lower.endswith(".csv"):
+        try:
+            table = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"Could not read {filename} as a CSV table: {exc}") from exc
+        if "formula" not in table.columns:
+            raise InputError(f"{filename} needs a 'formula' column; it has {', '.join(table.columns) or 'none'}.")
+        if len(table) > MAX_UPLOAD_ROWS:
+            raise InputError(f"{filename} has {len(table):,} rows; the limit is {MAX_UPLOAD_ROWS:,}.")
+        ids = table["id"] if "id" in table.columns else [f"row-{i}" for i in range(len(table))]
+        return pd.DataFrame({"id": ids, "formula": table["formula"], "source": filename, "mp_id": "",
+                             "structure_ref": ""})
+    if lower.endswith(".zip"):
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(content))
+        except zipfile.BadZipFile as exc:
+            raise InputError(f"{filename} is not a valid zip archive.") from exc
+        names = [n for n in archive.namelist() if n.lower().endswith((".cif", ".vasp")) or "POSCAR" in n]
+        if not names:
+            raise InputError(f"{filename} contains no .cif, .vasp or POSCAR files.")
+        files = [(n, archive.read(n)) for n in names]
+    else:
+        files = [(filename, content)]
+    rows = []
+    for name, blob in files:
+        row = {"id": name, "formula": "", "source": filename, "mp_id": "", "structure_ref": "", "structure": None,
+               "error": ""}
+        try:
+            row["structure"] = read_structure(blob, filename=name)
+            row["formula"] = row["structure"].composition.formula.replace(" ", "")
+        except InputError as exc:
+            row["error"] = str(exc)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _structures(pool: pd.DataFrame) -> list[Structure | None]:
+    """Structures of a pool: uploaded ones, or bundled ones resolved from structure_ref."""
+    if "structure" in pool.columns:
+        return pool["structure"].tolist()
+    s2s = data.s2s_structures() if (pool["source"] == "s2s").any() else {}
+    out = []
+    for source, ref in zip(pool["source"], pool["structure_ref"]):
+        out.append(s2s.get(ref) if source == "s2s" else data.structure_3dsc(ref) if source == "3dsc" and ref else None)
+    return out
+
+
+def _describe(pool: pd.DataFrame) -> pd.DataFrame:
+    """Chemistry columns for each pool row: family, elements, SuperCon match."""
+    supercon = data.load_supercon().groupby("comp_key")["tc"].mean()
+    rows = []
+    for formula in pool["formula"]:
+        try:
+            comp = parse_formula(formula)
+        except InputError:
+            rows.append({"family": "", "n_elements": 0, "elements": "", "contains_O": False, "in_supercon": False,
+                         "supercon_tc_K": np.nan})
+            continue
+        key = composition_key(comp)
+        symbols = sorted(el.symbol for el in comp)
+        rows.append({"family": family(comp), "n_elements": len(symbols), "elements": " ".join(symbols),
+                     "contains_O": "O" in symbols, "in_supercon": key in supercon.index,
+                     "supercon_tc_K": supercon.get(key, np.nan)})
+    return pd.DataFrame(rows, index=pool.index)
+
+
+def screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None) -> pd.DataFrame:
+    """Predict every pool row with each model; p_sc is the mean over models that could score the row."""
+    if not model_names:
+        raise InputError("Choose at least one model.")
+    table = pool[["id", "formula", "mp_id"]].copy().reset_index(drop=True)
+    table = table.join(_describe(pool.reset_index(drop=True)))
+    errors = pool["error"].fillna("").to_numpy() if "error" in pool.columns else np.full(len(pool), "")
+    done, total = 0, len(pool) * len(model_names)
+
+    def step(n: int, _: int) -> None:
+        if progress:
+            progress(done + n, total)
+
+    tc_from = None
+    for name in model_names:
+        model = models.load(name)
+        inputs = _structures(pool) if model.kind == "structure" else list(pool["formula"])
+        inputs = [x if x is not None else "" for x in inputs]
+        pred = model.predict(inputs, progress=step)
+        table[f"p_sc_{name}"] = pred["p_sc"].to_numpy()
+        if tc_from is None and pred["tc_K"].notna().any():
+            tc_from = name
+            table["tc_K"], table["tc_std_K"] = pred["tc_K"].to_numpy(), pred["tc_std_K"].to_numpy()
+        errors = np.where((errors == "") & pred["p_sc"].isna().to_numpy(), pred["error"].to_numpy(), errors)
+        done += len(pool)
+    table["p_sc"] = table[[f"p_sc_{n}" for n in model_names]].mean(axis=1, skipna=True)
+    if tc_from is None:
+        table["tc_K"] = table["tc_std_K"] = np.nan
+    table["error"] = errors
+    return table
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Shortlist criteria; None or empty means no constraint."""
+
+    min_p: float = 0.0
+    tc_min: float | None = None
+    tc_max: float | None = None
+    include_elements: tuple[str, ...] = ()
+    exclude_elements: tuple[str, ...] = ()
+    n_elements: tuple[int, int] | None = None
+    exclude_families: tuple[str, ...] = ()
+    known: str = "any"  # "any" | "known" | "unknown" (in SuperCon or not)
+
+
+def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Rows meeting every criterion, most likely superconductors first."""
+    keep = table["p_sc"].fillna(-1) >= filters.min_p
+    if filters.tc_min is not None:
+        keep &= table["tc_K"] >= filters.tc_min
+    if filters.tc_max is not None:
+        keep &= table["tc_K"] <= filters.tc_max
+    element_sets = table["elements"].str.split()
+    for symbol in filters.include_elements:
+        keep &= element_sets.map(lambda s, x=symbol: x in s)
+    for symbol in filters.exclude_elements:
+        keep &= ~element_sets.map(lambda s, x=symbol: x in s)
+    if filters.n_elements is not None:
+        keep &= table["n_elements"].between(*filters.n_elements)
+    if filters.exclude_families:
+        keep &= ~table["family"].isin(filters.exclude_families)
+    if filters.known != "any":
+        keep &= table["in_supercon"] == (filters.known == "known")
+    return table[keep].sort_values("p_sc", ascending=False, kind="stable")
+
+
+def export(table: pd.DataFrame, fmt: str, model_names: list[str]) -> bytes:
+    """The shortlist as CSV, JSON or XLSX; every row carries the model versions and the export date."""
+    versions = ";".join(f"{n}={models.load(n).version}" for n in model_names)
+    stamped = table.assign(models=versions, exported=dt.date.today().isoformat())
+    if fmt == "csv":
+        return stamped.to_csv(index=False).encode()
+    if fmt == "json":
+        payload = {"models": {n: models.load(n).version for n in model_names}, "exported": dt.date.today().isoformat(),
+                   "candidates": json.loads(stamped.to_json(orient="records"))}
+        return json.dumps(payload, indent=1).encode()
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        stamped.to_excel(buffer, index=False, sheet_name="candidates")
+        return buffer.getvalue()
+    raise ValueError(f"unknown export format {fmt!r}")
+
+
+@lru_cache(maxsize=1)
+def _supercon_fractions() -> tuple[pd.DataFrame, np.ndarray]:
+    table = data.load_supercon()
+    return table, to_batch([Composition(f) for f in table["formula"]]).fraction_matrix()
+
+
+def nearest_known(comp: Composition, k: int = 5) -> pd.DataFrame:
+    """The `k` SuperCon entries closest in composition (half the L1 distance between atomic fractions)."""
+    table, fractions = _supercon_fractions()
+    query = to_batch([comp]).fraction_matrix()[0]
+    distance = 0.5 * np.abs(fractions - query).sum(axis=1)
+    idx = np.argsort(distance, kind="stable")[:k]
+    return pd.DataFrame({"formula": table["formula"].to_numpy()[idx], "tc": table["tc"].to_numpy()[idx],
+                         "distance": distance[idx]})

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from sc_core.featurize.composition import feature_names, magpie_features, property_table, to_batch
+from sc_core.io import parse_formula
+
+
+def test_batch_fractions_sum_to_one():
+    batch = to_batch([parse_formula(f) for f in ("MgB2", "YBa2Cu3O7", "Nb")])
+    assert batch.z.shape == (3, 4)
+    np.testing.assert_allclose(batch.x.sum(axis=1), 1.0)
+    dense = batch.fraction_matrix()
+    assert dense[0, 12] == pytest.approx(1 / 3) and dense[0, 5] == pytest.approx(2 / 3)
+
+
+def test_features_match_a_direct_computation():
+    comp = parse_formula("MgB2")
+    feats = dict(zip(feature_names(), magpie_features(to_batch([comp]))[0]))
+    table = property_table()
+    col = feature_names().index("mean_electronegativity") // 6
+    en_mg, en_b = table[12, col], table[5, col]
+    assert feats["mean_electronegativity"] == pytest.approx((en_mg + 2 * en_b) / 3, rel=1e-5)
+    assert feats["range_electronegativity"] == pytest.approx(abs(en_mg - en_b), rel=1e-5)
+    assert feats["mode_electronegativity"] == pytest.approx(en_b, rel=1e-5)
+    assert feats["n_elements"] == 2
+    assert feats["stoich_l2"] == pytest.approx(np.sqrt(1 / 9 + 4 / 9), rel=1e-5)
+
+
+def test_features_do_not_depend_on_batch_company():
+    alone = magpie_features(to_batch([parse_formula("Nb3Sn")]))
+    mixed = magpie_features(to_batch([parse_formula(f) for f in ("Nb3Sn", "Ba0.6K0.4Fe2As2", "O")]))
+    np.testing.assert_allclose(alone[0], mixed[0], rtol=1e-6)
+    assert np.isfinite(mixed).all()

@@ -1,0 +1,65 @@
+"""Magpie forest: fit, predict interface, safe save/load round trip."""
+
+import numpy as np
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from sc_core import checkpoints, data, models
+from sc_core.io import parse_formula
+from sc_core.models.base import PREDICTION_COLUMNS
+from sc_core.models.baseline import MagpieForest
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    table = data.load_supercon().sample(n=1500, random_state=0)
+    comps = [parse_formula(f) for f in table["formula"]]
+    return MagpieForest(n_estimators=12, random_state=0).fit(comps, tc=table["tc"].to_numpy())
+
+
+def test_predict_interface_and_bad_rows(small_model):
+    out = small_model.predict(["La1.85Sr0.15CuO4", "Xx2", "", "MgB2"])
+    assert list(out.columns[: len(PREDICTION_COLUMNS)]) == PREDICTION_COLUMNS
+    assert len(out) == 4
+    good = out.iloc[[0, 3]]
+    assert good["p_sc"].between(0, 1).all() and (good["tc_K"] > 0).all() and (good["error"] == "").all()
+    assert "Xx" in out.loc[1, "error"] and np.isnan(out.loc[1, "p_sc"])
+    assert "empty" in out.loc[2, "error"]
+
+
+def test_structure_input_uses_its_composition(small_model):
+    nacl = Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    by_structure = small_model.predict([nacl])
+    by_formula = small_model.predict(["NaCl"])
+    assert by_structure.loc[0, "p_sc"] == pytest.approx(by_formula.loc[0, "p_sc"])
+
+
+def test_uncertainty_is_spread_over_trees(small_model):
+    out = small_model.predict(["Nb3Sn", "YBa2Cu3O7", "SiO2"])
+    assert (out["p_sc_std"] >= 0).all() and (out["tc_std_K"] > 0).all()
+
+
+def test_save_load_round_trip_is_exact(small_model, tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
+    small_model.save({"version": "test"}, name="baseline")
+    arrays, _ = checkpoints.load("baseline", root=tmp_path)
+    assert all(a.dtype != object for a in arrays.values())
+    reloaded = MagpieForest.load("baseline")
+    formulas = list(data.load_supercon()["formula"][:300])
+    a, b = small_model.predict(formulas), reloaded.predict(formulas)
+    np.testing.assert_array_equal(a["p_sc"], b["p_sc"])
+    np.testing.assert_array_equal(a["tc_K"], b["tc_K"])
+
+
+def test_registry_loads_committed_baseline():
+    assert "baseline" in models.available()
+    model = models.load("baseline")
+    assert model.card["data_hash"] == data.manifest()["data_hash"]
+    out = model.predict(["MgB2", "NaCl"])
+    assert out.loc[0, "p_sc"] > out.loc[1, "p_sc"]
+    assert model.element_vectors().shape[0] > 80
+
+
+def test_unknown_model_name():
+    with pytest.raises(KeyError, match="unknown model"):
+        models.model_class("nope")

@@ -1,0 +1,81 @@
+"""Splits, metrics and the results schema."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sc_core import evaluate
+
+
+def test_group_split_keeps_groups_together():
+    groups = np.repeat(np.arange(100), 3)
+    test = evaluate.group_split(groups, seed=0)
+    for g in range(100):
+        assert len(set(test[groups == g])) == 1
+    assert 0.15 < test.mean() < 0.25
+    assert not np.array_equal(test, evaluate.group_split(groups, seed=1))
+    np.testing.assert_array_equal(test, evaluate.group_split(groups, seed=0))
+
+
+def test_stratified_split_preserves_ratio():
+    labels = np.array([1] * 100 + [0] * 300)
+    test = evaluate.stratified_split(labels, seed=0)
+    assert test.sum() == 80 and labels[test].sum() == 20
+
+
+def test_classification_metrics_on_known_case():
+    y = np.array([0, 0, 1, 1])
+    m = evaluate.classification_metrics(y, np.array([0.1, 0.6, 0.4, 0.9]))
+    assert m["accuracy"] == 0.5 and m["precision"] == 0.5 and m["recall"] == 0.5
+    assert m["roc_auc"] == pytest.approx(0.75)
+    perfect = evaluate.classification_metrics(y, np.array([0.0, 0.1, 0.8, 0.9]))
+    assert perfect["accuracy"] == 1.0 and perfect["roc_auc"] == 1.0
+
+
+def test_regression_metrics():
+    m = evaluate.regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0]))
+    assert m["mae_K"] == pytest.approx(2 / 3) and m["rmse_K"] == pytest.approx(np.sqrt(4 / 3))
+
+
+def test_confusion_counts():
+    cm = evaluate.confusion(np.array([0, 0, 1, 1, 1]), np.array([0.2, 0.7, 0.9, 0.1, 0.6]), cut=0.5)
+    np.testing.assert_array_equal(cm, [[1, 1], [1, 2]])
+
+
+def test_score_above_threshold_is_a_probability_product():
+    pred = pd.DataFrame({"p_sc": [0.8, 0.8], "tc_K": [30.0, 2.0], "tc_std_K": [1.0, 1.0]})
+    s = evaluate.score_above(pred, 10.0)
+    assert s[0] == pytest.approx(0.8, abs=1e-6) and s[1] < 1e-6
+    np.testing.assert_array_equal(evaluate.score_above(pred, 0.0), [0.8, 0.8])
+
+
+def test_bootstrap_interval_contains_point_estimate():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    score = np.clip(y * 0.6 + rng.normal(0.2, 0.25, 200), 0, 1)
+    ci = evaluate.bootstrap_ci(y, score, n=200)
+    point = evaluate.classification_metrics(y, score)
+    assert ci["roc_auc"][0] <= point["roc_auc"] <= ci["roc_auc"][1]
+
+
+def test_quick_evaluation_writes_schema(tmp_path):
+    result = evaluate.evaluate("baseline", datasets=("supercon", "s2s"), seeds=(0, 1), limit=400,
+                               out_dir=tmp_path, log=lambda _: None)
+    stored = json.loads((tmp_path / "baseline.json").read_text())
+    assert stored == json.loads(json.dumps(result))
+    assert stored["model"] == "baseline" and stored["version"]
+    kinds = {(r["dataset"], r["protocol"], r["task"]) for r in stored["results"]}
+    assert ("supercon", "grouped", "tc_regression") in kinds and ("s2s", "random", "classification") in kinds
+    for r in stored["results"]:
+        assert r["seeds"] == [0, 1] and r["n_test"] > 0
+        for value in r["metrics"].values():
+            assert set(value) >= {"mean", "std"} and np.isfinite(value["mean"])
+    splits = json.loads((tmp_path / "baseline_splits.json").read_text())["splits"]
+    assert set(splits["supercon/random"]) == {"0", "1"}
+    curves = evaluate.load_curves("baseline", tmp_path)
+    roc = next(c for c in curves if c["task"] == "classification")
+    assert len(roc["y_true"]) == len(roc["y_score"]) and roc["roc"]["fpr"][0] == 0.0
+    table = evaluate.results_table(["baseline"], tmp_path)
+    assert {"accuracy", "mae_K"} <= set(table["metric"])

@@ -1,0 +1,84 @@
+"""Pools, screening, filters, export, nearest known entries."""
+
+import io
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from sc_core import InputError, screening
+from sc_core.io import parse_formula, structure_to_cif
+
+
+@pytest.fixture(scope="module")
+def screened():
+    pool = screening.read_pool("pool.csv", b"id,formula\na,MgB2\nb,La1.85Sr0.15CuO4\nc,Xx2\nd,NaCl\ne,Nb3Sn\n")
+    return screening.screen(pool, ["baseline"])
+
+
+def test_screen_table_columns_and_bad_rows(screened):
+    assert list(screened["id"]) == list("abcde")
+    for col in ("p_sc", "p_sc_baseline", "tc_K", "tc_std_K", "family", "in_supercon", "supercon_tc_K", "elements"):
+        assert col in screened.columns
+    bad = screened.set_index("id").loc["c"]
+    assert "Xx" in bad["error"] and pd.isna(bad["p_sc"])
+    row = screened.set_index("id").loc["b"]
+    assert row["family"] == "cuprate" and row["in_supercon"] and row["supercon_tc_K"] > 30
+
+
+def test_filters(screened):
+    only_new = screening.apply_filters(screened, screening.Filters(known="unknown"))
+    assert not only_new["in_supercon"].any()
+    no_cuprates = screening.apply_filters(screened, screening.Filters(exclude_families=("cuprate",)))
+    assert "b" not in set(no_cuprates["id"])
+    with_nb = screening.apply_filters(screened, screening.Filters(include_elements=("Nb",)))
+    assert list(with_nb["id"]) == ["e"]
+    ranked = screening.apply_filters(screened, screening.Filters(min_p=0.0))
+    assert ranked["p_sc"].is_monotonic_decreasing
+    binaries = screening.apply_filters(screened, screening.Filters(n_elements=(2, 2), exclude_elements=("Cl",)))
+    assert set(binaries["id"]) == {"a", "e"}
+
+
+def test_exports_carry_model_version_and_date(screened):
+    csv = pd.read_csv(io.BytesIO(screening.export(screened, "csv", ["baseline"])))
+    assert csv["models"].str.startswith("baseline=").all() and csv["exported"].notna().all()
+    payload = json.loads(screening.export(screened, "json", ["baseline"]))
+    assert "baseline" in payload["models"] and len(payload["candidates"]) == 5
+    xlsx = pd.read_excel(io.BytesIO(screening.export(screened, "xlsx", ["baseline"])))
+    assert len(xlsx) == 5
+
+
+def test_zip_of_cifs_pool():
+    nacl = Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("nacl.cif", structure_to_cif(nacl))
+        archive.writestr("broken.cif", "data_x\nnot a cif at all\n")
+    pool = screening.read_pool("set.zip", buffer.getvalue())
+    assert len(pool) == 2 and pool.loc[0, "formula"] == "Na1Cl1" and pool.loc[1, "error"]
+    table = screening.screen(pool, ["baseline"])
+    assert table.loc[0, "p_sc"] >= 0 and table.loc[1, "error"]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("x.csv", b"name\nMgB2\n", "formula"),
+    ("x.zip", b"not a zip", "zip"),
+    ("x.zip", b"PK\x05\x06" + b"\x00" * 18, "no .cif"),
+])
+def test_bad_uploads(name, content, message):
+    with pytest.raises(InputError, match=message):
+        screening.read_pool(name, content)
+
+
+def test_bundled_pools_exist():
+    for name in screening.POOLS:
+        pool = screening.load_pool(name)
+        assert len(pool) > 1000 and pool["id"].is_unique
+
+
+def test_nearest_known_finds_the_same_compound():
+    near = screening.nearest_known(parse_formula("Nb6Sn2"), k=3)
+    assert near.loc[0, "distance"] == pytest.approx(0.0) and near.loc[0, "tc"] > 15
+    assert near["distance"].is_monotonic_increasing
