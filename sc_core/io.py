@@ -37,6 +37,7 @@ _POLYTYPE = re.compile(r"^\d+[A-Z][a-z]?'?-(?=[A-Z(\[])")
 _CIF_MARKER = re.compile(r"^\s*data_|_cell_length_a", re.MULTILINE)
 _MP_ID = re.compile(r"(mp|mvc)-\d+", re.IGNORECASE)
 _BRACKET_PAIRS = {"(": ")", "[": "]"}
+_SYMBOLS = frozenset(Element.__members__)
 _CELL_TAGS = (
     "_cell_length_a",
     "_cell_length_b",
@@ -57,11 +58,7 @@ def parse_formula(text: str) -> Composition:
     if not original:
         raise InputError("The formula is empty.")
     formula = re.sub(r"\s+", "", _POLYTYPE.sub("", original))
-    _check_formula_syntax(formula, original)
-    try:
-        composition = Composition(formula)
-    except (ValueError, KeyError) as exc:
-        raise InputError(f"'{original}' is not a chemical formula.") from exc
+    composition = Composition(_amounts(formula, original))
     for element, amount in composition.items():
         if amount > MAX_AMOUNT:
             raise InputError(
@@ -70,43 +67,61 @@ def parse_formula(text: str) -> Composition:
     return composition
 
 
-def _check_formula_syntax(formula: str, original: str) -> None:
-    """Raise InputError with a specific message if `formula` is not a plain formula."""
+def _amounts(formula: str, original: str) -> dict[str, float]:
+    """Symbol → amount with brackets expanded, in one validating pass; InputError on any problem."""
+    groups: list[dict[str, float]] = [{}]  # one dict per open bracket level, plus the top level
     open_brackets: list[str] = []
-    elements_in_group = [0]  # one counter per open bracket level, plus the top level
     previous_kind, previous_token = "", ""
+    pending = None  # last symbol or closed group, waiting for an optional amount
     pos = 0
     while pos < len(formula):
         match = _TOKEN.match(formula, pos)
         if match is None:
             raise InputError(_bad_character_message(formula, pos, original))
         kind, token = match.lastgroup, match.group()
-        if kind == "symbol":
-            if not Element.is_valid_symbol(token):
-                raise InputError(f"Unknown element '{token}' in '{original}'.")
-            elements_in_group[-1] += 1
-        elif kind == "open":
-            open_brackets.append(token)
-            elements_in_group.append(0)
-        elif kind == "close":
-            if not open_brackets or _BRACKET_PAIRS[open_brackets.pop()] != token:
-                raise InputError(f"The brackets in '{original}' do not match.")
-            inner = elements_in_group.pop()
-            if inner == 0:
-                problem = "has empty brackets" if re.search("[A-Z]", formula) else "contains no elements"
-                raise InputError(f"'{original}' {problem}.")
-            elements_in_group[-1] += inner
-        elif previous_kind not in ("symbol", "close"):
-            raise InputError(
-                f"'{original}' is not a chemical formula: the number '{token}' does not follow an element."
-            )
-        elif float(token) == 0:
-            where = previous_token if previous_kind == "symbol" else "a bracketed group"
-            raise InputError(f"Amounts must be positive: '{original}' has a zero amount for {where}.")
+        if kind == "number":
+            if previous_kind not in ("symbol", "close"):
+                raise InputError(f"'{original}' is not a chemical formula: the number '{token}' does not follow an element.")
+            amount = float(token)
+            if amount == 0:
+                where = previous_token if previous_kind == "symbol" else "a bracketed group"
+                raise InputError(f"Amounts must be positive: '{original}' has a zero amount for {where}.")
+            _flush(groups[-1], pending, amount)
+            pending = None
+        else:
+            _flush(groups[-1], pending, 1.0)
+            pending = None
+            if kind == "symbol":
+                if token not in _SYMBOLS:
+                    raise InputError(f"Unknown element '{token}' in '{original}'.")
+                pending = token
+            elif kind == "open":
+                open_brackets.append(token)
+                groups.append({})
+            else:
+                if not open_brackets or _BRACKET_PAIRS[open_brackets.pop()] != token:
+                    raise InputError(f"The brackets in '{original}' do not match.")
+                inner = groups.pop()
+                if not inner:
+                    problem = "has empty brackets" if re.search("[A-Z]", formula) else "contains no elements"
+                    raise InputError(f"'{original}' {problem}.")
+                pending = inner
         previous_kind, previous_token = kind, token
         pos = match.end()
     if open_brackets:
         raise InputError(f"The brackets in '{original}' do not match.")
+    _flush(groups[-1], pending, 1.0)
+    return groups[0]
+
+
+def _flush(group: dict[str, float], pending, amount: float) -> None:
+    if pending is None:
+        return
+    if isinstance(pending, str):
+        group[pending] = group.get(pending, 0.0) + amount
+    else:
+        for symbol, inner in pending.items():
+            group[symbol] = group.get(symbol, 0.0) + inner * amount
 
 
 def _bad_character_message(formula: str, pos: int, original: str) -> str:

@@ -1,7 +1,6 @@
 """The bundled data folder: integrity, counts from the source README, leakage guards."""
 
 import hashlib
-import json
 
 import pytest
 

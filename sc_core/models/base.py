@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ Progress = Callable[[int, int], None]
 
 
 def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
-    """Normalise inputs to rows of (id, formula, composition, structure, error)."""
+    """Normalise inputs to rows of (id, formula, composition, structure, error); formula text is kept as typed."""
     if isinstance(inputs, pd.DataFrame):
         if "formula" not in inputs.columns and "structure" not in inputs.columns:
             raise InputError("The table needs a 'formula' column.")
@@ -32,22 +32,24 @@ def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
     else:
         items = [inputs] if isinstance(inputs, str | Composition | Structure) else list(inputs)
         ids = None
-    rows = []
+    n = len(items)
+    comps, structures, errors, formulas = [None] * n, [None] * n, [""] * n, [""] * n
     for i, item in enumerate(items):
-        row: dict[str, Any] = {"id": ids[i] if ids else str(i), "composition": None, "structure": None, "error": ""}
         try:
             if isinstance(item, Structure):
-                row["structure"], row["composition"] = item, item.composition
+                structures[i], comps[i] = item, item.composition
             elif isinstance(item, Composition):
-                row["composition"] = item
-            else:
-                row["composition"] = parse_formula("" if item is None or item != item else str(item))
+                comps[i] = item
+            else:  # typed text: keep it as written (cheaper than re-formatting, and what the user knows)
+                formulas[i] = "" if item is None or item != item else str(item).strip()
+                comps[i] = parse_formula(formulas[i])
+                continue
         except InputError as exc:
-            row["error"] = str(exc)
-        comp = row["composition"]
-        row["formula"] = comp.formula.replace(" ", "") if comp is not None else str(item)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["id", "formula", "composition", "structure", "error"])
+            errors[i] = str(exc)
+            continue
+        formulas[i] = comps[i].formula.replace(" ", "")
+    return pd.DataFrame({"id": ids or [str(i) for i in range(n)], "formula": formulas, "composition": comps,
+                         "structure": structures, "error": errors})
 
 
 class Model(ABC):

@@ -1,0 +1,79 @@
+"""Throughput and latency of the baseline model: ``python benchmarks/throughput.py``.
+
+(a) compositions per second for ``model.predict(formulas)`` over the whole COD pool, end to end and
+split into parse / featurise / predict; (b) the warm latency of one formula.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+from sc_core import data
+from sc_core.featurize.composition import magpie_features, to_batch
+from sc_core.io import InputError, parse_formula
+from sc_core.models import load
+
+FORMULA = "La1.85Sr0.15CuO4"
+LATENCY_CALLS = 50
+GOAL_RATE = 20_000  # compositions per second
+GOAL_LATENCY_MS = 50.0
+BATCH = 20_000  # Model.predict's default batch size; one batch of 158k would measure memory traffic instead
+
+
+def _timed(fn, *args):
+    """(result, seconds) of one call."""
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+def _parse_all(formulas: list[str]) -> list:
+    """Compositions of the formulas that parse (the others are skipped, as predict skips them)."""
+    comps = []
+    for formula in formulas:
+        try:
+            comps.append(parse_formula(formula))
+        except InputError:
+            continue
+    return comps
+
+
+def main() -> None:
+    print(f"machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    formulas = data.load_cod(inorganic_only=False)["formula"].tolist()
+    model = load("baseline")
+    model.predict([FORMULA])  # warm-up: element property table and caches
+
+    out, total = _timed(model.predict, formulas)
+    n = len(formulas)
+    rate = n / total
+    print(f"\n(a) throughput, baseline {model.version}, {n:,} COD formulas ({(out['error'] != '').sum()} with errors)")
+    print(f"    end to end   model.predict(formulas)  {total:7.2f} s  {rate:9,.0f} /s  "
+          f"goal >= {GOAL_RATE:,} /s  {'met' if rate >= GOAL_RATE else 'NOT MET'}")
+
+    comps, t_parse = _timed(_parse_all, formulas)
+    batches = [comps[i : i + BATCH] for i in range(0, len(comps), BATCH)]
+    features, t_feat = _timed(lambda: [magpie_features(to_batch(batch)) for batch in batches])
+    _, t_pred = _timed(lambda: [model.predict_features(X) for X in features])
+    print(f"    stages (featurise and predict in batches of {BATCH:,}, as Model.predict):")
+    for stage, seconds in (("parse", t_parse), ("featurise", t_feat), ("predict", t_pred),
+                           ("other (predict() overhead)", total - t_parse - t_feat - t_pred)):
+        print(f"    {stage:<27}  {seconds:7.2f} s  {seconds / n * 1e6:7.1f} µs/formula  "
+              f"{seconds / total:5.1%} of end to end")
+
+    latencies = []
+    for _ in range(LATENCY_CALLS):
+        _, seconds = _timed(model.predict, [FORMULA])
+        latencies.append(seconds * 1e3)
+    median = statistics.median(latencies)
+    print(f"\n(b) warm latency of one formula ({FORMULA}), median of {LATENCY_CALLS} calls: {median:.1f} ms  "
+          f"(min {min(latencies):.1f}, max {max(latencies):.1f})  goal < {GOAL_LATENCY_MS:g} ms  "
+          f"{'met' if median < GOAL_LATENCY_MS else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,297 @@
+"""Command line: ``sc predict``, ``sc evaluate``, ``sc train``, ``sc models``.
+
+The CLI only reads arguments and files and prints; the work is done by :mod:`sc_core`. How
+``sc predict`` tells formulas from paths is :data:`INPUT_RULES` (shown by ``sc predict --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path, PurePath
+
+import numpy as np
+import pandas as pd
+from pymatgen.core import Structure
+from tqdm import tqdm
+
+from sc_core import checkpoints, models, train
+from sc_core.data import DataIntegrityError
+from sc_core.evaluate import PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
+from sc_core.io import InputError, read_structure
+
+BATCH_SIZE = 2_000
+PROGRESS_MIN_ROWS = 1_000
+TABLE_SUFFIXES = (".csv",)
+ARCHIVE_SUFFIXES = (".zip",)
+STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar")
+STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
+OUTPUT_SUFFIXES = (".csv", ".json")
+INPUT_RULES = """How each INPUT is read:
+  * an existing file or folder: a .csv (a 'formula' column, optional 'id'; other columns are
+    carried through), a .zip or folder (every CIF/POSCAR inside; ids are the file names), any
+    other file one CIF/POSCAR;
+  * a token that looks like a path but does not exist is an error (exit code 2): it contains '/',
+    ends in .cif, .vasp, .poscar, .csv or .zip, or is named POSCAR*/CONTCAR*;
+  * anything else is a chemical formula (La1.85Sr0.15CuO4).
+A file or formula that cannot be read becomes a row with a message in the 'error' column."""
+
+
+# -- reading inputs --------------------------------------------------------------------------------
+@dataclass
+class Row:
+    """One input: its id, a formula or Structure (None if unreadable), the read error, carried columns."""
+
+    id: str
+    item: str | Structure | None
+    error: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _looks_like_path(token: str) -> bool:
+    """True if `token` can only be meant as a file: a separator, a known suffix or a POSCAR name."""
+    return (any(sep in token for sep in {"/", os.sep})
+            or token.lower().endswith(TABLE_SUFFIXES + ARCHIVE_SUFFIXES)
+            or _is_structure_name(token))
+
+
+def _is_structure_name(name: str) -> bool:
+    """True for CIF/POSCAR file names (hidden files and macOS resource forks excluded)."""
+    path = PurePath(name)
+    if path.name.startswith(".") or "__MACOSX" in path.parts:
+        return False
+    return path.name.lower().endswith(STRUCTURE_SUFFIXES) or path.name.upper().startswith(STRUCTURE_PREFIXES)
+
+
+def _structure_row(name: str, read: Callable[[], bytes]) -> Row:
+    """One row from a structure file; a file that cannot be read becomes an error row."""
+    try:
+        return Row(name, read_structure(read(), filename=name))
+    except (InputError, OSError, zipfile.BadZipFile) as exc:
+        return Row(name, None, str(exc))
+
+
+def _folder_rows(folder: Path) -> list[Row]:
+    """Rows for every CIF/POSCAR under `folder`; ids are paths relative to it."""
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and _is_structure_name(str(p.relative_to(folder))))
+    return [_structure_row(p.relative_to(folder).as_posix(), p.read_bytes) for p in paths]
+
+
+def _zip_rows(path: Path) -> list[Row]:
+    """Rows for every CIF/POSCAR in a zip archive; ids are the member names."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [_structure_row(info.filename, partial(archive.read, info)) for info in archive.infolist()
+                    if not info.is_dir() and _is_structure_name(info.filename)]
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"{path} is not a readable zip archive.") from exc
+
+
+def _table_rows(path: Path) -> list[Row]:
+    """Rows of a CSV with a ``formula`` column; ids from its ``id`` column, else the formula text."""
+    try:
+        table = pd.read_csv(path, dtype={"id": str, "formula": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not a readable CSV file ({exc}).") from exc
+    if "formula" not in table.columns:
+        raise InputError(f"{path} has no 'formula' column (columns: {', '.join(map(str, table.columns))}).")
+    formulas = table["formula"].fillna("")
+    ids = table["id"].fillna("") if "id" in table.columns else formulas
+    extra = table.drop(columns=["id", "formula"], errors="ignore").to_dict("records")
+    return [Row(i, f, extra=e) for i, f, e in zip(ids, formulas, extra)]
+
+
+def read_inputs(tokens: list[str]) -> list[Row]:
+    """One row per formula, CSV row or structure file, in the order given (see INPUT_RULES)."""
+    rows: list[Row] = []
+    for token in tokens:
+        path = Path(token)
+        if path.is_dir():
+            found = _folder_rows(path)
+        elif path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
+            found = _table_rows(path)
+        elif path.is_file() and path.suffix.lower() in ARCHIVE_SUFFIXES:
+            found = _zip_rows(path)
+        elif path.is_file():
+            found = [_structure_row(path.name, path.read_bytes)]
+        elif _looks_like_path(token):
+            raise InputError(f"No such file or folder: {token}")
+        else:
+            found = [Row(token, token)]
+        if not found:
+            raise InputError(f"Found no formulas or CIF/POSCAR files in {token}.")
+        rows += found
+    return rows
+
+
+# -- predict -----------------------------------------------------------------------------------------
+def _check_model(name: str) -> None:
+    """InputError listing the available models if `name` is not one of them."""
+    if name not in models.available():
+        raise InputError(f"Unknown model {name!r}; available: {', '.join(models.available()) or 'none'}.")
+
+
+def predict_rows(model: models.Model, rows: list[Row], batch_size: int = BATCH_SIZE) -> pd.DataFrame:
+    """Predictions for `rows` in input order, with a progress bar on stderr for long inputs.
+
+    Columns: those of ``Model.predict``, then the carried columns (those named like an output
+    column are dropped). The batches are cut here rather than by ``Model.predict(progress=...)``
+    because that reports only after all formulas are parsed, which is over half the time.
+    """
+    readable = [i for i, row in enumerate(rows) if not row.error]
+    items = [rows[i].item for i in readable]
+    parts = [model.predict([])]  # the output columns, even when nothing is readable
+    with tqdm(total=len(items), unit="row", file=sys.stderr, disable=len(items) <= PROGRESS_MIN_ROWS) as bar:
+        for start in range(0, len(items), batch_size):
+            parts.append(model.predict(items[start : start + batch_size]))
+            bar.update(len(parts[-1]))
+    predicted = pd.concat(parts, ignore_index=True).set_axis(readable)
+    unreadable = pd.DataFrame([{"formula": "", "error": row.error, "model": model.name}
+                               for row in rows if row.error], index=[i for i, row in enumerate(rows) if row.error])
+    out = pd.concat([predicted, unreadable]).sort_index()[predicted.columns]
+    out["id"] = [row.id for row in rows]
+    extra = pd.DataFrame([row.extra for row in rows], index=out.index)
+    return pd.concat([out, extra.drop(columns=out.columns, errors="ignore")], axis=1)
+
+
+def format_predictions(out: pd.DataFrame) -> str:
+    """Readable table: id, formula, P(sc) ± std, Tc ± std (K), error."""
+    def fmt(values: pd.Series, digits: int) -> pd.Series:
+        return values.map(lambda v: "" if np.isnan(v) else f"{v:.{digits}f}")
+
+    table = pd.concat([out["id"], out["formula"], fmt(out["p_sc"], 3), fmt(out["p_sc_std"], 3),
+                       fmt(out["tc_K"], 1), fmt(out["tc_std_K"], 1), out["error"]], axis=1)
+    table.columns = ["id", "formula", "P(sc)", "±", "Tc K", "±", "error"]
+    for col in ("id", "formula", "error"):  # left-aligned text
+        table[col] = table[col].astype(str).str.ljust(int(table[col].astype(str).str.len().max()))
+    return table.to_string(index=False, justify="left")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    if args.output and not args.output.lower().endswith(OUTPUT_SUFFIXES):
+        raise InputError(f"-o must name a .csv or .json file, not {args.output}.")
+    _check_model(args.model)
+    model = models.load(args.model)
+    out = predict_rows(model, read_inputs(args.inputs))
+    if args.output:
+        if args.output.lower().endswith(".csv"):
+            out.to_csv(args.output, index=False)
+        else:
+            out.to_json(args.output, orient="records", indent=1)
+        n_errors = int((out["error"] != "").sum())
+        print(f"{len(out)} rows ({n_errors} with errors) written to {args.output}")
+    elif args.json:
+        print(out.to_json(orient="records"))
+    else:
+        print(format_predictions(out))
+    return 0
+
+
+# -- evaluate, train, models -------------------------------------------------------------------------
+def _comma_list(choices: tuple[str, ...] | None = None, cast: Callable[[str], object] = str):
+    """argparse type for comma-separated values, optionally restricted to `choices`."""
+    def parse(text: str) -> tuple:
+        values = tuple(v.strip() for v in text.split(",") if v.strip())
+        unknown = [v for v in values if choices and v not in choices]
+        if unknown or not values:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list from {', '.join(choices)}"
+                                             if choices else "expected a comma-separated list")
+        try:
+            return tuple(cast(v) for v in values)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+    return parse
+
+
+def results_frame(result: dict) -> pd.DataFrame:
+    """One row per protocol and task: dataset, protocol, task, threshold, n_test, each metric mean ± std."""
+    rows = [{"dataset": r["dataset"], "protocol": r["protocol"], "task": r["task"],
+             "threshold_K": f"{r['threshold_K']:g}", "n_test": r["n_test"],
+             **{m: f"{v['mean']:.3f} ± {v['std']:.3f}" for m, v in r["metrics"].items()}}
+            for r in result["results"]]
+    return pd.DataFrame(rows).fillna("")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    _check_model(args.model)
+    result = evaluate(args.model, datasets=args.datasets, seeds=args.seeds, limit=args.limit,
+                      out_dir=args.out_dir)
+    print()
+    print(results_frame(result).to_string(index=False))
+    print(f"\nresults written to {Path(args.out_dir) / (args.model + '.json')}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    train.main([args.name] + (["--skip-evaluation"] if args.skip_evaluation else []))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    names = models.available()
+    if not names:
+        print("No trained models; train one with `sc train baseline`.")
+        return 0
+    cards = [checkpoints.read_card(name) for name in names]
+    table = pd.DataFrame({
+        "model": names,
+        "version": [card.get("version", "") for card in cards],
+        "data_hash": [card.get("data_hash", "")[:12] for card in cards],
+        "created": [card.get("created", "")[:10] for card in cards],
+    })
+    print(table.to_string(index=False))
+    return 0
+
+
+# -- entry point ---------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sc", description="Machine-learning-guided superconductor discovery.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("predict", help="P(superconductor) and Tc for formulas or structure files",
+                       description=INPUT_RULES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="formula, CIF/POSCAR file, CSV with a formula column, folder or .zip of CIFs")
+    p.add_argument("--model", default="baseline", help="model name (see `sc models`; default: baseline)")
+    p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    p.add_argument("-o", "--output", metavar="OUT", help="write all columns to OUT (.csv or .json) and print only a summary line")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="run the evaluation protocols and write benchmarks/results/<model>.json")
+    p.add_argument("--model", required=True)
+    p.add_argument("--datasets", type=_comma_list(tuple(PROTOCOLS)), default=tuple(PROTOCOLS),
+                   help=f"comma-separated (default: {','.join(PROTOCOLS)})")
+    p.add_argument("--seeds", type=_comma_list(cast=int), default=SEEDS,
+                   help=f"comma-separated (default: {','.join(map(str, SEEDS))})")
+    p.add_argument("--limit", type=int, help="subsample every dataset to N rows (quick checks only)")
+    p.add_argument("--out-dir", default=RESULTS_DIR, type=Path, help=f"(default: {RESULTS_DIR})")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="train a model family and write its checkpoint")
+    p.add_argument("name", choices=sorted(train.TRAINERS))
+    p.add_argument("--skip-evaluation", action="store_true", help="write the checkpoint only")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("models", help="list the trained models")
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `sc` command; returns the exit code (2 for unusable input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (InputError, checkpoints.CheckpointError, DataIntegrityError, OSError) as exc:
+        print(f"sc: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Tests for the `sc` command line, run in-process through ``sc_core.cli.main``."""
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+from pymatgen.core import Lattice, Structure
+from pymatgen.io.cif import CifWriter
+
+from sc_core.cli import main
+
+NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_predict_formula_prints_probability(capsys):
+    code, out, _ = run(capsys, "predict", "La1.85Sr0.15CuO4")
+    assert code == 0
+    row = out.splitlines()[1].split()
+    assert row[0] == "La1.85Sr0.15CuO4"
+    assert 0 <= float(row[2]) <= 1
+
+
+def test_predict_json_records(capsys):
+    code, out, _ = run(capsys, "predict", "MgB2", "Nb3Sn", "--json")
+    records = json.loads(out)
+    assert code == 0 and len(records) == 2
+    for record in records:
+        assert {"id", "formula", "p_sc", "tc_K", "error"} <= record.keys()
+        assert 0 <= record["p_sc"] <= 1 and record["error"] == ""
+
+
+def test_predict_csv_keeps_bad_rows_and_extra_columns(capsys, tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["a", "b", "c", "d"], "formula": ["MgB2", "Xx2", "YBa2Cu3O7", "NaCl"],
+                  "note": ["w", "x", "y", "z"]}).to_csv(source, index=False)
+    target = tmp_path / "out.csv"
+    code, out, _ = run(capsys, "predict", str(source), "-o", str(target))
+    result = pd.read_csv(target, keep_default_na=False, na_values=[""])
+    assert code == 0 and "4 rows (1 with errors)" in out
+    assert result["id"].tolist() == ["a", "b", "c", "d"] and result["note"].tolist() == ["w", "x", "y", "z"]
+    bad = result.iloc[1]
+    assert "Xx" in bad["error"] and np.isnan(bad["p_sc"])
+    good = result.drop(index=1)
+    assert good["error"].isna().all() and good["p_sc"].between(0, 1).all()
+
+
+def test_predict_zip_with_a_bad_cif(capsys, tmp_path):
+    archive = tmp_path / "cifs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("NaCl.cif", str(CifWriter(NACL)))
+        zf.writestr("garbage.cif", "this is not a CIF\n")
+    code, out, _ = run(capsys, "predict", str(archive), "--json")
+    records = {r["id"]: r for r in json.loads(out)}
+    assert code == 0 and set(records) == {"NaCl.cif", "garbage.cif"}
+    assert records["NaCl.cif"]["error"] == "" and 0 <= records["NaCl.cif"]["p_sc"] <= 1
+    assert "CIF" in records["garbage.cif"]["error"] and records["garbage.cif"]["p_sc"] is None
+
+
+def test_csv_without_formula_column_is_a_usage_error(capsys, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("name\nMgB2\n")
+    code, out, err = run(capsys, "predict", str(source))
+    assert code == 2 and out == "" and "'formula' column" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unknown_model_is_a_usage_error(capsys):
+    code, _, err = run(capsys, "predict", "MgB2", "--model", "no-such-model")
+    assert code == 2 and "no-such-model" in err and "baseline" in err and "Traceback" not in err
+
+
+def test_missing_path_is_a_usage_error(capsys):
+    code, _, err = run(capsys, "predict", "nope/missing.cif")
+    assert code == 2 and "nope/missing.cif" in err
+
+
+def test_bare_token_is_a_formula(capsys, tmp_path):
+    (tmp_path / "cifs").mkdir()
+    (tmp_path / "cifs" / "NaCl.cif").write_text(str(CifWriter(NACL)))
+    code, out, _ = run(capsys, "predict", "missing", str(tmp_path / "cifs"), "--json")
+    records = json.loads(out)
+    assert code == 0 and [r["id"] for r in records] == ["missing", "NaCl.cif"]
+    assert "not a chemical formula" in records[0]["error"] and records[1]["formula"] == "Na1Cl1"
+
+
+def test_models_lists_baseline(capsys):
+    code, out, _ = run(capsys, "models")
+    assert code == 0 and "baseline" in out
+
+
+def test_evaluate_writes_results(capsys, tmp_path):
+    code, out, _ = run(capsys, "evaluate", "--model", "baseline", "--datasets", "s2s", "--seeds", "0",
+                       "--limit", "300", "--out-dir", str(tmp_path))
+    assert code == 0 and str(tmp_path / "baseline.json") in out
+    result = json.loads((tmp_path / "baseline.json").read_text())
+    assert {"model", "version", "results"} <= result.keys() and result["model"] == "baseline"
+    assert {(r["dataset"], r["protocol"]) for r in result["results"]} == {("s2s", "random"), ("s2s", "grouped")}
+    for entry in result["results"]:
+        assert {"dataset", "protocol", "task", "threshold_K", "n_test", "seeds", "metrics"} <= entry.keys()
+        assert entry["seeds"] == [0] and entry["n_test"] > 0
+        assert all({"mean", "std"} <= value.keys() for value in entry["metrics"].values())
