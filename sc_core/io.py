@@ -237,8 +237,10 @@ def _short_reason(exc: Exception) -> str:
 
 
 def structure_to_cif(structure: Structure) -> str:
-    """CIF text for `structure` (partial occupancies are written out)."""
-    return str(CifWriter(structure))
+    """CIF text for `structure` (partial occupancies are written out, site labels made unique)."""
+    labelled = structure.copy()
+    labelled.relabel_sites()
+    return str(CifWriter(labelled))
 
 
 def is_mp_id(text: str) -> bool:

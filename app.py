@@ -1,0 +1,97 @@
+"""Superconductor discovery: the Streamlit dashboard (``streamlit run app.py``).
+
+The pages only call :mod:`sc_core` and render its results; all science lives in the package.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sc_core import InputError, data, io, models
+
+TITLE = "Superconductor discovery"
+
+st.set_page_config(page_title=TITLE, page_icon=":material/bolt:", layout="wide")
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def get_model(name: str):
+    """A trained model, loaded once per server process."""
+    return models.load(name)
+
+
+def read_text(text: str):
+    """The quick-lookup box: an MP id of a bundled structure, a pasted CIF/POSCAR, or a formula."""
+    if io.is_mp_id(text):
+        return data.find_mp_id(text)[0]
+    return io.parse_input(text)
+
+
+def quick_lookup() -> None:
+    """A formula or pasted CIF → P(superconductor) and Tc from the default model."""
+    names = models.available()
+    if not names:
+        st.info("No trained model is installed yet: run `make train`.")
+        return
+    name = names[0]
+    text = st.text_area(
+        "Quick lookup: a formula or a pasted CIF/POSCAR",
+        key="home_text",
+        placeholder="e.g. MgB2, YBa2Cu3O6.95 or mp-19735",
+        height=90,
+    )
+    st.button("Look up", type="primary")  # reruns the page; the text box also applies on Ctrl+Enter
+    if not text.strip():
+        return
+    try:
+        item = read_text(text)
+        model = get_model(name)
+        row = model.predict([item]).iloc[0]
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    except Exception:  # never show a traceback for user input
+        st.error("Sorry, this input could not be processed. Check it, or try the Predict page.")
+        return
+    if row["error"]:
+        st.error(row["error"])
+        return
+    comp = getattr(item, "composition", item)
+    st.markdown(f"Read as **{comp.formula}**")
+    c1, c2, _ = st.columns(3)
+    c1.metric("P(superconductor)", f"{row['p_sc']:.2f} ± {row['p_sc_std']:.2f}")
+    c2.metric("Tc if superconducting", f"{row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K")
+    st.caption(f"Model `{name}` (version {model.version}). The Predict page shows more detail.")
+
+
+def home() -> None:
+    st.title(TITLE)
+    st.markdown(
+        "This tool estimates how likely a material is to be a superconductor, and its critical "
+        "temperature Tc, from a chemical formula or a crystal structure. The models are trained on "
+        "the SuperCon database and benchmarked on held-out and external test sets; use them to rank "
+        "candidate materials before spending time in the lab, not as a substitute for measurement."
+    )
+    quick_lookup()
+    st.subheader("Pages")
+    st.page_link(PAGES["predict"], label="Predict: one material, with uncertainty and nearest known superconductors")
+    st.page_link(PAGES["crystal_viewer"], label="Crystal viewer: 3D structures from a file or the bundled sets")
+    st.page_link(PAGES["candidates"], label="Candidates: screen a pool of materials, filter and download")
+    st.page_link(PAGES["model_performance"], label="Model performance: test-set metrics, ROC/PR curves, Tc parity")
+    st.page_link(PAGES["element_embeddings"], label="Element embeddings: how a model sees the periodic table")
+
+
+PAGES = {
+    "home": st.Page(home, title="Home", icon=":material/home:", default=True),  # served at /
+    "predict": st.Page("pages/predict.py", title="Predict", icon=":material/science:", url_path="predict"),
+    "crystal_viewer": st.Page("pages/crystal_viewer.py", title="Crystal viewer", icon=":material/deployed_code:",
+                              url_path="crystal_viewer"),
+    "candidates": st.Page("pages/candidates.py", title="Candidates", icon=":material/filter_alt:",
+                          url_path="candidates"),
+    "model_performance": st.Page("pages/model_performance.py", title="Model performance",
+                                 icon=":material/monitoring:", url_path="model_performance"),
+    "element_embeddings": st.Page("pages/element_embeddings.py", title="Element embeddings",
+                                  icon=":material/grid_on:", url_path="element_embeddings"),
+}
+
+st.navigation(list(PAGES.values())).run()

@@ -1,0 +1,151 @@
+"""Candidates: screen a pool of materials with one or more models, filter the table, download a shortlist."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from sc_core import InputError, chemistry, models, screening
+
+UPLOAD = "upload"
+KNOWN = {"any": "Any", "known": "In SuperCon", "unknown": "Not in SuperCon"}
+EXPORTS = {"csv": ("CSV", "text/csv"), "json": ("JSON", "application/json"),
+           "xlsx": ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+
+
+@st.cache_data(show_spinner="Loading the pool…")
+def load_pool(name: str):
+    return screening.load_pool(name)
+
+
+def pool_label(name: str) -> str:
+    return screening.POOLS.get(name, "Upload: a CSV with a 'formula' column, or a zip of CIF/POSCAR files")
+
+
+def get_pool(choice: str, upload):
+    """(pool table, description); raises InputError for a bad upload."""
+    if choice != UPLOAD:
+        return load_pool(choice), choice
+    if upload is None:
+        raise InputError("Upload a CSV or zip file first.")
+    return screening.read_pool(upload.name, upload.getvalue()), upload.name
+
+
+def run_screen(pool, label: str, chosen: list[str]) -> None:
+    bar = st.progress(0.0, text=f"Screening {len(pool):,} materials…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"Screening {label}: {done:,} of {total:,} predictions")
+
+    table = screening.screen(pool, chosen, progress=progress)
+    bar.empty()
+    run = st.session_state.get("candidates", {}).get("run", 0) + 1
+    st.session_state.candidates = {"table": table, "models": chosen, "pool": label, "run": run}
+
+
+def sidebar_filters(table, run: int) -> screening.Filters:
+    """Filter widgets; their keys include the screening run, so a new table starts unfiltered."""
+    sb = st.sidebar
+    sb.header("Filters")
+    min_p = sb.slider("P(superconductor) ≥", 0.0, 1.0, 0.5, 0.01, key=f"min_p_{run}")
+    tc_min = tc_max = None
+    tc = table["tc_K"].dropna()
+    if not tc.empty and tc.max() > 0:
+        top = float(math.ceil(tc.max()))
+        low, high = sb.slider("Predicted Tc (K)", 0.0, top, (0.0, top), 1.0, format="%.0f K", key=f"tc_{run}")
+        tc_min = low if low > 0 else None
+        tc_max = high if high < top else None
+    symbols = sorted(set(" ".join(table["elements"].fillna("")).split()))
+    include = sb.multiselect("Must contain all of", symbols, key=f"include_{run}")
+    exclude = sb.multiselect("Must not contain", symbols, key=f"exclude_{run}")
+    n_elements = None
+    counts = table.loc[table["n_elements"] > 0, "n_elements"]
+    if not counts.empty and counts.min() < counts.max():
+        lo, hi = int(counts.min()), int(counts.max())
+        picked = sb.slider("Number of elements", lo, hi, (lo, hi), key=f"n_el_{run}")
+        n_elements = None if picked == (lo, hi) else picked
+    families = sb.multiselect("Exclude families", list(chemistry.FAMILIES), key=f"families_{run}")
+    known = sb.radio("Known in SuperCon", list(KNOWN), format_func=KNOWN.get, key=f"known_{run}")
+    return screening.Filters(min_p=min_p, tc_min=tc_min, tc_max=tc_max, include_elements=tuple(include),
+                             exclude_elements=tuple(exclude), n_elements=n_elements,
+                             exclude_families=tuple(families), known=known)
+
+
+def show_table(table, chosen: list[str]) -> None:
+    per_model = [f"p_sc_{name}" for name in chosen] if len(chosen) > 1 else []  # one model: same as p_sc
+    order = ["id", "formula", "p_sc", *per_model, "tc_K", "tc_std_K", "family", "elements", "n_elements",
+             "contains_O", "in_supercon", "supercon_tc_K", "mp_id"]
+    if table["error"].fillna("").ne("").any():
+        order.append("error")
+    config = {
+        "id": st.column_config.TextColumn("Id"),
+        "formula": st.column_config.TextColumn("Formula"),
+        "p_sc": st.column_config.ProgressColumn("P(sc)", min_value=0.0, max_value=1.0, format="%.2f",
+                                                help="Mean P(superconductor) over the chosen models"),
+        "tc_K": st.column_config.NumberColumn("Tc (K)", format="%.1f", help="Predicted Tc if superconducting"),
+        "tc_std_K": st.column_config.NumberColumn("± Tc (K)", format="%.1f"),
+        "family": st.column_config.TextColumn("Family"),
+        "elements": st.column_config.TextColumn("Elements"),
+        "n_elements": st.column_config.NumberColumn("# el.", format="%d"),
+        "contains_O": st.column_config.CheckboxColumn("Has O"),
+        "in_supercon": st.column_config.CheckboxColumn("In SuperCon"),
+        "supercon_tc_K": st.column_config.NumberColumn("SuperCon Tc (K)", format="%.1f"),
+        "mp_id": st.column_config.TextColumn("MP id"),
+        "error": st.column_config.TextColumn("Problem"),
+    }
+    for name in chosen:
+        config[f"p_sc_{name}"] = st.column_config.NumberColumn(f"P {name}", format="%.2f")
+    st.dataframe(table, hide_index=True, column_order=order, column_config=config, height=560)
+
+
+st.title("Candidates")
+st.markdown("Screen a pool of materials with the trained models, narrow the list with the filters in the "
+            "sidebar, and download the shortlist. P(sc) is the mean over the chosen models.")
+
+names = models.available()
+if not names:
+    st.info("No trained model is installed yet: run `make train`.")
+    st.stop()
+
+left, right = st.columns([3, 2])
+with left:
+    choice = st.radio("Pool", [*screening.POOLS, UPLOAD], format_func=pool_label)
+    upload = None
+    if choice == UPLOAD:
+        upload = st.file_uploader("CSV (formula column, optional id) or zip of CIF/POSCAR files",
+                                  type=["csv", "zip"])
+with right:
+    chosen = st.multiselect("Models", names, default=names)
+    clicked = st.button("Screen", type="primary", disabled=not chosen, icon=":material/play_arrow:")
+
+if clicked:
+    try:
+        pool, label = get_pool(choice, upload)
+        run_screen(pool, label, chosen)
+    except InputError as exc:
+        st.error(str(exc))
+    except Exception:  # never show a traceback for user input
+        st.error("Sorry, screening failed for this pool. Check the file and try again.")
+
+result = st.session_state.get("candidates")
+if result is None:
+    st.caption("Choose a pool and press Screen. The COD pool has about 40,000 compositions and takes a while.")
+    st.stop()
+
+table = result["table"]
+filters = sidebar_filters(table, result["run"])
+shortlist = screening.apply_filters(table, filters)
+st.subheader(f"{len(shortlist):,} of {len(table):,} candidates from {result['pool']}")
+show_table(shortlist, result["models"])
+failed = table[table["p_sc"].isna()]
+if not failed.empty:
+    with st.expander(f"{len(failed):,} rows could not be scored"):
+        st.dataframe(failed[["id", "formula", "error"]], hide_index=True)
+
+downloads = st.container(horizontal=True)
+for fmt, (label, mime) in EXPORTS.items():
+    downloads.download_button(f"Download {label}",
+                              data=lambda fmt=fmt: screening.export(shortlist, fmt, result["models"]),  # on click
+                              file_name=f"candidates.{fmt}", mime=mime, icon=":material/download:",
+                              on_click="ignore")

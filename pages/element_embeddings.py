@@ -1,0 +1,94 @@
+"""Element embeddings: the per-element vectors a model uses, as a correlation map and a t-SNE map."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from sc_core import embeddings, models
+
+COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period"}
+BLOCK_COLOURS = {"s": "#e6550d", "p": "#31a354", "d": "#3182bd", "f": "#9e59c2"}
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def get_model(name: str):
+    return models.load(name)
+
+
+@st.cache_data(show_spinner=False)
+def element_vectors(name: str):
+    return get_model(name).element_vectors()
+
+
+@st.cache_data(show_spinner="Computing correlations…")
+def pearson(name: str):
+    return embeddings.pearson(element_vectors(name))
+
+
+@st.cache_data(show_spinner="Computing the t-SNE map…")
+def tsne(name: str):
+    return embeddings.tsne(element_vectors(name))
+
+
+def heatmap(corr) -> go.Figure:
+    symbols = list(corr.index)
+    fig = go.Figure(go.Heatmap(
+        z=corr.to_numpy(), x=symbols, y=symbols, colorscale="RdBu", zmin=-1, zmax=1,
+        colorbar={"title": {"text": "Pearson r"}},
+        hovertemplate="%{y} – %{x}: r = %{z:.2f}<extra></extra>",
+    ))
+    fig.update_xaxes(tickfont={"size": 8}, tickangle=-90, dtick=1, side="bottom")
+    fig.update_yaxes(tickfont={"size": 8}, dtick=1, autorange="reversed", scaleanchor="x")
+    fig.update_layout(height=820, margin={"l": 40, "r": 20, "t": 30, "b": 40})
+    return fig
+
+
+def tsne_scatter(points, colour: str) -> go.Figure:
+    points = points.reset_index(names="symbol")
+    discrete = colour == "block"
+    if not discrete:
+        points = points.assign(**{colour: points[colour].astype("Float64")})
+    fig = px.scatter(
+        points, x="x", y="y", text="symbol", color=colour, hover_name="name",
+        hover_data={"symbol": False, "x": False, "y": False, "group": True, "period": True, "block": True},
+        color_continuous_scale="Viridis", category_orders={"block": ["s", "p", "d", "f"]},
+        color_discrete_map=BLOCK_COLOURS,
+        labels={colour: COLOUR_BY[colour]},
+    )
+    fig.update_traces(marker={"size": 10, "opacity": 0.8}, textposition="top center", textfont={"size": 11})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=620, margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+st.title("Element embeddings")
+st.markdown("Each model describes an element by a vector: tabulated properties for the baseline, learned "
+            "embeddings for neural models. Elements with similar vectors are treated alike by the model.")
+
+try:
+    names = [name for name in models.available() if element_vectors(name) is not None]
+except Exception:
+    st.error("Sorry, the element vectors could not be loaded.")
+    st.stop()
+if not names:
+    st.info("No trained model exposes element vectors yet.")
+    st.stop()
+
+name = st.selectbox("Model", names)
+vectors = element_vectors(name)
+st.caption(f"{len(vectors)} elements × {vectors.shape[1]} dimensions.")
+
+st.subheader("Pearson correlation between element vectors")
+st.caption("Elements are in Mendeleev order, so chemically similar elements sit next to each other; blocks of "
+           "blue along the diagonal are families the model sees as alike (red: anti-correlated).")
+st.plotly_chart(heatmap(pearson(name)), width="stretch", config={"displaylogo": False})
+
+st.subheader("t-SNE map")
+colour = st.segmented_control("Colour by", list(COLOUR_BY), format_func=COLOUR_BY.get, default="block",
+                              required=True)
+st.plotly_chart(tsne_scatter(tsne(name), colour), width="stretch", config={"displaylogo": False})
+st.caption("A 2-D map in which nearby elements have similar vectors. Distances between distant clusters are not "
+           "meaningful in t-SNE.")

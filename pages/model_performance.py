@@ -1,0 +1,184 @@
+"""Model performance: stored test-set metrics, ROC/PR curves, confusion matrix and Tc parity plot.
+
+Results are read from ``evaluate.RESULTS_DIR`` (``benchmarks/results/``), or from the folder named by
+the ``SC_RESULTS_DIR`` environment variable when it is set (the tests use this).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from sc_core import evaluate, models
+
+RESULTS_DIR = Path(os.environ.get("SC_RESULTS_DIR") or evaluate.RESULTS_DIR)
+DATASETS = {"supercon": "SuperCon", "hosono2018": "Hosono 2018 list", "s2s": "S2S structures"}
+METRICS = {"accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
+           "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "mae_K": "MAE (K)", "rmse_K": "RMSE (K)", "r2": "R²"}
+PLOT_CONFIG = {"displaylogo": False}
+PALETTE = px.colors.qualitative.D3
+
+
+@st.cache_data(show_spinner=False)
+def results_table(names: tuple[str, ...], results_dir: str) -> pd.DataFrame:
+    return evaluate.results_table(list(names), Path(results_dir))
+
+
+@st.cache_data(show_spinner=False)
+def load_results(name: str, results_dir: str) -> dict | None:
+    return evaluate.load_results(name, Path(results_dir))
+
+
+@st.cache_data(show_spinner=False)
+def load_curves(name: str, results_dir: str) -> list[dict]:
+    return evaluate.load_curves(name, Path(results_dir))
+
+
+def threshold_text(threshold: float) -> str:
+    return f" · Tc > {threshold:g} K" if threshold else ""
+
+
+def curve_label(model: str, curve: dict, datasets: bool = False) -> str:
+    where = f"{DATASETS.get(curve['dataset'], curve['dataset'])} · " if datasets else ""
+    return f"{model} · {where}{curve['protocol']}{threshold_text(curve['threshold_K'])}"
+
+
+def metric_tables(table: pd.DataFrame) -> None:
+    """One row per model/dataset/protocol/task/threshold, one column per metric ('mean ± std')."""
+    shown = table.assign(
+        value=[f"{m:.3f} ± {s:.3f}" if metric not in ("mae_K", "rmse_K") else f"{m:.2f} ± {s:.2f}"
+               for metric, m, s in zip(table["metric"], table["mean"], table["std"])],
+        dataset=table["dataset"].map(lambda d: DATASETS.get(d, d)),
+        protocol=[p + threshold_text(t) for p, t in zip(table["protocol"], table["threshold_K"])],
+    )
+    keys = ["model", "dataset", "protocol", "task", "n_test"]
+    for task, title in (("classification", "Classification (superconductor or not)"),
+                        ("tc_regression", "Tc regression (superconductors only)")):
+        part = shown[shown["task"] == task]
+        if part.empty:
+            continue
+        wide = part.pivot_table(index=keys, columns="metric", values="value", aggfunc="first", sort=False)
+        wide = wide[[m for m in METRICS if m in wide.columns]].rename(columns=METRICS).reset_index()
+        wide = wide.drop(columns="task").rename(columns={"model": "Model", "dataset": "Test set",
+                                                          "protocol": "Protocol", "n_test": "n test"})
+        st.markdown(f"**{title}**")
+        st.dataframe(wide, hide_index=True)
+
+
+def auc_text(table: pd.DataFrame, model: str, curve: dict, metric: str) -> str:
+    hit = table[(table["model"] == model) & (table["dataset"] == curve["dataset"])
+                & (table["protocol"] == curve["protocol"]) & (table["task"] == "classification")
+                & (table["threshold_K"] == curve["threshold_K"]) & (table["metric"] == metric)]
+    if hit.empty:
+        return ""
+    return f" (AUC {hit['mean'].iloc[0]:.3f} ± {hit['std'].iloc[0]:.3f})"
+
+
+def roc_pr(table: pd.DataFrame, curves: dict[str, list[dict]], dataset: str) -> None:
+    roc, pr = go.Figure(), go.Figure()
+    roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dash", "color": "grey"}))
+    selected = [(model, c) for model, entries in curves.items() for c in entries
+                if c["task"] == "classification" and c["dataset"] == dataset]
+    for i, (model, curve) in enumerate(selected):
+        label, line = curve_label(model, curve), {"color": PALETTE[i % len(PALETTE)], "width": 2}
+        roc.add_trace(go.Scatter(x=curve["roc"]["fpr"], y=curve["roc"]["tpr"], mode="lines", line=line,
+                                 name=label + auc_text(table, model, curve, "roc_auc")))
+        pr.add_trace(go.Scatter(x=curve["pr"]["recall"], y=curve["pr"]["precision"], mode="lines", line=line,
+                                name=label + auc_text(table, model, curve, "pr_auc")))
+    legend = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
+    roc.update_layout(title="ROC", xaxis_title="False positive rate", yaxis_title="True positive rate",
+                      height=480, legend=legend, margin={"t": 40})
+    pr.update_layout(title="Precision–recall", xaxis_title="Recall", yaxis_title="Precision",
+                     height=480, legend=legend, margin={"t": 40})
+    for fig in (roc, pr):
+        fig.update_xaxes(range=[-0.01, 1.01])
+        fig.update_yaxes(range=[-0.01, 1.02])
+    left, right = st.columns(2)
+    left.plotly_chart(roc, width="stretch", config=PLOT_CONFIG)
+    right.plotly_chart(pr, width="stretch", config=PLOT_CONFIG)
+
+
+def confusion_section(curves: dict[str, list[dict]]) -> None:
+    options = {curve_label(model, c, datasets=True): c for model, entries in curves.items() for c in entries
+               if c["task"] == "classification" and c.get("y_true")}
+    if not options:
+        return
+    st.subheader("Confusion matrix")
+    left, right = st.columns([1, 2])
+    with left:
+        key = st.selectbox("Test set", list(options))
+        cut = st.slider("Probability threshold", 0.0, 1.0, 0.5, 0.01,
+                        help="A material counts as a predicted superconductor when its score is at least this.")
+    curve = options[key]
+    matrix = evaluate.confusion(curve["y_true"], curve["y_score"], cut)
+    fig = px.imshow(matrix, text_auto=True, color_continuous_scale="Blues",
+                    x=["not superconductor", "superconductor"], y=["not superconductor", "superconductor"],
+                    labels={"x": "Predicted", "y": "Actual", "color": "count"})
+    fig.update_layout(height=360, margin={"t": 20}, coloraxis_showscale=False)
+    fig.update_traces(textfont={"size": 18})
+    right.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
+
+
+def parity_section(curves: dict[str, list[dict]]) -> None:
+    entries = [(model, c) for model, items in curves.items() for c in items if c["task"] == "tc_regression"]
+    if not entries:
+        return
+    st.subheader("Tc parity (superconductors in the test split)")
+    fig = go.Figure()
+    top = 0.0
+    for i, (model, curve) in enumerate(entries):
+        fig.add_trace(go.Scatter(x=curve["tc_true"], y=curve["tc_pred"], mode="markers", opacity=0.45,
+                                 marker={"size": 5, "color": PALETTE[i % len(PALETTE)]},
+                                 name=curve_label(model, curve, datasets=True)))
+        top = max([top, *curve["tc_true"], *curve["tc_pred"]])
+    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="y = x",
+                             line={"dash": "dash", "color": "grey"}))
+    fig.update_layout(xaxis_title="Measured Tc (K)", yaxis_title="Predicted Tc (K)", height=560,
+                      margin={"t": 20})
+    fig.update_yaxes(scaleanchor="x")
+    st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
+
+
+st.title("Model performance")
+st.caption(
+    "All numbers come from held-out test splits, never from the data a model was trained on. "
+    "**random**: 80/20 split over unique compositions; **grouped**: 80/20 split by chemical system (element "
+    "set), so test chemistries are unseen; **external**: trained on SuperCon without the overlaps, tested on "
+    "the Hosono et al. 2018 list of materials searched for superconductivity (Tc > 10 K: scored as "
+    "P(superconductor) × P(Tc > 10 K)). S2S rows refit the model with structure descriptors on the S2S crystals "
+    "(random: stratified; grouped: by reduced formula). Tables show mean ± std over seeds; curves and points "
+    "show the first seed."
+)
+
+results_dir = str(RESULTS_DIR)
+names = [name for name in models.available() if load_results(name, results_dir)]
+if not names:
+    st.info(f"No benchmark results found in {RESULTS_DIR}. Run `make evaluate` to compute them.")
+    st.stop()
+
+chosen = st.multiselect("Models", names, default=names)
+if not chosen:
+    st.stop()
+for name in chosen:
+    result = load_results(name, results_dir)
+    note = f"`{name}`: version {result.get('version', '?')}, data {str(result.get('data_hash', '?'))[:12]}"
+    if result.get("limit"):
+        note += f". Quick check on a subsample of {result['limit']} rows per dataset, not the published numbers."
+    st.caption(note)
+
+table = results_table(tuple(chosen), results_dir)
+st.subheader("Metrics")
+metric_tables(table)
+
+curves = {name: load_curves(name, results_dir) for name in chosen}
+for dataset in dict.fromkeys(c["dataset"] for entries in curves.values() for c in entries
+                             if c["task"] == "classification"):
+    st.subheader(f"ROC and precision–recall: {DATASETS.get(dataset, dataset)}")
+    roc_pr(table, curves, dataset)
+confusion_section(curves)
+parity_section(curves)

@@ -1,0 +1,134 @@
+"""Predict: P(superconductor) and Tc for one material, with the nearest known SuperCon entries."""
+
+from __future__ import annotations
+
+import streamlit as st
+from pymatgen.core import Structure
+from streamlit.errors import StreamlitPageNotFoundError
+
+from sc_core import InputError, data, io, models, screening
+
+EXAMPLES = ("La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95")
+MAX_MB = io.MAX_FILE_BYTES // 2**20
+GENERIC_ERROR = "Sorry, this input could not be processed. Check the formula or file and try again."
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def get_model(name: str):
+    return models.load(name)
+
+
+@st.cache_data(show_spinner="Searching SuperCon…", max_entries=256)
+def nearest_known(formula: str, k: int = 5):
+    return screening.nearest_known(io.parse_formula(formula), k=k)
+
+
+def set_example(formula: str) -> None:
+    st.session_state.predict_text = formula
+
+
+def read_input(text: str, upload) -> tuple[object, str]:
+    """(Composition or Structure, where it came from); raises InputError for bad input."""
+    if upload is not None:
+        return io.read_structure(upload.getvalue(), filename=upload.name), f"uploaded file {upload.name}"
+    if io.is_mp_id(text):
+        structure, row = data.find_mp_id(text)
+        return structure, f"bundled 3DSC structure {row['mp_id']} ({row['formula']})"
+    item = io.parse_input(text)
+    return item, ("pasted structure" if isinstance(item, Structure) else "formula")
+
+
+def page_link(page: str, label: str) -> None:
+    try:
+        st.page_link(page, label=label, icon=":material/deployed_code:")
+    except StreamlitPageNotFoundError:  # this page was started on its own, outside app.py
+        st.caption(f"{label}: open the Crystal viewer page of the app.")
+
+
+def show_prediction(item, source: str, name: str) -> None:
+    model = get_model(name)
+    is_structure = isinstance(item, Structure)
+    comp = item.composition if is_structure else item
+    formula = comp.formula.replace(" ", "")
+
+    sites = f" · {len(item)} sites" if is_structure else ""
+    st.markdown(f"Read as **{comp.formula}**{sites} (from the {source})")
+    if is_structure:
+        st.session_state.viewer_structure = {"label": source, "structure": item}
+        page_link("pages/crystal_viewer.py", "See this structure in the Crystal viewer")
+
+    if model.kind == "structure" and not is_structure:
+        st.warning(
+            f"The **{name}** model works from a crystal structure, and a formula has none. Paste or upload a "
+            "CIF/POSCAR, give an MP id of a bundled structure (e.g. mp-19735), or pick a composition model."
+        )
+        return
+
+    row = model.predict([item]).iloc[0]
+    if row["error"]:
+        st.error(row["error"])
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric("P(superconductor)", f"{row['p_sc']:.2f} ± {row['p_sc_std']:.2f}",
+              help="Probability that the material superconducts at any temperature, ± the model's spread.")
+    c2.metric("Tc if superconducting", f"{row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K",
+              help="Predicted critical temperature, assuming the material superconducts.")
+    c3.metric("Model version", model.version, help=f"The {model.kind} model `{name}`.")
+    if model.kind == "composition" and is_structure:
+        st.caption(f"`{name}` is a composition model: only the composition of this structure is used.")
+
+    known = data.known_supercon(comp)
+    if not known.empty:
+        values = sorted(known["tc"].unique())
+        tcs = ", ".join(f"{tc:g} K" for tc in values) if len(values) <= 6 else f"{values[0]:g} to {values[-1]:g} K"
+        st.info(f"This composition is in SuperCon ({len(known)} entr{'y' if len(known) == 1 else 'ies'}; Tc {tcs}). "
+                "Tc = 0 means it was measured and not found superconducting. The models learn from SuperCon, so "
+                "for this material the prediction is not an independent test.")
+
+    st.subheader("Nearest known SuperCon entries")
+    nearest = nearest_known(formula)
+    st.dataframe(
+        nearest[["formula", "tc", "distance"]],
+        hide_index=True,
+        column_config={
+            "formula": st.column_config.TextColumn("Formula"),
+            "tc": st.column_config.NumberColumn("Tc (K)", format="%.2f", help="0 = not a superconductor"),
+            "distance": st.column_config.NumberColumn(
+                "Composition distance", format="%.4f",
+                help="Half the summed difference of atomic fractions: 0 = same composition, 1 = nothing shared."),
+        },
+    )
+
+
+st.title("Predict")
+st.markdown("Enter a chemical formula, paste a CIF or POSCAR, or give the Materials Project id of a bundled "
+            "structure (e.g. mp-19735); or upload a structure file.")
+
+names = models.available()
+if not names:
+    st.info("No trained model is installed yet: run `make train`.")
+    st.stop()
+
+left, right = st.columns([3, 2])
+with left:
+    text = st.text_area("Formula, CIF/POSCAR text or MP id", key="predict_text", height=120,
+                        placeholder="e.g. Ba0.6K0.4Fe2As2")
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button("Predict", type="primary")  # reruns the page; the text box also applies on Ctrl+Enter
+        st.caption("Examples:")
+        for example in EXAMPLES:
+            st.button(example, on_click=set_example, args=(example,), type="tertiary")
+with right:
+    name = st.selectbox("Model", names, help="Every trained model registered in sc_core.models.")
+    upload = st.file_uploader(f"…or upload a structure (CIF, .vasp, POSCAR; up to {MAX_MB} MB)",
+                              max_upload_size=MAX_MB, help="A file here is used instead of the text box.")
+
+if upload is None and not text.strip():
+    st.stop()
+try:
+    item, source = read_input(text, upload)
+    show_prediction(item, source, name)
+except InputError as exc:
+    st.error(str(exc))
+except Exception:  # never show a traceback for user input
+    st.error(GENERIC_ERROR)

@@ -1,0 +1,3 @@
+"""Fixtures for the page tests; the helpers live in page_helpers.py."""
+
+from page_helpers import with_structure_model  # noqa: F401  (a fixture)

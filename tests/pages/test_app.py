@@ -1,0 +1,28 @@
+"""app.py: navigation, the home page and its quick lookup."""
+
+from page_helpers import app, leading_number, metric
+
+
+def test_home_loads_with_links():
+    at = app("app.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Superconductor discovery"
+    assert len(at.page_link) == 5
+
+
+def test_quick_lookup_formula():
+    at = app("app.py").run()
+    at.text_area(key="home_text").input("MgB2").run()
+    assert not at.exception
+    assert not at.error
+    p = leading_number(metric(at, "P(superconductor)").value)
+    assert 0.0 <= p <= 1.0
+    assert leading_number(metric(at, "Tc if superconducting").value) >= 0
+
+
+def test_quick_lookup_bad_formula():
+    at = app("app.py").run()
+    at.text_area(key="home_text").input("Xx2O3").run()
+    assert not at.exception
+    assert "Xx" in at.error[0].value
+    assert not at.metric

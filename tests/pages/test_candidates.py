@@ -1,0 +1,54 @@
+"""pages/candidates.py: screen an uploaded CSV, filter, download."""
+
+from page_helpers import app
+from sc_core import screening
+
+POOL = b"id,formula\na,MgB2\nb,La1.85Sr0.15CuO4\nc,NaCl\nd,Xx2O3\ne,YBa2Cu3O7\n"
+
+
+def screened():
+    at = app("pages/candidates.py").run()
+    assert not at.exception
+    at.radio[0].set_value("upload").run()
+    at.file_uploader[0].upload("pool.csv", POOL, "text/csv").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert not at.error
+    return at
+
+
+def test_loads_with_bundled_pools():
+    at = app("pages/candidates.py").run()
+    assert not at.exception
+    assert len(at.radio[0].options) == len(screening.POOLS) + 1  # bundled pools + upload
+    assert at.radio[0].value == next(iter(screening.POOLS))
+    assert at.multiselect[0].value == at.multiselect[0].options  # every model by default
+    assert not at.dataframe
+
+
+def test_screen_upload_filter_and_download():
+    at = screened()
+    table = at.dataframe[0].value
+    assert set(table["id"]) <= {"a", "b", "c", "e"}
+    assert table["p_sc"].between(0, 1).all()
+    assert table["p_sc"].is_monotonic_decreasing
+    assert [b.label for b in at.download_button] == ["Download CSV", "Download JSON", "Download XLSX"]
+    failed = at.dataframe[1].value  # the row that could not be parsed
+    assert list(failed["id"]) == ["d"] and "Xx" in failed["error"].iloc[0]
+
+    at.sidebar.slider[0].set_value(0.0).run()
+    assert len(at.dataframe[0].value) == 4
+    at.sidebar.multiselect[0].set_value(["Cu"]).run()  # must contain Cu
+    assert set(at.dataframe[0].value["id"]) == {"b", "e"}
+    at.sidebar.multiselect[2].set_value(["cuprate"]).run()  # exclude cuprates
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 0
+
+
+def test_bad_upload_is_explained():
+    at = app("pages/candidates.py").run()
+    at.radio[0].set_value("upload").run()
+    at.file_uploader[0].upload("pool.csv", b"name,tc\nMgB2,39\n", "text/csv").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "formula" in at.error[0].value

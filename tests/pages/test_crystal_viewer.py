@@ -1,0 +1,51 @@
+"""pages/crystal_viewer.py: bundled and uploaded structures, the 3D view and the site table."""
+
+from page_helpers import app
+
+
+def iframes(at):
+    return at.get("iframe")
+
+
+def test_default_bundled_structure_renders():
+    at = app("pages/crystal_viewer.py").run()
+    assert not at.exception
+    assert not at.error
+    frames = iframes(at)
+    assert len(frames) == 1
+    assert "$3Dmol" in frames[0].proto.srcdoc
+    sites = at.dataframe[0].value
+    assert len(sites) == 7  # La2CuO4, mp-19735
+    assert sorted(sites["species"]) == ["Cu", "La", "La", "O", "O", "O", "O"]
+    assert at.download_button[0].label == "Download as CIF"
+    assert any("trained" in c.value for c in at.caption)  # no structure model: coloured by element
+
+
+def test_supercell_labels_and_s2s():
+    at = app("pages/crystal_viewer.py").run()
+    at.slider[0].set_value(3).run()
+    at.toggle[0].set_value(True).run()
+    assert not at.exception
+    assert len(iframes(at)) == 1
+    at.radio[0].set_value("S2S crystal").run()
+    assert not at.exception
+    assert len(iframes(at)) == 1
+    assert len(at.dataframe[0].value) > 0
+
+
+def test_bad_upload_shows_an_error():
+    at = app("pages/crystal_viewer.py").run()
+    at.radio[0].set_value("Upload a file").run()
+    assert not iframes(at)
+    at.file_uploader[0].upload("broken.cif", b"data_broken\n_cell_length_a 4.0\n").run()
+    assert not at.exception
+    assert "CIF" in at.error[0].value
+
+
+def test_structure_model_contributions_colour_the_atoms(with_structure_model):
+    at = app("pages/crystal_viewer.py").run()
+    colour = next(s for s in at.selectbox if s.label.startswith("Colour by"))
+    colour.set_value(with_structure_model).run()
+    assert not at.exception
+    html = iframes(at)[0].proto.srcdoc
+    assert 'class="legend"' in html and "contribution to P(sc)" in html

@@ -1,0 +1,33 @@
+"""pages/element_embeddings.py: correlation heatmap and t-SNE map."""
+
+import json
+
+from page_helpers import app
+
+
+def figures(at):
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_heatmap_and_tsne():
+    at = app("pages/element_embeddings.py").run()
+    assert not at.exception
+    heatmap, scatter = figures(at)
+    trace = heatmap["data"][0]
+    assert trace["type"] == "heatmap"
+    assert trace["zmin"] == -1 and trace["zmax"] == 1
+    assert trace["x"][:3] == ["Li", "Na", "K"]  # Mendeleev order
+    assert len(trace["x"]) == len(trace["y"]) > 80
+    n = len(trace["x"])
+    z = trace["z"]  # plotly 7 sends arrays base64-encoded
+    assert (z["shape"] if isinstance(z, dict) else f"{len(z)}, {len(z[0])}") == f"{n}, {n}"
+    assert scatter["data"][0]["type"] == "scatter"
+    assert "Hydrogen" in json.dumps(scatter["data"])  # hover names
+
+
+def test_colour_by_group_and_period():
+    at = app("pages/element_embeddings.py").run()
+    for colour in ("group", "period"):
+        at.segmented_control[0].set_value(colour).run()
+        assert not at.exception
+        assert len(figures(at)) == 2

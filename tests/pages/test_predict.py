@@ -1,0 +1,107 @@
+"""pages/predict.py: formulas, MP ids, uploads, errors and structure-only models."""
+
+from pymatgen.core import Lattice, Structure
+
+from page_helpers import app, leading_number, metric
+
+
+def predict(text: str):
+    at = app("pages/predict.py").run()
+    assert not at.exception
+    at.text_area(key="predict_text").input(text).run()
+    return at
+
+
+def test_loads_empty():
+    at = app("pages/predict.py").run()
+    assert not at.exception
+    assert not at.error
+    assert not at.metric
+    assert [b.label for b in at.button][1:] == ["La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95"]
+
+
+def test_formula_gives_probability_tc_and_nearest_entries():
+    at = predict("MgB2")
+    assert not at.exception
+    assert not at.error
+    p = leading_number(metric(at, "P(superconductor)").value)
+    assert 0.0 <= p <= 1.0
+    assert "±" in metric(at, "P(superconductor)").value
+    assert leading_number(metric(at, "Tc if superconducting").value) >= 0
+    assert metric(at, "Model version").value
+    nearest = at.dataframe[0].value
+    assert list(nearest.columns) == ["formula", "tc", "distance"]
+    assert len(nearest) == 5
+    assert nearest["distance"].is_monotonic_increasing
+
+
+def test_bad_formula_names_the_element():
+    at = predict("Xx2O3")
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "Xx" in at.error[0].value
+    assert not at.metric
+
+
+def test_example_button_fills_the_box():
+    at = app("pages/predict.py").run()
+    next(b for b in at.button if b.label == "Ba0.6K0.4Fe2As2").click().run()
+    assert not at.exception
+    assert at.text_area(key="predict_text").value == "Ba0.6K0.4Fe2As2"
+    assert 0.0 <= leading_number(metric(at, "P(superconductor)").value) <= 1.0
+
+
+def test_bundled_mp_id_is_a_structure():
+    at = predict("mp-19735")
+    assert not at.exception
+    assert not at.error
+    assert any("7 sites" in m.value for m in at.markdown)
+    assert at.session_state["viewer_structure"]["structure"].composition.reduced_formula == "La2CuO4"
+
+
+def test_unknown_mp_id_is_explained():
+    at = predict("mp-999999999")
+    assert not at.exception
+    assert "mp-999999999" in at.error[0].value
+
+
+def test_uploaded_poscar():
+    poscar = Structure(Lattice.hexagonal(3.09, 3.52), ["Mg", "B", "B"],
+                       [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]]).to(fmt="poscar")
+    at = app("pages/predict.py").run()
+    at.file_uploader[0].upload("POSCAR", poscar.encode()).run()
+    assert not at.exception
+    assert not at.error
+    assert any("3 sites" in m.value and "uploaded file POSCAR" in m.value for m in at.markdown)
+    assert 0.0 <= leading_number(metric(at, "P(superconductor)").value) <= 1.0
+
+
+def test_bad_upload_is_an_error_not_a_traceback():
+    at = app("pages/predict.py").run()
+    at.file_uploader[0].upload("broken.cif", b"data_broken\n_cell_length_a 4.0\n").run()
+    assert not at.exception
+    assert "CIF" in at.error[0].value
+
+
+def test_structure_model_with_a_formula_says_so(with_structure_model):
+    at = app("pages/predict.py").run()
+    at.selectbox[0].set_value(with_structure_model)
+    at.text_area(key="predict_text").input("MgB2").run()
+    assert not at.exception
+    assert "crystal structure" in at.warning[0].value
+    assert not at.metric
+    at.text_area(key="predict_text").input("mp-19735").run()
+    assert not at.warning
+    assert leading_number(metric(at, "P(superconductor)").value) == 0.25
+
+
+def test_pasted_cif_is_read_as_a_structure():
+    from sc_core import io
+
+    cif = io.structure_to_cif(Structure(Lattice.hexagonal(3.09, 3.52), ["Mg", "B", "B"],
+                                        [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]]))
+    at = predict(cif)
+    assert not at.exception
+    assert not at.error
+    assert any("3 sites" in m.value and "pasted structure" in m.value for m in at.markdown)
+    assert 0.0 <= leading_number(metric(at, "P(superconductor)").value) <= 1.0
