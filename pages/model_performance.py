@@ -1,4 +1,4 @@
-"""Model performance: stored test-set metrics, ROC/PR curves, confusion matrix and Tc parity plot.
+"""Model performance: stored test-set metrics, ROC/PR curves, confusion matrix, calibration and Tc parity.
 
 Results are read from ``evaluate.RESULTS_DIR`` (``benchmarks/results/``), or from the folder named by
 the ``SC_RESULTS_DIR`` environment variable when it is set (the tests use this).
@@ -14,7 +14,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from sc_core import evaluate, models
+from sc_core import calibration, evaluate, models
 
 RESULTS_DIR = Path(os.environ.get("SC_RESULTS_DIR") or evaluate.RESULTS_DIR)
 DATASETS = {"supercon": "SuperCon", "hosono2018": "Hosono 2018 list", "s2s": "S2S structures"}
@@ -22,6 +22,7 @@ METRICS = {"accuracy": "Accuracy", "precision": "Precision", "recall": "Recall",
            "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "mae_K": "MAE (K)", "rmse_K": "RMSE (K)", "r2": "R²"}
 PLOT_CONFIG = {"displaylogo": False}
 PALETTE = px.colors.qualitative.D3
+LEGEND_BELOW = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
 
 
 @st.cache_data(show_spinner=False)
@@ -90,11 +91,10 @@ def roc_pr(table: pd.DataFrame, curves: dict[str, list[dict]], dataset: str) -> 
                                  name=label + auc_text(table, model, curve, "roc_auc")))
         pr.add_trace(go.Scatter(x=curve["pr"]["recall"], y=curve["pr"]["precision"], mode="lines", line=line,
                                 name=label + auc_text(table, model, curve, "pr_auc")))
-    legend = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
     roc.update_layout(title="ROC", xaxis_title="False positive rate", yaxis_title="True positive rate",
-                      height=480, legend=legend, margin={"t": 40})
+                      height=480, legend=LEGEND_BELOW, margin={"t": 40})
     pr.update_layout(title="Precision–recall", xaxis_title="Recall", yaxis_title="Precision",
-                     height=480, legend=legend, margin={"t": 40})
+                     height=480, legend=LEGEND_BELOW, margin={"t": 40})
     for fig in (roc, pr):
         fig.update_xaxes(range=[-0.01, 1.01])
         fig.update_yaxes(range=[-0.01, 1.02])
@@ -121,6 +121,42 @@ def confusion_section(curves: dict[str, list[dict]]) -> None:
                     labels={"x": "Predicted", "y": "Actual", "color": "count"})
     fig.update_layout(height=360, margin={"t": 20}, coloraxis_showscale=False)
     fig.update_traces(textfont={"size": 18})
+    right.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
+
+
+def split_key(curve: dict) -> tuple[str, str, float]:
+    return curve["dataset"], curve["protocol"], curve["threshold_K"]
+
+
+def calibration_section(curves: dict[str, list[dict]]) -> None:
+    scored = [(model, c) for model, entries in curves.items() for c in entries
+              if c["task"] == "classification" and c.get("y_true")]
+    if not scored:
+        return
+    st.subheader("Calibration")
+    test_sets = {f"{DATASETS.get(c['dataset'], c['dataset'])} · {c['protocol']}{threshold_text(c['threshold_K'])}":
+                 split_key(c) for _, c in scored}
+    left, right = st.columns([1, 2])
+    with left:
+        chosen = test_sets[st.selectbox("Test set", list(test_sets), key="calibration_test_set")]
+        st.caption("Test materials grouped into ten equal-width bins of predicted probability: a calibrated "
+                   "model's points lie on the diagonal (of the materials given 0.8, 80% superconduct). ECE: the "
+                   "gap between prediction and observation, averaged over the bins weighted by their size.")
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration",
+                               line={"dash": "dash", "color": "grey"}))
+    shown = [(model, c) for model, c in scored if split_key(c) == chosen]
+    for i, (model, curve) in enumerate(shown):
+        bins = calibration.reliability(curve["y_true"], curve["y_score"])
+        ece = calibration.expected_calibration_error(curve["y_true"], curve["y_score"])
+        fig.add_trace(go.Scatter(x=bins["mean_p"], y=bins["frac_positive"], mode="lines+markers",
+                                 name=f"{model} (ECE {ece:.3f})", customdata=bins["count"],
+                                 line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                                 hovertemplate="mean predicted %{x:.2f}<br>observed %{y:.2f}<br>"
+                                               "%{customdata} materials<extra></extra>"))
+    fig.update_layout(xaxis_title="Mean predicted P(superconductor)", height=480, margin={"t": 20},
+                      yaxis_title="Observed fraction of superconductors", legend=LEGEND_BELOW)
+    fig.update_xaxes(range=[-0.01, 1.01], constrain="domain")
+    fig.update_yaxes(range=[-0.01, 1.01], scaleanchor="x", constrain="domain")
     right.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
 
 
@@ -181,4 +217,5 @@ for dataset in dict.fromkeys(c["dataset"] for entries in curves.values() for c i
     st.subheader(f"ROC and precision–recall: {DATASETS.get(dataset, dataset)}")
     roc_pr(table, curves, dataset)
 confusion_section(curves)
+calibration_section(curves)
 parity_section(curves)

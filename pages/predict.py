@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from pymatgen.core import Structure
 from streamlit.errors import StreamlitPageNotFoundError
 
-from sc_core import InputError, data, io, models, screening
+from sc_core import InputError, attribution, chemistry, data, io, models, screening
 
 EXAMPLES = ("La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95")
 MAX_MB = io.MAX_FILE_BYTES // 2**20
 GENERIC_ERROR = "Sorry, this input could not be processed. Check the formula or file and try again."
+DIVERGING = "RdBu"  # red: pushes away from a superconductor, blue: towards one
+GREY = "#e6e6e6"
+PLOT_CONFIG = {"displaylogo": False}
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -21,6 +27,16 @@ def get_model(name: str):
 @st.cache_data(show_spinner="Searching SuperCon…", max_entries=256)
 def nearest_known(formula: str, k: int = 5):
     return screening.nearest_known(io.parse_formula(formula), k=k)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def contributions(name: str, formula: str) -> pd.DataFrame:
+    return attribution.element_contributions(get_model(name), io.parse_formula(formula))
+
+
+@st.cache_data(show_spinner=False)
+def table_cells() -> pd.DataFrame:
+    return chemistry.periodic_table_grid()
 
 
 def set_example(formula: str) -> None:
@@ -43,6 +59,64 @@ def page_link(page: str, label: str) -> None:
         st.page_link(page, label=label, icon=":material/deployed_code:")
     except StreamlitPageNotFoundError:  # this page was started on its own, outside app.py
         st.caption(f"{label}: open the Crystal viewer page of the app.")
+
+
+def interval_caption(row: pd.Series) -> str:
+    p_low, p_high = np.clip([row["p_sc"] - 2 * row["p_sc_std"], row["p_sc"] + 2 * row["p_sc_std"]], 0, 1)
+    tc_low, tc_high = max(row["tc_K"] - 2 * row["tc_std_K"], 0), row["tc_K"] + 2 * row["tc_std_K"]
+    return (f"P(superconductor) interval [{p_low:.2f}, {p_high:.2f}] (clipped to [0, 1]); Tc interval "
+            f"[{tc_low:.1f}, {tc_high:.1f}] K (clipped at 0 K): ± 2 standard deviations across the members of "
+            "the model's ensemble (the trees, for a forest).")
+
+
+def contribution_bars(table: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(go.Bar(
+        x=table["delta_p"], y=table["element"], orientation="h",
+        marker={"color": table["delta_p"], "colorscale": DIVERGING, "cmid": 0},
+        customdata=table[["fraction", "delta_tc_K"]],
+        hovertemplate="<b>%{y}</b> (atomic fraction %{customdata[0]:.3f})<br>ΔP = %{x:+.3f}"
+                      "<br>ΔTc = %{customdata[1]:+.1f} K<extra></extra>"))
+    fig.update_layout(xaxis_title="ΔP(superconductor): with minus without the element",
+                      height=140 + 32 * len(table), margin={"t": 20, "b": 40})
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def periodic_heatmap(table: pd.DataFrame) -> go.Figure:
+    cells = table_cells().merge(table, left_on="symbol", right_on="element", how="left")
+    cells["in_formula"] = cells["symbol"].where(cells["element"].notna(), "")
+
+    def layout(column: str) -> pd.DataFrame:
+        wide = cells.pivot(index="row", columns="col", values=column)
+        return wide.reindex(index=range(1, cells["row"].max() + 1), columns=range(1, 19))
+
+    background = layout("Z") * 0  # 0 on every element's cell, NaN (nothing drawn) elsewhere
+    fig = go.Figure([
+        go.Heatmap(z=background, text=layout("symbol").fillna(""), texttemplate="%{text}", showscale=False,
+                   colorscale=[[0, GREY], [1, GREY]], xgap=2, ygap=2, hoverongaps=False,
+                   hovertemplate="%{text}<extra></extra>"),
+        go.Heatmap(z=layout("delta_p"), text=layout("in_formula").fillna(""), texttemplate="%{text}",
+                   colorscale=DIVERGING, zmid=0, xgap=2, ygap=2, hoverongaps=False,
+                   colorbar={"title": {"text": "ΔP"}, "thickness": 14},
+                   hovertemplate="<b>%{text}</b>: ΔP = %{z:+.3f}<extra></extra>"),
+    ])
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    fig.update_layout(height=360, margin={"t": 10, "b": 10, "l": 10, "r": 10}, plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def element_section(name: str, formula: str) -> None:
+    st.subheader("Which elements drive this prediction")
+    with st.spinner("Predicting the material again without each element…"):
+        table = contributions(name, formula)
+    st.caption("Each element is taken out in turn, the remaining atomic fractions are scaled back up to a whole, "
+               "and the material is predicted again: ΔP is how much higher P(superconductor) is with the element "
+               "than without it (blue: pushes towards a superconductor, red: away). A single element is compared "
+               "with an undecided P = 0.5.")
+    left, right = st.columns([2, 3])
+    left.plotly_chart(contribution_bars(table), width="stretch", config=PLOT_CONFIG)
+    right.plotly_chart(periodic_heatmap(table), width="stretch", config=PLOT_CONFIG)
 
 
 def show_prediction(item, source: str, name: str) -> None:
@@ -74,6 +148,7 @@ def show_prediction(item, source: str, name: str) -> None:
     c2.metric("Tc if superconducting", f"{row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K",
               help="Predicted critical temperature, assuming the material superconducts.")
     c3.metric("Model version", model.version, help=f"The {model.kind} model `{name}`.")
+    st.caption(interval_caption(row))
     if model.kind == "composition" and is_structure:
         st.caption(f"`{name}` is a composition model: only the composition of this structure is used.")
 
@@ -84,6 +159,9 @@ def show_prediction(item, source: str, name: str) -> None:
         st.info(f"This composition is in SuperCon ({len(known)} entr{'y' if len(known) == 1 else 'ies'}; Tc {tcs}). "
                 "Tc = 0 means it was measured and not found superconducting. The models learn from SuperCon, so "
                 "for this material the prediction is not an independent test.")
+
+    if model.kind == "composition":
+        element_section(name, formula)
 
     st.subheader("Nearest known SuperCon entries")
     nearest = nearest_known(formula)

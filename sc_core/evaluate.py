@@ -26,38 +26,18 @@ from scipy.stats import norm
 from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, mean_absolute_error,
                              mean_squared_error, precision_recall_curve, precision_score, r2_score,
                              recall_score, roc_auc_score, roc_curve)
-from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 
 from sc_core import checkpoints, data
 from sc_core.io import parse_formula
 from sc_core.models import model_class
+from sc_core.splits import group_split, stratified_split
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SEEDS = (0, 1, 2, 3, 4)
 N_GARBAGE = 15_000
-TEST_FRACTION = 0.2
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
 REGRESSION_METRICS = ("mae_K", "rmse_K", "r2")
 Log = Callable[[str], None]
-
-
-# -- splits --------------------------------------------------------------------------------------
-def group_split(groups: np.ndarray, seed: int, test_fraction: float = TEST_FRACTION) -> np.ndarray:
-    """Boolean test mask: a random `test_fraction` of the groups (rows of one group stay together)."""
-    splitter = GroupShuffleSplit(n_splits=1, test_size=test_fraction, random_state=seed)
-    _, test = next(splitter.split(groups, groups=groups))
-    mask = np.zeros(len(groups), dtype=bool)
-    mask[test] = True
-    return mask
-
-
-def stratified_split(labels: np.ndarray, seed: int, test_fraction: float = TEST_FRACTION) -> np.ndarray:
-    """Boolean test mask of a stratified random split."""
-    splitter = StratifiedShuffleSplit(n_splits=1, test_size=test_fraction, random_state=seed)
-    _, test = next(splitter.split(np.zeros(len(labels)), labels))
-    mask = np.zeros(len(labels), dtype=bool)
-    mask[test] = True
-    return mask
 
 
 # -- metrics -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Splits, metrics and the results schema."""
+"""Metrics and the results schema."""
 
 import json
 
@@ -7,22 +7,6 @@ import pandas as pd
 import pytest
 
 from sc_core import evaluate
-
-
-def test_group_split_keeps_groups_together():
-    groups = np.repeat(np.arange(100), 3)
-    test = evaluate.group_split(groups, seed=0)
-    for g in range(100):
-        assert len(set(test[groups == g])) == 1
-    assert 0.15 < test.mean() < 0.25
-    assert not np.array_equal(test, evaluate.group_split(groups, seed=1))
-    np.testing.assert_array_equal(test, evaluate.group_split(groups, seed=0))
-
-
-def test_stratified_split_preserves_ratio():
-    labels = np.array([1] * 100 + [0] * 300)
-    test = evaluate.stratified_split(labels, seed=0)
-    assert test.sum() == 80 and labels[test].sum() == 20
 
 
 def test_classification_metrics_on_known_case():

@@ -41,3 +41,15 @@ def test_no_results_is_an_info_message(tmp_path, monkeypatch):
     at = app("pages/model_performance.py").run()
     assert not at.exception
     assert "make evaluate" in at.info[0].value
+
+
+def test_calibration_section(results_dir, monkeypatch):
+    monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
+    at = app("pages/model_performance.py").run()
+    assert not at.exception
+    assert any(s.value == "Calibration" for s in at.subheader)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    reliability = next(c for c in charts if any(t.get("name") == "perfect calibration" for t in c["data"]))
+    assert any(t["name"].startswith("baseline (ECE ") for t in reliability["data"][1:])
+    at.selectbox(key="calibration_test_set").select_index(1).run()
+    assert not at.exception

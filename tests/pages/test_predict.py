@@ -1,4 +1,6 @@
-"""pages/predict.py: formulas, MP ids, uploads, errors and structure-only models."""
+"""pages/predict.py: formulas, MP ids, uploads, errors, element contributions and structure-only models."""
+
+import json
 
 from pymatgen.core import Lattice, Structure
 
@@ -93,6 +95,7 @@ def test_structure_model_with_a_formula_says_so(with_structure_model):
     at.text_area(key="predict_text").input("mp-19735").run()
     assert not at.warning
     assert leading_number(metric(at, "P(superconductor)").value) == 0.25
+    assert not any(s.value == "Which elements drive this prediction" for s in at.subheader)  # composition only
 
 
 def test_pasted_cif_is_read_as_a_structure():
@@ -105,3 +108,27 @@ def test_pasted_cif_is_read_as_a_structure():
     assert not at.error
     assert any("3 sites" in m.value and "pasted structure" in m.value for m in at.markdown)
     assert 0.0 <= leading_number(metric(at, "P(superconductor)").value) <= 1.0
+
+
+def plotly_specs(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_formula_shows_element_contributions_and_intervals():
+    at = predict("Ba0.6K0.4Fe2As2")
+    assert not at.exception
+    assert any(s.value == "Which elements drive this prediction" for s in at.subheader)
+    assert any("interval" in c.value and "2 standard deviations" in c.value for c in at.caption)
+    bars, table = plotly_specs(at)
+    assert bars["data"][0]["type"] == "bar"
+    assert sorted(bars["data"][0]["y"]) == ["As", "Ba", "Fe", "K"]
+    assert [trace["type"] for trace in table["data"]] == ["heatmap", "heatmap"]
+    assert "Fe" in json.dumps(table["data"][1]["text"])
+
+
+def test_one_element_formula_has_contributions():
+    at = predict("Nb")
+    assert not at.exception
+    assert not at.error
+    bars, _ = plotly_specs(at)
+    assert bars["data"][0]["y"] == ["Nb"]

@@ -1,0 +1,26 @@
+"""Train/test splits as boolean test masks: grouped (whole groups on one side) or stratified."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
+
+TEST_FRACTION = 0.2
+
+
+def group_split(groups: np.ndarray, seed: int, test_fraction: float = TEST_FRACTION) -> np.ndarray:
+    """Boolean test mask: a random `test_fraction` of the groups (rows of one group stay together)."""
+    splitter = GroupShuffleSplit(n_splits=1, test_size=test_fraction, random_state=seed)
+    _, test = next(splitter.split(groups, groups=groups))
+    mask = np.zeros(len(groups), dtype=bool)
+    mask[test] = True
+    return mask
+
+
+def stratified_split(labels: np.ndarray, seed: int, test_fraction: float = TEST_FRACTION) -> np.ndarray:
+    """Boolean test mask of a stratified random split."""
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=test_fraction, random_state=seed)
+    _, test = next(splitter.split(np.zeros(len(labels)), labels))
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[test] = True
+    return mask
