@@ -21,11 +21,11 @@ test: $(STAMP)  ## the whole test suite
 data: $(STAMP)  ## rebuild data/ from ../shared/data (maintainers only)
 	$(BIN)/python -m sc_core.data build --source ../shared/data
 
-train: $(STAMP)  ## retrain every committed checkpoint on this CPU
-	$(BIN)/python -m sc_core.train baseline
+train: $(STAMP)  ## retrain every committed checkpoint on this CPU, then evaluate each
+	$(BIN)/python -m sc_core.train all
 
 evaluate: $(STAMP)  ## recompute benchmarks/results/*.json from the checkpoints
-	$(BIN)/sc evaluate --model baseline
+	for m in baseline konno_cnn kaplan_fcnn kaplan_cnn; do $(BIN)/sc evaluate --model $$m || exit 1; done
 
 bench: $(STAMP)  ## throughput and latency figures
 	$(BIN)/python benchmarks/throughput.py

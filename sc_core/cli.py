@@ -265,8 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="run the evaluation protocols and write benchmarks/results/<model>.json")
     p.add_argument("--model", required=True)
-    p.add_argument("--datasets", type=_comma_list(tuple(PROTOCOLS)), default=tuple(PROTOCOLS),
-                   help=f"comma-separated (default: {','.join(PROTOCOLS)})")
+    p.add_argument("--datasets", type=_comma_list(tuple(PROTOCOLS)), default=None,
+                   help=f"comma-separated among {','.join(PROTOCOLS)} (default: those that apply to the model)")
     p.add_argument("--seeds", type=_comma_list(cast=int), default=SEEDS,
                    help=f"comma-separated (default: {','.join(map(str, SEEDS))})")
     p.add_argument("--limit", type=int, help="subsample every dataset to N rows (quick checks only)")

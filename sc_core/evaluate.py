@@ -23,11 +23,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, mean_absolute_error,
-                             mean_squared_error, precision_recall_curve, precision_score, r2_score,
-                             recall_score, roc_auc_score, roc_curve)
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    f1_score,
+    mean_absolute_error,
+    mean_squared_error,
+    precision_recall_curve,
+    precision_score,
+    r2_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
 
 from sc_core import checkpoints, data
+from sc_core.calibration import expected_calibration_error
 from sc_core.io import parse_formula
 from sc_core.models import model_class
 from sc_core.splits import group_split, stratified_split
@@ -35,14 +46,14 @@ from sc_core.splits import group_split, stratified_split
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SEEDS = (0, 1, 2, 3, 4)
 N_GARBAGE = 15_000
-CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
-REGRESSION_METRICS = ("mae_K", "rmse_K", "r2")
+CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece")
+REGRESSION_METRICS = ("mae_K", "rmse_K", "r2", "mae_all_K")
 Log = Callable[[str], None]
 
 
 # -- metrics -------------------------------------------------------------------------------------
 def classification_metrics(y: np.ndarray, score: np.ndarray, cut: float = 0.5) -> dict[str, float]:
-    """Accuracy, precision, recall, F1 at `cut`; ROC-AUC and PR-AUC (average precision)."""
+    """Accuracy, precision, recall, F1 at `cut`; ROC-AUC, PR-AUC (average precision), expected calibration error."""
     y, pred = np.asarray(y, dtype=bool), np.asarray(score) >= cut
     both = len(np.unique(y)) == 2
     return {
@@ -52,6 +63,7 @@ def classification_metrics(y: np.ndarray, score: np.ndarray, cut: float = 0.5) -
         "f1": f1_score(y, pred, zero_division=0),
         "roc_auc": roc_auc_score(y, score) if both else float("nan"),
         "pr_auc": average_precision_score(y, score) if both else float("nan"),
+        "ece": expected_calibration_error(y, score),
     }
 
 
@@ -68,6 +80,11 @@ def score_above(pred: pd.DataFrame, threshold_K: float) -> np.ndarray:
         return p
     tc, std = pred["tc_K"].to_numpy(dtype=float), pred["tc_std_K"].to_numpy(dtype=float)
     return p * norm.cdf((tc - threshold_K) / np.maximum(std, 1e-3))
+
+
+def tc_any_row(pred: pd.DataFrame) -> np.ndarray:
+    """Tc for any material: the predicted Tc where P(superconductor) ≥ 0.5, else 0 K (Kaplan's all-row MAE)."""
+    return np.where(pred["p_sc"].to_numpy(dtype=float) >= 0.5, pred["tc_K"].to_numpy(dtype=float), 0.0)
 
 
 def bootstrap_ci(y: np.ndarray, score: np.ndarray, n: int = 1000, seed: int = 0) -> dict[str, list[float]]:
@@ -150,7 +167,8 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
             y, p = tc[test] > 0, pred["p_sc"].to_numpy()
             cls_scores.append(classification_metrics(y, p))
             sc = y
-            reg_scores.append(regression_metrics(tc[test][sc], pred["tc_K"].to_numpy()[sc]))
+            reg_scores.append(regression_metrics(tc[test][sc], pred["tc_K"].to_numpy()[sc])
+                              | {"mae_all_K": mean_absolute_error(tc[test], tc_any_row(pred))})
             if seed == seeds[0]:
                 run.curve("supercon", protocol, "classification", 0.0, seed, y, p)
                 run.curve("supercon", protocol, "tc_regression", 0.0, seed, tc[test][sc], pred["tc_K"].to_numpy()[sc])
@@ -211,15 +229,16 @@ def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
 PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s}
 
 
-def evaluate(name: str, datasets: tuple[str, ...] = tuple(PROTOCOLS), seeds: tuple[int, ...] = SEEDS,
+def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[int, ...] = SEEDS,
              limit: int | None = None, out_dir: Path = RESULTS_DIR, log: Log = print) -> dict:
     """Run the protocols for model `name` and write ``<name>.json``, ``<name>_curves.json``, ``<name>_splits.json``.
 
-    `limit` subsamples every dataset (for quick checks); published results use ``limit=None``.
+    `datasets` defaults to the model family's own list; `limit` subsamples every dataset (for quick
+    checks); published results use ``limit=None``.
     """
     card = checkpoints.read_card(name)
     run = _Run(name, card["params"], log)
-    for dataset in datasets:
+    for dataset in datasets or model_class(name).datasets:
         if dataset == "s2s":
             run.params = {**card["params"], "use_structure": True}
         PROTOCOLS[dataset](run, seeds, limit)

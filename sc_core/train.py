@@ -8,39 +8,62 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 
 from sc_core import checkpoints, data
 from sc_core.evaluate import N_GARBAGE, evaluate
 from sc_core.io import parse_formula
+from sc_core.models import model_class
 from sc_core.models.baseline import MagpieForest
+from sc_core.models.composition_nets import CompositionNet
 
 
-def train_baseline(seed: int = 0) -> MagpieForest:
-    """Forests on all SuperCon rows (minus overlaps with the Hosono 2018 list) plus COD garbage-in."""
+def deployed_training_set(seed: int = 0) -> tuple[list, np.ndarray, dict]:
+    """All SuperCon rows (minus overlaps with the Hosono 2018 list) plus COD garbage-in, with a description."""
     hosono_keys = set(data.load_hosono(2018)["comp_key"])
     table = data.load_supercon()
     table = table[~table["comp_key"].isin(hosono_keys)]
     garbage = data.garbage_in(N_GARBAGE, seed)
     comps = [parse_formula(f) for f in list(table["formula"]) + list(garbage["formula"])]
     tc = np.concatenate([table["tc"].to_numpy(), garbage["tc"].to_numpy()])
-    model = MagpieForest(random_state=seed).fit(comps, tc=tc)
-    model.save({
-        "version": f"baseline-{time.strftime('%Y%m%d')}",
+    described = {"supercon_rows": int(len(table)), "garbage_in_rows": int(len(garbage)), "seed": seed,
+                 "excluded": "SuperCon rows whose composition is on the Hosono 2018 list"}
+    return comps, tc, described
+
+
+def _card(name: str, training_data: dict, features: str) -> dict:
+    return {
+        "version": f"{name}-{time.strftime('%Y%m%d')}",
         "data_hash": data.manifest()["data_hash"],
-        "training_data": {
-            "supercon_rows": int(len(table)), "garbage_in_rows": int(len(garbage)), "seed": seed,
-            "excluded": "SuperCon rows whose composition is on the Hosono 2018 list",
-        },
+        "training_data": training_data,
         "split": "deployed weights use all training rows; metrics come from refits on the stored splits "
-                 "(benchmarks/results/baseline_splits.json)",
-        "features": "Magpie-style composition descriptors (138), sc_core.featurize.composition",
-    })
+                 f"(benchmarks/results/{name}_splits.json)",
+        "features": features,
+    }
+
+
+def train_baseline(seed: int = 0) -> MagpieForest:
+    """Magpie forests on the deployed training set."""
+    comps, tc, described = deployed_training_set(seed)
+    model = MagpieForest(random_state=seed).fit(comps, tc=tc)
+    model.save(_card("baseline", described, "Magpie-style composition descriptors (138), "
+                                            "sc_core.featurize.composition"))
     return model
 
 
-TRAINERS = {"baseline": train_baseline}
+def train_composition_net(name: str, seed: int = 0) -> CompositionNet:
+    """One of the composition networks (ensemble) on the deployed training set."""
+    comps, tc, described = deployed_training_set(seed)
+    model = model_class(name)(random_state=seed).fit(comps, tc=tc, progress=True)
+    model.save(_card(name, described, f"{model.encode.__name__} of the composition (sc_core.featurize.composition); "
+                                      f"temperature {model.temperature:.3f} fitted on the held-out tenth"))
+    return model
+
+
+TRAINERS = {"baseline": train_baseline} | {
+    name: partial(train_composition_net, name) for name in ("konno_cnn", "kaplan_fcnn", "kaplan_cnn")}
 
 
 def record_metrics(name: str, result: dict) -> None:
@@ -52,14 +75,15 @@ def record_metrics(name: str, result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sc_core.train")
-    parser.add_argument("model", choices=sorted(TRAINERS))
+    parser.add_argument("model", choices=sorted(TRAINERS) + ["all"], help="a model, or all of them in turn")
     parser.add_argument("--skip-evaluation", action="store_true", help="write the checkpoint only")
     args = parser.parse_args(argv)
-    start = time.time()
-    TRAINERS[args.model]()
-    print(f"trained {args.model} in {time.time() - start:.0f} s → {checkpoints.CHECKPOINT_DIR / args.model}")
-    if not args.skip_evaluation:
-        record_metrics(args.model, evaluate(args.model))
+    for name in sorted(TRAINERS) if args.model == "all" else [args.model]:
+        start = time.time()
+        TRAINERS[name]()
+        print(f"trained {name} in {time.time() - start:.0f} s → {checkpoints.CHECKPOINT_DIR / name}")
+        if not args.skip_evaluation:
+            record_metrics(name, evaluate(name))
 
 
 if __name__ == "__main__":

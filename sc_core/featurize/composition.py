@@ -109,3 +109,46 @@ def magpie_features(batch: CompositionBatch) -> np.ndarray:
 
     feats = np.concatenate([stats, n_el, norms, orbital, max_ionic[:, None], mean_ionic[:, None]], axis=1)
     return np.nan_to_num(feats, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+VECTOR_LENGTH = 120  # Kaplan et al.: one slot per atomic number up to 120, read as a 10 × 12 image
+BLOCKS = "spdf"
+TABLE_SHAPE = (len(BLOCKS), 7, 32)  # Konno et al.: (block, period, column of the 32-wide periodic table)
+
+
+def fraction_vector(batch: CompositionBatch) -> np.ndarray:
+    """(n, 120) float32 atomic fractions indexed by Z − 1 (slots beyond Lr stay zero)."""
+    out = np.zeros((len(batch), VECTOR_LENGTH), dtype=np.float32)
+    out[:, :MAX_Z] = batch.fraction_matrix()[:, 1:]
+    return out
+
+
+@lru_cache(maxsize=1)
+def table_positions() -> np.ndarray:
+    """(MAX_Z + 1, 3) int (block, period − 1, column) of each element in the 32-column periodic table.
+
+    Columns: s block 0-1 (He at 31, above Ne), f block 2-15 (Ce-Lu, Th-Lr), d block 16-25
+    (La and Ac in group 3), p block 26-31. Row 0 (Z = 0, padding) points at an unused corner.
+    """
+    elements = load_elements().set_index("Z").reindex(range(1, MAX_Z + 1))
+    block = elements["block"].map(BLOCKS.index).to_numpy()
+    period = elements["period"].to_numpy(dtype=int)
+    group = elements["group"].to_numpy()
+    z = elements.index.to_numpy()
+    first_f = np.where(period == 6, 58, 90)
+    col = np.select([block == 0, block == 2, block == 3, block == 1],
+                    [np.where(group == 18, 31, group - 1), group + 13, 2 + z - first_f, group + 13])
+    positions = np.zeros((MAX_Z + 1, 3), dtype=np.int64)
+    positions[1:] = np.stack([block, period - 1, col], axis=1)
+    positions[0] = (0, 0, 15)  # no element sits in the s block at column 15
+    positions.setflags(write=False)
+    return positions
+
+
+def periodic_table_tensor(batch: CompositionBatch) -> np.ndarray:
+    """(n, 4, 7, 32) float32 "reading periodic table" image: each atomic fraction at its element's place."""
+    out = np.zeros((len(batch), *TABLE_SHAPE), dtype=np.float32)
+    pos = table_positions()[batch.z]  # (n, k, 3)
+    rows = np.broadcast_to(np.arange(len(batch))[:, None], batch.z.shape)
+    np.add.at(out, (rows, pos[..., 0], pos[..., 1], pos[..., 2]), batch.x * (batch.z > 0))
+    return out

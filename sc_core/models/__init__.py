@@ -15,6 +15,9 @@ from sc_core.models.base import PREDICTION_COLUMNS, Model
 # name → "module:class"; the class has ``load(name) -> Model``.
 _REGISTRY = {
     "baseline": "sc_core.models.baseline:MagpieForest",
+    "konno_cnn": "sc_core.models.composition_nets:KonnoCNN",
+    "kaplan_fcnn": "sc_core.models.composition_nets:KaplanFCNN",
+    "kaplan_cnn": "sc_core.models.composition_nets:KaplanCNN",
 }
 
 __all__ = ["PREDICTION_COLUMNS", "Model", "available", "load", "model_class"]
