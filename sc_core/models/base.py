@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Structure
 
+from sc_core.featurize.composition import MAX_Z
 from sc_core.io import InputError, parse_formula
 
 PREDICTION_COLUMNS = ["id", "formula", "p_sc", "p_sc_std", "tc_K", "tc_std_K", "error"]
@@ -91,3 +92,29 @@ class Model(ABC):
     def element_vectors(self) -> pd.DataFrame | None:
         """Per-element vectors the model uses or learned (index: element symbol), if any."""
         return None
+
+
+class FeatureModel(Model):
+    """A model that maps an input array (``featurize``) to predictions (``predict_features``).
+
+    Rows with elements beyond Lr get an error message; the others are featurised and predicted together.
+    """
+
+    input_column = "composition"  # the records column that ``featurize`` reads
+
+    @abstractmethod
+    def featurize(self, inputs: list) -> np.ndarray:
+        """The model's input array for compositions (or structures)."""
+
+    @abstractmethod
+    def predict_features(self, X: np.ndarray) -> pd.DataFrame:
+        """Columns p_sc, p_sc_std, tc_K, tc_std_K for an input array."""
+
+    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
+        supported = np.array([all(el.Z <= MAX_Z for el in c) for c in records["composition"]], dtype=bool)
+        out = pd.DataFrame(index=range(len(records)), columns=["p_sc", "p_sc_std", "tc_K", "tc_std_K"], dtype=float)
+        if supported.any():
+            X = self.featurize(records[self.input_column][supported].tolist())
+            out.loc[supported] = self.predict_features(X).to_numpy()
+        out["error"] = np.where(supported, "", f"Elements beyond Lr (Z > {MAX_Z}) are not covered by this model.")
+        return out

@@ -21,12 +21,12 @@ from sc_core import checkpoints
 from sc_core.data import ELEMENT_PROPERTIES, load_elements
 from sc_core.featurize.composition import MAX_Z, magpie_features, to_batch
 from sc_core.featurize.structure import global_features
-from sc_core.models.base import Model
+from sc_core.models.base import FeatureModel
 
 _N_THREADS = 2
 
 
-class MagpieForest(Model):
+class MagpieForest(FeatureModel):
     """Random forests on Magpie composition features."""
 
     name = "baseline"
@@ -38,6 +38,7 @@ class MagpieForest(Model):
         self.params = {"n_estimators": n_estimators, "min_samples_leaf": min_samples_leaf,
                        "random_state": random_state, "use_structure": use_structure}
         self.kind = "structure" if use_structure else "composition"
+        self.input_column = "structure" if use_structure else "composition"
         self.classifier: RandomForestClassifier | None = None
         self.regressor: RandomForestRegressor | None = None
         self.card = {}
@@ -76,18 +77,6 @@ class MagpieForest(Model):
         else:
             t_mean, t_std = _tree_moments(self.regressor.estimators_, X, proba=False)
         return pd.DataFrame({"p_sc": p_mean, "p_sc_std": p_std, "tc_K": t_mean, "tc_std_K": t_std})
-
-    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
-        use_structure = self.params["use_structure"]
-        inputs = records["structure" if use_structure else "composition"].tolist()
-        comps = records["composition"].tolist()
-        supported = np.array([all(el.Z <= MAX_Z for el in c) for c in comps])
-        out = pd.DataFrame(index=range(len(comps)), columns=["p_sc", "p_sc_std", "tc_K", "tc_std_K"], dtype=float)
-        if supported.any():
-            X = self.featurize([x for x, ok in zip(inputs, supported) if ok])
-            out.loc[supported] = self.predict_features(X).to_numpy()
-        out["error"] = np.where(supported, "", f"Elements beyond Lr (Z > {MAX_Z}) are not covered by this model.")
-        return out
 
     def element_vectors(self) -> pd.DataFrame:
         """The Magpie element properties the forests read, standardised per property."""

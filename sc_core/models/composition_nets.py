@@ -38,7 +38,7 @@ from sc_core.featurize.composition import (
     periodic_table_tensor,
     to_batch,
 )
-from sc_core.models.base import Model
+from sc_core.models.base import FeatureModel
 from sc_core.splits import group_split
 
 TC_SCALE = 30.0  # K; regression targets are Tc / TC_SCALE
@@ -93,7 +93,7 @@ def kaplan_cnn_backbone() -> nn.Module:
 
 
 # -- estimator ---------------------------------------------------------------------------------
-class CompositionNet(Model):
+class CompositionNet(FeatureModel):
     """An ensemble of dual-head networks on a composition array; subclasses choose input and backbone."""
 
     kind = "composition"
@@ -208,16 +208,6 @@ class CompositionNet(Model):
         probs = apply_temperature(logits, self.temperature)
         return pd.DataFrame({"p_sc": probs.mean(0), "p_sc_std": probs.std(0), "tc_K": tcs.mean(0),
                              "tc_std_K": tcs.std(0)})
-
-    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
-        comps = records["composition"].tolist()
-        supported = np.array([all(el.Z <= MAX_Z for el in c) for c in comps], dtype=bool)
-        out = pd.DataFrame(index=range(len(comps)), columns=["p_sc", "p_sc_std", "tc_K", "tc_std_K"], dtype=float)
-        if supported.any():
-            X = self.featurize([c for c, ok in zip(comps, supported) if ok])
-            out.loc[supported] = self.predict_features(X).to_numpy()
-        out["error"] = np.where(supported, "", f"Elements beyond Lr (Z > {MAX_Z}) are not covered by this model.")
-        return out
 
     def element_vectors(self) -> pd.DataFrame:
         """Backbone features of each pure element (Z = 1-103), averaged over the ensemble."""
