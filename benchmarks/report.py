@@ -12,7 +12,7 @@ import sys
 from sc_core import models
 from sc_core.evaluate import results_table
 
-SHOWN = {"classification": ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc"],
+SHOWN = {"classification": ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece"],
          "tc_regression": ["mae_K", "rmse_K", "r2", "mae_all_K"]}
 
 
