@@ -1,7 +1,7 @@
 """Loaders for the bundled ``data/`` folder: pandas DataFrames and pymatgen Structures.
 
 Every file is checked against ``data/MANIFEST.json`` (sha256) the first time it is read.
-Rebuild the folder with ``python -m sc_core.data build --source ../shared/data``.
+Maintainers rebuild the folder with ``make data`` (the build step, the only code that reads the source datasets).
 """
 
 from __future__ import annotations
