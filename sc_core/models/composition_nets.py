@@ -132,7 +132,6 @@ class CompositionNet(FeatureModel):
         X = torch.from_numpy(self.featurize(comps))
         y = torch.as_tensor(np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=np.float32))
         t = torch.as_tensor(np.zeros(len(comps)) if tc is None else np.asarray(tc) / TC_SCALE, dtype=torch.float32)
-        has_tc = torch.full((len(comps),), tc is not None)
         seed = self.params["random_state"]
         val = torch.from_numpy(group_split(np.array([composition_key(c) for c in comps]), seed, VALIDATION_FRACTION))
         self.members, self.history = [], []
@@ -141,13 +140,13 @@ class CompositionNet(FeatureModel):
             net = self.network()
             stages = (("tc", "cls") if self.two_stage else ("joint",)) if tc is not None else ("cls",)
             for stage in stages:
-                self._train(net, stage, X, y, t, has_tc, val, member, progress)
+                self._train(net, stage, X, y, t, val, member, progress)
             self.members.append(net.eval())
         logits = self._member_outputs(X[val])[0].mean(axis=0)
         self.temperature = fit_temperature(logits, y[val].numpy())
         return self
 
-    def _train(self, net: DualHead, stage: str, X, y, t, has_tc, val, member: int, progress: bool) -> None:
+    def _train(self, net: DualHead, stage: str, X, y, t, val, member: int, progress: bool) -> None:
         """One training stage with AdamW and one-cycle decay; the best validation epoch is kept."""
         frozen = stage == "cls" and self.two_stage  # Kaplan stage 2: the backbone stays as it is
         for p in net.backbone.parameters():
@@ -165,28 +164,28 @@ class CompositionNet(FeatureModel):
             if frozen:
                 net.backbone.eval()
             for batch in train_idx[torch.randperm(len(train_idx))].split(p["batch_size"]):
-                loss = self._loss(net, stage, X[batch], y[batch], t[batch], has_tc[batch])
+                loss = self._loss(net, stage, X[batch], y[batch], t[batch])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 sched.step()
             net.eval()
             with torch.no_grad():
-                val_loss = float(self._loss(net, stage, X[val], y[val], t[val], has_tc[val]))
+                val_loss = float(self._loss(net, stage, X[val], y[val], t[val]))
             self.history.append({"member": member, "stage": stage, "epoch": epoch, "val_loss": val_loss})
             if val_loss < best:
                 best, best_state = val_loss, copy.deepcopy(net.state_dict())
         net.load_state_dict(best_state)
         net.requires_grad_(True)
 
-    def _loss(self, net: DualHead, stage: str, X, y, t, has_tc) -> torch.Tensor:
+    def _loss(self, net: DualHead, stage: str, X, y, t) -> torch.Tensor:
         logit, tc = net(X)
         bce = nn.functional.binary_cross_entropy_with_logits(logit, y)
         if stage == "cls":
             return bce
         if stage == "tc":  # Kaplan: Tc on every row, 0 for non-superconductors
-            return nn.functional.mse_loss(tc[has_tc], t[has_tc])
-        sc = has_tc & (y > 0)  # joint: Tc learned on superconductors only
+            return nn.functional.mse_loss(tc, t)
+        sc = y > 0  # joint: Tc learned on superconductors only
         return bce + (nn.functional.mse_loss(tc[sc], t[sc]) if sc.any() else 0.0 * tc.sum())
 
     # -- inference -----------------------------------------------------------------------------
