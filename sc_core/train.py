@@ -57,7 +57,7 @@ def train_composition_net(name: str, seed: int = 0) -> CompositionNet:
     """One of the composition networks (ensemble) on the deployed training set."""
     comps, tc, described = deployed_training_set(seed)
     model = model_class(name)(random_state=seed).fit(comps, tc=tc, progress=True)
-    model.save(_card(name, described, f"{model.encode.__name__} of the composition (sc_core.featurize.composition); "
+    model.save(_card(name, described, f"{model.reads} (sc_core.featurize.composition); "
                                       f"temperature {model.temperature:.3f} fitted on the held-out tenth"))
     return model
 

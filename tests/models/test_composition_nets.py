@@ -2,11 +2,20 @@
 
 import numpy as np
 import pytest
-from pymatgen.core import Composition
+import torch
+from pymatgen.core import Composition, Element
 
 from sc_core import checkpoints, models
+from sc_core.calibration import apply_temperature
 from sc_core.featurize.composition import fraction_vector, periodic_table_tensor, table_positions, to_batch
-from sc_core.models.composition_nets import KaplanCNN, KaplanFCNN, KonnoCNN
+from sc_core.models.composition_nets import (
+    DualHead,
+    ElementAffine,
+    KaplanCNN,
+    KaplanFCNN,
+    KonnoCNN,
+    kaplan_fcnn_backbone,
+)
 
 FAST = {"n_members": 2, "epochs": 2, "batch_size": 32}
 
@@ -48,7 +57,7 @@ def test_fit_predict_learns_a_toy_rule(cls):
     assert list(pred["error"][:2]) == ["", ""] and "Xx" in pred["error"][2]
     assert pred["p_sc"][0] > 0.7 and pred["p_sc"][1] < 0.3
     assert (pred[["p_sc_std", "tc_std_K"]][:2] >= 0).all().all()
-    assert model.temperature > 0 and len(model.members) == 2
+    assert model.temperature > 0 and model.net.members == 2
     assert {"member", "stage", "epoch", "val_loss"} <= set(model.history[0])
 
 
@@ -64,8 +73,41 @@ def test_two_stage_training_keeps_the_backbone_in_stage_two():
 def test_members_differ_and_ensemble_spread_is_their_std():
     comps, tc = toy_set()
     model = KonnoCNN(**FAST).fit(comps, tc=tc)
-    a, b = (dict(net.state_dict())["backbone.0.weight"] for net in model.members)
-    assert not np.allclose(a.numpy(), b.numpy())
+    a, b = model.net.backbone[0].layer.weight.detach().view(2, -1)
+    assert not torch.allclose(a, b)
+    X = torch.from_numpy(model.featurize(comps[:8]))
+    logits = model._member_outputs(X)[0]
+    assert logits.shape == (2, 8) and not np.allclose(logits[0], logits[1])
+    probs = apply_temperature(logits, model.temperature)
+    np.testing.assert_allclose(model.predict_features(X.numpy())["p_sc_std"], probs.std(0), rtol=1e-6)
+
+
+def test_member_is_independent_of_the_others():
+    """Training member 0 alone gives the same member as training it inside a larger ensemble: no coupling."""
+    comps, tc = toy_set(60)
+    torch.manual_seed(0)
+    net = DualHead(kaplan_fcnn_backbone(3), 3)
+    x = torch.from_numpy(KaplanFCNN().featurize(comps))
+    logit, tc_out = net(x)
+    logit[1].sum().backward()
+    grads = [p.grad.view(3, -1) for p in net.parameters() if p.grad is not None]
+    assert all(torch.all(g[0] == 0) and torch.all(g[2] == 0) for g in grads)
+    assert any(torch.any(g[1] != 0) for g in grads)
+
+
+@pytest.mark.parametrize("encode, layer", [
+    (periodic_table_tensor, lambda: torch.nn.Conv2d(4, 6, 3, stride=2, padding=1)),
+    (fraction_vector, lambda: torch.nn.Sequential(torch.nn.Unflatten(1, (1, 10, 12)), torch.nn.Conv2d(1, 6, 3, padding=1))),
+])
+def test_element_affine_equals_the_layer_on_the_full_image(encode, layer):
+    comps = [Composition(f) for f in ("YBa2Cu3O7", "MgB2", "Nb0.7Ti0.3", "LaFeAsO0.9F0.1", "U")]
+    batch = to_batch(comps)
+    torch.manual_seed(0)
+    dense = layer()
+    images = encode(to_batch([Composition({el: 1}) for el in map(Element.from_Z, range(1, 104))]))
+    sparse = ElementAffine(dense, torch.from_numpy(images))
+    expected = dense(torch.from_numpy(encode(batch)))
+    torch.testing.assert_close(sparse(torch.from_numpy(fraction_vector(batch))), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_save_load_round_trip(tmp_path, monkeypatch):
