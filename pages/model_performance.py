@@ -19,7 +19,8 @@ from sc_core import calibration, evaluate, models
 RESULTS_DIR = Path(os.environ.get("SC_RESULTS_DIR") or evaluate.RESULTS_DIR)
 DATASETS = {"supercon": "SuperCon", "hosono2018": "Hosono 2018 list", "s2s": "S2S structures"}
 METRICS = {"accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
-           "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "mae_K": "MAE (K)", "rmse_K": "RMSE (K)", "r2": "R²"}
+           "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "ece": "ECE", "mae_K": "MAE (K)", "rmse_K": "RMSE (K)",
+           "r2": "R²", "mae_all_K": "MAE all rows (K)"}
 PLOT_CONFIG = {"displaylogo": False}
 PALETTE = px.colors.qualitative.D3
 LEGEND_BELOW = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
@@ -52,14 +53,15 @@ def curve_label(model: str, curve: dict, datasets: bool = False) -> str:
 def metric_tables(table: pd.DataFrame) -> None:
     """One row per model/dataset/protocol/task/threshold, one column per metric ('mean ± std')."""
     shown = table.assign(
-        value=[f"{m:.3f} ± {s:.3f}" if metric not in ("mae_K", "rmse_K") else f"{m:.2f} ± {s:.2f}"
+        value=[f"{m:.3f} ± {s:.3f}" if metric not in ("mae_K", "rmse_K", "mae_all_K") else f"{m:.2f} ± {s:.2f}"
                for metric, m, s in zip(table["metric"], table["mean"], table["std"])],
         dataset=table["dataset"].map(lambda d: DATASETS.get(d, d)),
         protocol=[p + threshold_text(t) for p, t in zip(table["protocol"], table["threshold_K"])],
     )
     keys = ["model", "dataset", "protocol", "task", "n_test"]
     for task, title in (("classification", "Classification (superconductor or not)"),
-                        ("tc_regression", "Tc regression (superconductors only)")):
+                        ("tc_regression", "Tc regression (superconductors; the last column scores every row, "
+                                         "predicting 0 K where P(superconductor) < 0.5)")):
         part = shown[shown["task"] == task]
         if part.empty:
             continue

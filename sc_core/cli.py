@@ -1,4 +1,4 @@
-"""Command line: ``sc predict``, ``sc evaluate``, ``sc train``, ``sc models``.
+"""Command line: ``sc predict``, ``sc screen``, ``sc evaluate``, ``sc train``, ``sc models``.
 
 The CLI only reads arguments and files and prints; the work is done by :mod:`sc_core`. How
 ``sc predict`` tells formulas from paths is :data:`INPUT_RULES` (shown by ``sc predict --help``).
@@ -20,7 +20,7 @@ import pandas as pd
 from pymatgen.core import Structure
 from tqdm import tqdm
 
-from sc_core import checkpoints, models, train
+from sc_core import checkpoints, chemistry, models, screening, train
 from sc_core.data import DataIntegrityError
 from sc_core.evaluate import PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
 from sc_core.io import InputError, read_structure
@@ -192,6 +192,68 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- screen ------------------------------------------------------------------------------------------
+SHORTLIST_SUFFIXES = (".csv", ".json", ".xlsx")
+
+
+def read_pool(token: str) -> pd.DataFrame:
+    """A bundled pool by name (3dsc, s2s, cod), or a pool from a CSV, folder, zip or structure file."""
+    if token in screening.POOLS:
+        return screening.load_pool(token)
+    rows = read_inputs([token])
+    return pd.DataFrame({
+        "id": [row.id for row in rows],
+        "formula": [row.item.composition.formula.replace(" ", "") if isinstance(row.item, Structure)
+                    else row.item or "" for row in rows],
+        "source": token, "mp_id": "", "structure_ref": "",
+        "structure": [row.item if isinstance(row.item, Structure) else None for row in rows],
+        "error": [row.error for row in rows],
+    })
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """argparse type for ``i/N``."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected i/N such as 0/4, got {text!r}") from None
+    if count < 1 or not 0 <= index < count:
+        raise argparse.ArgumentTypeError(f"expected 0 <= i < N, got {text!r}")
+    return index, count
+
+
+def _family(text: str) -> str:
+    """A family name or an unambiguous start of one (``iron`` → ``iron-based``)."""
+    hits = [f for f in chemistry.FAMILIES if f.startswith(text)]
+    if len(hits) != 1:
+        raise ValueError(f"unknown family {text!r}; choose from {', '.join(chemistry.FAMILIES)}")
+    return hits[0]
+
+
+def cmd_screen(args: argparse.Namespace) -> int:
+    if not args.output.lower().endswith(SHORTLIST_SUFFIXES):
+        raise InputError(f"-o must name a .csv, .json or .xlsx file, not {args.output}.")
+    names = list(args.models or models.available())
+    for name in names:
+        _check_model(name)
+    pool = read_pool(args.pool)
+    if args.shard:
+        pool = screening.shard(pool, *args.shard)
+    total = len(pool) * len(names)
+    with tqdm(total=total, unit="prediction", file=sys.stderr, disable=total <= PROGRESS_MIN_ROWS) as bar:
+        table = screening.screen(pool, names, progress=lambda done, _: bar.update(done - bar.n),
+                                 backend=args.backend)
+    filters = screening.Filters(min_p=args.min_p, tc_min=args.tc_min, exclude_families=args.exclude_family,
+                                known=args.known)
+    shortlist = screening.apply_filters(table, filters).head(args.top)
+    shortlist = screening.annotate(shortlist, pool)
+    Path(args.output).write_bytes(screening.export(shortlist, args.output.rsplit(".", 1)[1].lower(), names))
+    where = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
+    print(f"{len(shortlist):,} of {len(table):,} materials from {args.pool}{where} pass the filters; "
+          f"{int(table['p_sc'].isna().sum()):,} could not be scored; shortlist written to {args.output}")
+    return 0
+
+
 # -- evaluate, train, models -------------------------------------------------------------------------
 def _comma_list(choices: tuple[str, ...] | None = None, cast: Callable[[str], object] = str):
     """argparse type for comma-separated values, optionally restricted to `choices`."""
@@ -262,6 +324,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     p.add_argument("-o", "--output", metavar="OUT", help="write all columns to OUT (.csv or .json) and print only a summary line")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("screen", help="screen a pool of materials and write a filtered, ranked shortlist",
+                       description="POOL is a bundled pool (" + ", ".join(screening.POOLS) + ") or, as for "
+                                   "`sc predict`, a CSV with a formula column, a folder or .zip of CIF/POSCAR files.")
+    p.add_argument("pool", metavar="POOL")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="shortlist file: .csv, .json or .xlsx")
+    p.add_argument("--models", type=_comma_list(), help="comma-separated (default: every trained model)")
+    p.add_argument("--min-p", type=float, default=0.5, help="minimum consensus P(superconductor) (default: 0.5)")
+    p.add_argument("--tc-min", type=float, help="minimum predicted Tc in K")
+    p.add_argument("--exclude-family", type=_comma_list(cast=_family), default=(),
+                   help=f"comma-separated among {', '.join(chemistry.FAMILIES)} (a unique start such as 'iron' is enough)")
+    p.add_argument("--known", choices=("any", "known", "unknown"), default="any",
+                   help="keep materials in SuperCon, not in it, or both (default: any)")
+    p.add_argument("--top", type=int, help="keep only the N most likely candidates")
+    p.add_argument("--shard", type=_shard, metavar="i/N",
+                   help="screen only shard i (0-based) of N contiguous shards of the pool, e.g. on N machines")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="run in this process, or as Ray tasks on a running or local Ray cluster (pip install ray)")
+    p.set_defaults(func=cmd_screen)
 
     p = sub.add_parser("evaluate", help="run the evaluation protocols and write benchmarks/results/<model>.json")
     p.add_argument("--model", required=True)

@@ -13,6 +13,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+from scipy.spatial.distance import cdist
 
 from sc_core import data, models
 from sc_core.chemistry import composition_key, family
@@ -116,12 +118,17 @@ def _describe(pool: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, index=pool.index)
 
 
-def screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None) -> pd.DataFrame:
-    """Predict every pool row with each model; p_sc is the mean over models that could score the row."""
+def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None) -> pd.DataFrame:
+    """Predict every pool row with each model; p_sc is the consensus, the mean over models that scored the row.
+
+    A pure function of its arguments (models are loaded by name in the calling process), so a distributed
+    engine can run it on any part of a pool: see :func:`screen`.
+    """
     if not model_names:
         raise InputError("Choose at least one model.")
-    table = pool[["id", "formula", "mp_id"]].copy().reset_index(drop=True)
-    table = table.join(_describe(pool.reset_index(drop=True)))
+    pool = pool.reset_index(drop=True)
+    table = pool[["id", "formula", "mp_id"]].copy()
+    table = table.join(_describe(pool))
     errors = pool["error"].fillna("").to_numpy() if "error" in pool.columns else np.full(len(pool), "")
     done, total = 0, len(pool) * len(model_names)
 
@@ -146,6 +153,59 @@ def screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None
         table["tc_K"] = table["tc_std_K"] = np.nan
     table["error"] = errors
     return table
+
+
+def screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None,
+           backend: str = "local", n_tasks: int = 8) -> pd.DataFrame:
+    """:func:`screen_batch` over a whole pool, in this process or split into `n_tasks` Ray tasks.
+
+    ``backend="ray"`` joins a running Ray cluster (``RAY_ADDRESS``) or starts a local one; Ray is an
+    optional dependency (``pip install ray``). Row order is kept either way.
+    """
+    if backend == "local":
+        return screen_batch(pool, model_names, progress)
+    if backend != "ray":
+        raise InputError(f"Unknown backend {backend!r}; choose local or ray.")
+    try:
+        import ray
+    except ImportError:
+        raise InputError("The ray backend needs Ray: pip install ray") from None
+    ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
+    task = ray.remote(screen_batch)
+    parts = [pool.iloc[rows] for rows in np.array_split(np.arange(len(pool)), min(n_tasks, max(len(pool), 1)))]
+    futures = [task.remote(part, model_names) for part in parts]
+    tables = []
+    for i, future in enumerate(futures):
+        tables.append(ray.get(future))
+        if progress:
+            progress(sum(map(len, parts[: i + 1])) * len(model_names), len(pool) * len(model_names))
+    return pd.concat(tables, ignore_index=True)
+
+
+def shard(pool: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
+    """Shard `index` (0-based) of `count` contiguous, balanced shards: together they partition the pool in order."""
+    if count < 1 or not 0 <= index < count:
+        raise InputError(f"A shard is i/N with 0 ≤ i < N; got {index}/{count}.")
+    return pool.iloc[np.array_split(np.arange(len(pool)), count)[index]]
+
+
+def annotate(shortlist: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
+    """Columns worth computing for a shortlist only: space group (rows with a structure) and nearest known superconductor.
+
+    `pool` is the screened pool (same ids), which holds the structures or their references.
+    """
+    rows = pool.reset_index(drop=True).set_index("id").loc[shortlist["id"]].reset_index()
+    groups = []
+    for structure in _structures(rows):
+        try:
+            groups.append(SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_symbol() if structure else "")
+        except (TypeError, ValueError):  # spglib finds no symmetry for a malformed cell
+            groups.append("")
+    nearest = nearest_superconductors(shortlist["formula"].tolist())
+    out = shortlist.assign(space_group=groups, **{c: nearest[c].to_numpy() for c in nearest})
+    first = ["id", "formula", "mp_id", "space_group", "p_sc", *[c for c in out if c.startswith("p_sc_")], "tc_K",
+             "tc_std_K", "family", "in_supercon", "supercon_tc_K", *nearest.columns]
+    return out[first + [c for c in out if c not in first and c != "error"] + ["error"]]
 
 
 @dataclass(frozen=True)
@@ -206,11 +266,46 @@ def _supercon_fractions() -> tuple[pd.DataFrame, np.ndarray]:
     return table, to_batch([Composition(f) for f in table["formula"]]).fraction_matrix()
 
 
+def _distances(comps: list[Composition | None], rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """(len(comps), n) half L1 distances between atomic fractions and SuperCon `rows` (NaN for None)."""
+    _, fractions = _supercon_fractions()
+    query = to_batch([c or Composition() for c in comps]).fraction_matrix()
+    out = 0.5 * cdist(query, fractions[rows], metric="cityblock")
+    out[[c is None for c in comps]] = np.nan
+    return out
+
+
 def nearest_known(comp: Composition, k: int = 5) -> pd.DataFrame:
     """The `k` SuperCon entries closest in composition (half the L1 distance between atomic fractions)."""
-    table, fractions = _supercon_fractions()
-    query = to_batch([comp]).fraction_matrix()[0]
-    distance = 0.5 * np.abs(fractions - query).sum(axis=1)
+    table, _ = _supercon_fractions()
+    distance = _distances([comp])[0]
     idx = np.argsort(distance, kind="stable")[:k]
     return pd.DataFrame({"formula": table["formula"].to_numpy()[idx], "tc": table["tc"].to_numpy()[idx],
                          "distance": distance[idx]})
+
+
+def nearest_superconductors(formulas: list[str], chunk: int = 512) -> pd.DataFrame:
+    """For each formula, the closest other SuperCon superconductor: nearest_sc, nearest_sc_tc_K, nearest_sc_distance.
+
+    Distance as in :func:`nearest_known`; the material's own composition (distance 0) is skipped, so a known
+    superconductor gets its closest relative. Unparsable formulas get empty cells.
+    """
+    table, _ = _supercon_fractions()
+    superconductors = np.flatnonzero(table["tc"].to_numpy() > 0)
+    comps = []
+    for formula in formulas:
+        try:
+            comps.append(parse_formula(formula))
+        except InputError:
+            comps.append(None)
+    names, tcs, gaps = [], [], []
+    for start in range(0, len(comps), chunk):
+        distance = _distances(comps[start : start + chunk], superconductors)
+        distance[distance < 1e-9] = np.inf
+        best = np.argmin(np.nan_to_num(distance, nan=np.inf), axis=1)
+        found = np.isfinite(distance[np.arange(len(best)), best])
+        hit = table.iloc[superconductors[best]]
+        names += np.where(found, hit["formula"].to_numpy(), "").tolist()
+        tcs += np.where(found, hit["tc"].to_numpy(), np.nan).tolist()
+        gaps += np.where(found, distance[np.arange(len(best)), best], np.nan).tolist()
+    return pd.DataFrame({"nearest_sc": names, "nearest_sc_tc_K": tcs, "nearest_sc_distance": gaps})

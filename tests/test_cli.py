@@ -105,3 +105,41 @@ def test_evaluate_writes_results(capsys, tmp_path):
         assert {"dataset", "protocol", "task", "threshold_K", "n_test", "seeds", "metrics"} <= entry.keys()
         assert entry["seeds"] == [0] and entry["n_test"] > 0
         assert all({"mean", "std"} <= value.keys() for value in entry["metrics"].values())
+
+
+def test_screen_writes_a_filtered_annotated_shortlist(capsys, tmp_path):
+    pool = tmp_path / "pool.csv"
+    pool.write_text("id,formula\na,MgB2\nb,La1.85Sr0.15CuO4\nc,Xx2\nd,NaCl\ne,FeSe\n")
+    out = tmp_path / "short.csv"
+    code, text, _ = run(capsys, "screen", str(pool), "-o", str(out), "--models", "baseline", "--min-p", "0.3",
+                        "--exclude-family", "cuprate,iron")
+    table = pd.read_csv(out)
+    assert code == 0 and "1 could not be scored" in text
+    assert "a" in set(table["id"]) and not {"b", "c", "d", "e"} & set(table["id"])  # cuprate, bad, NaCl, iron
+    assert {"nearest_sc", "space_group", "models", "exported"} <= set(table.columns)
+
+
+def test_screen_shards_cover_the_pool(capsys, tmp_path):
+    pool = tmp_path / "pool.csv"
+    formulas = ["MgB2", "NaCl", "Nb3Sn", "FeSe", "YBa2Cu3O7", "KCl", "NbTi"]
+    pool.write_text("id,formula\n" + "".join(f"m{i},{f}\n" for i, f in enumerate(formulas)))
+    ids = []
+    for i in range(3):
+        out = tmp_path / f"shard{i}.json"
+        code, text, _ = run(capsys, "screen", str(pool), "-o", str(out), "--models", "baseline", "--min-p", "0",
+                            "--shard", f"{i}/3")
+        assert code == 0 and f"(shard {i}/3)" in text
+        ids += [row["id"] for row in json.loads(out.read_text())["candidates"]]
+    assert sorted(ids) == [f"m{i}" for i in range(len(formulas))]
+
+
+def test_screen_rejects_bad_arguments(capsys, tmp_path):
+    code, _, err = run(capsys, "screen", "s2s", "-o", str(tmp_path / "x.txt"))
+    assert code == 2 and ".xlsx" in err
+    for bad in (["--shard", "2/2"], ["--exclude-family", "organic"]):
+        try:
+            main(["screen", "s2s", "-o", str(tmp_path / "x.csv"), *bad])
+        except SystemExit as exc:  # argparse usage errors exit with 2
+            assert exc.code == 2
+        else:
+            raise AssertionError(f"{bad} was accepted")

@@ -4,6 +4,7 @@ import io
 import json
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 from pymatgen.core import Lattice, Structure
@@ -82,3 +83,43 @@ def test_nearest_known_finds_the_same_compound():
     near = screening.nearest_known(parse_formula("Nb6Sn2"), k=3)
     assert near.loc[0, "distance"] == pytest.approx(0.0) and near.loc[0, "tc"] > 15
     assert near["distance"].is_monotonic_increasing
+
+
+def test_shards_partition_the_pool_in_order():
+    pool = screening.load_pool("s2s")
+    parts = [screening.shard(pool, i, 3) for i in range(3)]
+    assert pd.concat(parts)["id"].tolist() == pool["id"].tolist()
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    with pytest.raises(InputError, match="0 ≤ i < N"):
+        screening.shard(pool, 3, 3)
+
+
+def test_nearest_superconductor_skips_the_material_itself():
+    near = screening.nearest_superconductors(["Nb3Sn", "MgB2", "Xx2"])
+    nb3sn = near.iloc[0]
+    assert nb3sn["nearest_sc"] and 0 < nb3sn["nearest_sc_distance"] < 0.1 and nb3sn["nearest_sc_tc_K"] > 10
+    assert "B" in near.iloc[1]["nearest_sc"] and "Mg" in near.iloc[1]["nearest_sc"]  # a doped MgB2
+    assert near.iloc[2]["nearest_sc"] == "" and np.isnan(near.iloc[2]["nearest_sc_tc_K"])
+
+
+def test_annotate_adds_space_group_and_neighbour_for_the_shortlist():
+    nacl = Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    pool = pd.DataFrame({"id": ["s", "f"], "formula": ["NaCl", "Nb3Sn"], "source": "test", "mp_id": "",
+                         "structure_ref": "", "structure": [nacl, None], "error": ""})
+    table = screening.annotate(screening.screen(pool, ["baseline"]), pool)
+    assert table["space_group"].tolist() == ["Pm-3m", ""]  # one Na and one Cl: the CsCl cell
+    assert table.columns[:4].tolist() == ["id", "formula", "mp_id", "space_group"] and table.columns[-1] == "error"
+    assert table.loc[1, "nearest_sc_tc_K"] > 10
+
+
+def test_ray_backend_gives_the_local_table():
+    pytest.importorskip("ray")  # listed in requirements.txt; optional for users
+    import ray
+
+    pool = screening.read_pool("pool.csv", b"id,formula\na,MgB2\nb,NaCl\nc,Xx2\nd,Nb3Sn\ne,FeSe\n")
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        distributed = screening.screen(pool, ["baseline"], backend="ray", n_tasks=3)
+    finally:
+        ray.shutdown()
+    pd.testing.assert_frame_equal(distributed, screening.screen(pool, ["baseline"]))

@@ -33,7 +33,7 @@ class CompositionBatch:
     def fraction_matrix(self) -> np.ndarray:
         """Dense (n, MAX_Z + 1) matrix of atomic fractions, column = Z."""
         out = np.zeros((len(self), MAX_Z + 1))
-        np.add.at(out, (np.arange(len(self))[:, None], self.z), self.x)
+        out[np.arange(len(self))[:, None], self.z] = self.x  # a composition lists each element once
         out[:, 0] = 0.0
         return out
 
@@ -119,7 +119,9 @@ TABLE_SHAPE = (len(BLOCKS), 7, 32)  # Konno et al.: (block, period, column of th
 def fraction_vector(batch: CompositionBatch) -> np.ndarray:
     """(n, 120) float32 atomic fractions indexed by Z − 1 (slots beyond Lr stay zero)."""
     out = np.zeros((len(batch), VECTOR_LENGTH), dtype=np.float32)
-    out[:, :MAX_Z] = batch.fraction_matrix()[:, 1:]
+    slot = np.where(batch.z > 0, batch.z - 1, VECTOR_LENGTH - 1)  # padding lands in the unused last slot
+    out[np.arange(len(batch))[:, None], slot] = batch.x
+    out[:, -1] = 0.0
     return out
 
 
