@@ -52,19 +52,21 @@ Log = Callable[[str], None]
 
 
 # -- metrics -------------------------------------------------------------------------------------
-def classification_metrics(y: np.ndarray, score: np.ndarray, cut: float = 0.5) -> dict[str, float]:
-    """Accuracy, precision, recall, F1 at `cut`; ROC-AUC, PR-AUC (average precision), expected calibration error."""
+def classification_metrics(y: np.ndarray, score: np.ndarray, cut: float = 0.5,
+                           probabilities: bool = True) -> dict[str, float]:
+    """Accuracy, precision, recall, F1 at `cut`; ROC-AUC, PR-AUC (average precision) and, for probabilities,
+    the expected calibration error."""
     y, pred = np.asarray(y, dtype=bool), np.asarray(score) >= cut
     both = len(np.unique(y)) == 2
-    return {
+    metrics = {
         "accuracy": accuracy_score(y, pred),
         "precision": precision_score(y, pred, zero_division=0),
         "recall": recall_score(y, pred, zero_division=0),
         "f1": f1_score(y, pred, zero_division=0),
         "roc_auc": roc_auc_score(y, score) if both else float("nan"),
         "pr_auc": average_precision_score(y, score) if both else float("nan"),
-        "ece": expected_calibration_error(y, score),
     }
+    return metrics | ({"ece": expected_calibration_error(y, score)} if probabilities else {})
 
 
 def regression_metrics(tc: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -226,7 +228,55 @@ def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         run.add("s2s", protocol, "classification", 0.0, seeds, per_seed, test.sum(), training="s2s")
 
 
-PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s}
+T_THRESHOLDS = (0, 5, 10, 15, 20, 25, 30, 40, 50)  # K, Quinn & McQueen's Fig. 1B
+
+
+def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
+    """3DSC structures, split by SuperCon formula (doped variants together) and at random over structures.
+
+    Classification at every T_THRESHOLDS value, scored by P(Tc > T) and, as in Quinn & McQueen's Fig. 6,
+    by the regressed Tc alone ("tc_as_classifier"); Tc regression on superconductors, overall and by family.
+    """
+    table = data.load_3dsc()
+    if limit:
+        table = table.sample(n=min(limit, len(table)), random_state=0).reset_index(drop=True)
+    structures = [data.structure_3dsc(name) for name in table["cif_name"]]
+    tc, families = table["tc"].to_numpy(), table["family"].to_numpy()
+    for protocol, groups in (("grouped", table["group"].to_numpy()), ("random", table["id"].to_numpy())):
+        cls_scores = {t: [] for t in T_THRESHOLDS}
+        tc_scores = {t: [] for t in T_THRESHOLDS}
+        reg_scores: dict[str, list] = {}
+        run.splits[f"3dsc/{protocol}"] = {}
+        for seed in seeds:
+            test = group_split(groups, seed)
+            run.splits[f"3dsc/{protocol}"][str(seed)] = table.loc[test, "id"].tolist()
+            model = run.fit([s for s, t in zip(structures, test) if not t], seed, tc=tc[~test])
+            pred = model.predict([s for s, t in zip(structures, test) if t])
+            for threshold in T_THRESHOLDS:
+                y = tc[test] > threshold
+                score = score_above(pred, threshold)
+                cls_scores[threshold].append(classification_metrics(y, score))
+                tc_scores[threshold].append(classification_metrics(  # predicted Tc > T (1 K for T = 0)
+                    y, pred["tc_K"].to_numpy(), cut=max(threshold, 1.0), probabilities=False))
+                if seed == seeds[0] and threshold in (0, 10, 30):
+                    run.curve("3dsc", protocol, "classification", threshold, seed, y, score)
+            sc = tc[test] > 0
+            for fam in ("all", *sorted(set(families[test][sc]))):
+                rows = sc & ((families[test] == fam) | (fam == "all"))
+                if rows.sum() >= 2:
+                    reg_scores.setdefault(fam, []).append(regression_metrics(tc[test][rows], pred["tc_K"].to_numpy()[rows]))
+            if seed == seeds[0]:
+                run.curve("3dsc", protocol, "tc_regression", 0.0, seed, tc[test][sc], pred["tc_K"].to_numpy()[sc])
+        n_test = int(test.sum())
+        for threshold in T_THRESHOLDS:
+            run.add("3dsc", protocol, "classification", threshold, seeds, cls_scores[threshold], n_test, "3dsc")
+            run.add("3dsc", protocol, "tc_as_classifier", threshold, seeds, tc_scores[threshold], n_test, "3dsc")
+        for fam, per_seed in reg_scores.items():
+            task = "tc_regression" if fam == "all" else f"tc_regression_{fam}"
+            run.add("3dsc", protocol, task, 0.0, seeds, per_seed, n_test, "3dsc")
+
+
+PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s, "3dsc": _3dsc}
 
 
 def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[int, ...] = SEEDS,

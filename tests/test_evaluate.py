@@ -63,3 +63,20 @@ def test_quick_evaluation_writes_schema(tmp_path):
     assert len(roc["y_true"]) == len(roc["y_score"]) and roc["roc"]["fpr"][0] == 0.0
     table = evaluate.results_table(["baseline"], tmp_path)
     assert {"accuracy", "mae_K"} <= set(table["metric"])
+
+
+def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier():
+    params = {"n_members": 2, "width": 8, "layers": 1, "epochs": 2, "batch_size": 16}
+    run = evaluate._Run("crystal_graph", params, log=lambda _: None)
+    evaluate._3dsc(run, seeds=(0,), limit=80)
+    kinds = {(r["protocol"], r["task"], r["threshold_K"]) for r in run.results}
+    for protocol in ("grouped", "random"):
+        assert {(protocol, "classification", t) for t in evaluate.T_THRESHOLDS} <= kinds
+        assert {(protocol, "tc_as_classifier", t) for t in evaluate.T_THRESHOLDS} <= kinds
+        assert (protocol, "tc_regression", 0.0) in kinds
+    as_classifier = next(r for r in run.results if r["task"] == "tc_as_classifier")
+    assert "ece" not in as_classifier["metrics"] and "roc_auc" in as_classifier["metrics"]
+    sample = evaluate.data.load_3dsc().sample(n=80, random_state=0)  # the rows the protocol drew
+    test = sample["id"].isin(run.splits["3dsc/grouped"]["0"])
+    assert test.any() and (~test).any()
+    assert not set(sample[test]["group"]) & set(sample[~test]["group"])  # doped variants stay on one side

@@ -18,6 +18,7 @@ _REGISTRY = {
     "konno_cnn": "sc_core.models.composition_nets:KonnoCNN",
     "kaplan_fcnn": "sc_core.models.composition_nets:KaplanFCNN",
     "kaplan_cnn": "sc_core.models.composition_nets:KaplanCNN",
+    "crystal_graph": "sc_core.models.crystal_graph:CrystalGraphNet",
 }
 
 __all__ = ["PREDICTION_COLUMNS", "Model", "available", "load", "model_class"]

@@ -1,0 +1,198 @@
+"""Crystal-graph network for P(superconductor) and Tc from a structure (Quinn & McQueen 2022, after CGCNN).
+
+Each site is a node (occupancy-weighted element vectors, so partial occupancy is one node), joined to its
+12 nearest periodic neighbours within 8 Å; edge lengths are expanded on Gaussians. Gated graph
+convolutions (Xie & Grossman's form: a sigmoid gate times a softplus message, summed over neighbours,
+with a residual) update the nodes; their mean over the cell feeds a classification branch and a Tc branch,
+trained jointly. The model is a deep ensemble run as one network (:mod:`sc_core.models.ensemble`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from pymatgen.core import Structure
+from torch import nn
+from torch.nn import functional as F
+
+from sc_core.calibration import fit_temperature
+from sc_core.chemistry import composition_key
+from sc_core.data import load_elements
+from sc_core.featurize.composition import MAX_Z
+from sc_core.featurize.graph import CUTOFF, CrystalGraph, crystal_graph, element_vectors
+from sc_core.models.base import Model
+from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, NetworkCheckpoint, summarise, train_members
+from sc_core.splits import group_split
+
+VALIDATION_FRACTION = 0.1
+GAUSSIAN_CENTRES = torch.linspace(0.0, CUTOFF, 41)  # Å, 0.2 Å apart
+GAUSSIAN_WIDTH = 0.2  # Å
+
+
+@dataclass(frozen=True)
+class GraphBatch:
+    """Crystal graphs concatenated into one disconnected graph; `crystal` maps each node to its graph."""
+
+    nodes: torch.Tensor  # (n_nodes, n_features)
+    src: torch.Tensor  # (n_edges,)
+    dst: torch.Tensor  # (n_edges,)
+    distance: torch.Tensor  # (n_edges,)
+    crystal: torch.Tensor  # (n_nodes,)
+    n: int
+
+
+def collate(graphs: list[CrystalGraph]) -> GraphBatch:
+    """One batch from a list of graphs, node indices shifted graph by graph."""
+    sizes = np.array([len(g.nodes) for g in graphs])
+    offsets = np.repeat(np.cumsum(sizes) - sizes, [len(g.src) for g in graphs])
+    return GraphBatch(
+        nodes=torch.from_numpy(np.concatenate([g.nodes for g in graphs])),
+        src=torch.from_numpy(np.concatenate([g.src for g in graphs]) + offsets),
+        dst=torch.from_numpy(np.concatenate([g.dst for g in graphs]) + offsets),
+        distance=torch.from_numpy(np.concatenate([g.distance for g in graphs])),
+        crystal=torch.from_numpy(np.repeat(np.arange(len(graphs)), sizes)),
+        n=len(graphs),
+    )
+
+
+class GatedConv(nn.Module):
+    """h_i ← softplus(h_i + norm(Σ_j σ(W_g z_ij) ⊙ softplus(W_m z_ij))), z_ij = [h_i, h_j, e_ij]; per member."""
+
+    def __init__(self, members: int, width: int, edge_width: int):
+        super().__init__()
+        self.linear = EnsembleLinear(members, 2 * width + edge_width, 2 * width)
+
+    def forward(self, h: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
+        z = torch.cat([h[:, src], h[:, dst], edges.expand(len(h), -1, -1)], dim=2)
+        gate, message = F.layer_norm(self.linear(z), (2 * h.shape[2],)).chunk(2, dim=2)
+        summed = torch.zeros_like(h).index_add_(1, src, torch.sigmoid(gate) * F.softplus(message))
+        return F.softplus(h + F.layer_norm(summed, (h.shape[2],)))
+
+
+class GraphBackbone(nn.Module):
+    """Node embedding, graph convolutions and a mean over the cell: (members, n_crystals, out)."""
+
+    def __init__(self, members: int, width: int = 64, layers: int = 3, out: int = 128):
+        super().__init__()
+        self.embed = EnsembleLinear(members, element_vectors().shape[1], width)
+        self.convs = nn.ModuleList(GatedConv(members, width, len(GAUSSIAN_CENTRES)) for _ in range(layers))
+        self.out = EnsembleLinear(members, width, out)
+
+    def node_states(self, batch: GraphBatch) -> torch.Tensor:
+        """(members, n_nodes, width) node vectors after the convolutions."""
+        edges = torch.exp(-(((batch.distance[:, None] - GAUSSIAN_CENTRES) / GAUSSIAN_WIDTH) ** 2))
+        h = self.embed(batch.nodes)
+        for conv in self.convs:
+            h = conv(h, batch.src, batch.dst, edges)
+        return h
+
+    def forward(self, batch: GraphBatch) -> torch.Tensor:
+        h = self.node_states(batch)
+        counts = torch.bincount(batch.crystal, minlength=batch.n).clamp(min=1)
+        pooled = h.new_zeros(h.shape[0], batch.n, h.shape[2]).index_add_(1, batch.crystal, h) / counts[:, None]
+        return F.relu(self.out(pooled))
+
+
+class CrystalGraphNet(NetworkCheckpoint, Model):
+    """An ensemble of crystal-graph networks: classification and Tc branches trained jointly."""
+
+    name = "crystal_graph"
+    kind = "structure"
+    datasets = ("3dsc",)
+
+    def __init__(self, n_members: int = 3, width: int = 32, layers: int = 3, epochs: int = 60,
+                 batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-2, random_state: int = 0):
+        self.params = {"n_members": n_members, "width": width, "layers": layers, "epochs": epochs,
+                       "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay,
+                       "random_state": random_state}
+        self.net: DualHead | None = None
+        self.temperature = 1.0
+        self.card: dict = {}
+        self.history: list[torch.Tensor] = []
+
+    def network(self) -> DualHead:
+        p = self.params
+        return DualHead(GraphBackbone(p["n_members"], p["width"], p["layers"]), p["n_members"])
+
+    # -- training ------------------------------------------------------------------------------
+    def fit(self, structures: list[Structure], tc: np.ndarray | None = None, labels: np.ndarray | None = None,
+            progress: bool = False) -> CrystalGraphNet:
+        """Train on structures and Tc in K (0 = not a superconductor); `labels` overrides ``tc > 0``.
+
+        A tenth of the compositions is held out for early stopping (per member) and the temperature.
+        """
+        graphs = [crystal_graph(s) for s in structures]
+        y = torch.as_tensor(np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=np.float32))
+        t = torch.as_tensor(np.zeros(len(graphs)) if tc is None else np.asarray(tc) / TC_SCALE, dtype=torch.float32)
+        p = self.params
+        val = group_split(np.array([composition_key(s.composition) for s in structures]), p["random_state"],
+                          VALIDATION_FRACTION)
+        train_idx, val_batch = np.flatnonzero(~val), collate([graphs[i] for i in np.flatnonzero(val)])
+        rng = np.random.default_rng(p["random_state"])
+        torch.manual_seed(p["random_state"])
+        self.net = self.network()
+
+        def batches():
+            order = rng.permutation(train_idx)
+            for start in range(0, len(order), p["batch_size"]):
+                rows = order[start : start + p["batch_size"]]
+                yield collate([graphs[i] for i in rows]), torch.from_numpy(rows)
+
+        def loss(item) -> torch.Tensor:
+            batch, rows = item
+            return self._loss(batch, y[rows], t[rows], with_tc=tc is not None)
+
+        val_rows = torch.from_numpy(np.flatnonzero(val))
+        self.history = train_members(
+            self.net, list(self.net.parameters()), loss, batches, -(-len(train_idx) // p["batch_size"]),
+            lambda: self._loss(val_batch, y[val_rows], t[val_rows], with_tc=tc is not None),
+            p["epochs"], p["lr"], p["weight_decay"], desc=self.name, progress=progress)
+        self.net.eval()
+        with torch.no_grad():
+            logits = self.net(val_batch)[0].mean(0).numpy()
+        self.temperature = fit_temperature(logits, y[val_rows].numpy())
+        return self
+
+    def _loss(self, batch: GraphBatch, y: torch.Tensor, t: torch.Tensor, with_tc: bool) -> torch.Tensor:
+        """Per-member BCE plus, with Tc, the squared error of scaled Tc on superconductors."""
+        logit, tc = self.net(batch)
+        loss = F.binary_cross_entropy_with_logits(logit, y.expand_as(logit), reduction="none").mean(1)
+        sc = y > 0
+        if with_tc and sc.any():
+            loss = loss + ((tc[:, sc] - t[sc]) ** 2).mean(1)
+        return loss
+
+    # -- inference -----------------------------------------------------------------------------
+    def predict_graphs(self, graphs: list[CrystalGraph], batch_size: int = 256) -> pd.DataFrame:
+        """Ensemble mean and spread of calibrated P(superconductor) and of Tc."""
+        logits, tcs = [], []
+        with torch.inference_mode():
+            for start in range(0, len(graphs), batch_size):
+                logit, tc = self.net(collate(graphs[start : start + batch_size]))
+                logits.append(logit.numpy())
+                tcs.append(tc.numpy())
+        return summarise(np.concatenate(logits, axis=1), np.concatenate(tcs, axis=1), self.temperature)
+
+    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame(index=range(len(records)), columns=["p_sc", "p_sc_std", "tc_K", "tc_std_K"], dtype=float)
+        out["error"] = ""
+        graphs, rows = [], []
+        for i, structure in enumerate(records["structure"]):
+            try:
+                graphs.append(crystal_graph(structure))
+                rows.append(i)
+            except ValueError as exc:
+                out.loc[i, "error"] = str(exc)
+        if graphs:
+            out.loc[rows, ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]] = self.predict_graphs(graphs).to_numpy()
+        return out
+
+    def element_vectors(self) -> pd.DataFrame:
+        """Each pure element's embedded node vector (Z = 1-103), averaged over the ensemble."""
+        symbols = load_elements().set_index("Z").loc[1:MAX_Z, "symbol"]
+        with torch.inference_mode():
+            h = self.net.backbone.embed(torch.tensor(element_vectors()[1:])).mean(0).numpy()
+        return pd.DataFrame(h, index=symbols.to_numpy(), columns=[f"h{i}" for i in range(h.shape[1])])

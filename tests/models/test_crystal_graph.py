@@ -1,0 +1,74 @@
+"""Crystal-graph network: batching, training on a toy set, ensemble independence, save/load, bad structures."""
+
+import numpy as np
+import pytest
+import torch
+from pymatgen.core import Lattice, Structure
+
+from sc_core import checkpoints, models
+from sc_core.featurize.graph import crystal_graph
+from sc_core.models.crystal_graph import CrystalGraphNet, collate
+
+FAST = {"n_members": 2, "width": 16, "layers": 2, "epochs": 15, "batch_size": 8, "lr": 1e-2}
+
+
+def toy_set(n: int = 40) -> tuple[list[Structure], np.ndarray]:
+    """bcc Nb-Ti alloys superconduct (Tc rising with Nb); rock-salt FeO does not."""
+    rng = np.random.default_rng(0)
+    structures, tc = [], []
+    for i in range(n):
+        x = rng.uniform(0.2, 0.8)
+        if i % 2:
+            structures.append(Structure(Lattice.cubic(3.3), [{"Nb": x, "Ti": 1 - x}] * 2,
+                                        [[0, 0, 0], [0.5, 0.5, 0.5]]))
+            tc.append(5 + 10 * x)
+        else:
+            structures.append(Structure(Lattice.cubic(4.3 + 0.1 * x), ["Fe", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]]))
+            tc.append(0.0)
+    return structures, np.array(tc)
+
+
+def test_collate_shifts_node_indices():
+    a, b = toy_set(2)
+    batch = collate([crystal_graph(a[0]), crystal_graph(a[1])])
+    assert batch.n == 2 and batch.crystal.tolist() == [0, 0, 1, 1]
+    assert batch.src[:24].max() <= 1 and batch.src[24:].min() >= 2
+
+
+def test_fit_predict_learns_a_toy_rule():
+    structures, tc = toy_set()
+    model = CrystalGraphNet(**FAST).fit(structures, tc=tc)
+    nbti = Structure(Lattice.cubic(3.3), [{"Nb": 0.7, "Ti": 0.3}] * 2, [[0, 0, 0], [0.5, 0.5, 0.5]])
+    feo = Structure(Lattice.cubic(4.35), ["Fe", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    pred = model.predict([nbti, feo, "MgB2"])
+    assert pred["p_sc"][0] > 0.7 and pred["p_sc"][1] < 0.3 and pred["tc_K"][0] > 3
+    assert "crystal structure" in pred["error"][2]
+    assert len(model.history) == FAST["epochs"] and model.history[0].shape == (2,)
+
+
+def test_members_are_independent():
+    structures, _ = toy_set(4)
+    model = CrystalGraphNet(**FAST)
+    net = model.network()
+    logit, _ = net(collate([crystal_graph(s) for s in structures]))
+    logit[1].sum().backward()
+    grads = [p.grad.view(2, -1) for p in net.parameters() if p.grad is not None]
+    assert all(torch.all(g[0] == 0) for g in grads) and any(torch.any(g[1] != 0) for g in grads)
+
+
+def test_save_load_round_trip_and_heavy_elements(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
+    structures, tc = toy_set(12)
+    model = CrystalGraphNet(**(FAST | {"epochs": 2})).fit(structures, tc=tc)
+    model.save({"version": "test", "data_hash": "none"})
+    loaded = CrystalGraphNet.load()
+    heavy = Structure(Lattice.cubic(4.0), ["Rf"], [[0, 0, 0]])
+    a, b = model.predict(structures[:3] + [heavy]), loaded.predict(structures[:3] + [heavy])
+    np.testing.assert_allclose(a[["p_sc", "tc_K"]].to_numpy(float)[:3], b[["p_sc", "tc_K"]].to_numpy(float)[:3],
+                               rtol=1e-5)
+    assert "beyond Lr" in b["error"][3] and np.isnan(b["p_sc"][3])
+    assert loaded.element_vectors().shape == (103, FAST["width"])
+
+
+def test_registered():
+    assert models.model_class("crystal_graph") is CrystalGraphNet
