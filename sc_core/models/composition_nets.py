@@ -18,17 +18,13 @@ Weights are saved as plain arrays (no pickles).
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 import pandas as pd
 import torch
 from pymatgen.core import Composition, Structure
 from torch import nn
-from tqdm import tqdm
 
-from sc_core import checkpoints
-from sc_core.calibration import apply_temperature, fit_temperature
+from sc_core.calibration import fit_temperature
 from sc_core.chemistry import composition_key
 from sc_core.data import load_elements
 from sc_core.featurize.composition import (
@@ -41,40 +37,21 @@ from sc_core.featurize.composition import (
     to_batch,
 )
 from sc_core.models.base import FeatureModel
+from sc_core.models.ensemble import (
+    TC_SCALE,
+    DualHead,
+    EnsembleLinear,
+    MemberFeatures,
+    NetworkCheckpoint,
+    summarise,
+    train_members,
+)
 from sc_core.splits import group_split
 
-TC_SCALE = 30.0  # K; regression targets are Tc / TC_SCALE
 VALIDATION_FRACTION = 0.1
 
 
 # -- networks ----------------------------------------------------------------------------------
-# The members of an ensemble run as one network: convolutions hold the members as channel groups
-# (n, members × channels, h, w) and fully connected layers as a leading axis (members, n, features).
-# Every parameter is member-major along its first axis, so ``p.view(members, -1)[i]`` is member i's part.
-class EnsembleLinear(nn.Module):
-    """`members` independent linear layers: (n, a) or (members, n, a) → (members, n, b)."""
-
-    def __init__(self, members: int, a: int, b: int):
-        super().__init__()
-        bound = a**-0.5  # nn.Linear's default initialisation, member by member
-        self.weight = nn.Parameter(torch.empty(members, a, b).uniform_(-bound, bound))
-        self.bias = nn.Parameter(torch.empty(members, 1, b).uniform_(-bound, bound))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.matmul(x, self.weight) + self.bias
-
-
-class MemberFeatures(nn.Module):
-    """Channel groups to the member axis: (n, members × c, h, w) → (members, n, c·h·w)."""
-
-    def __init__(self, members: int):
-        super().__init__()
-        self.members = members
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.reshape(len(x), self.members, -1).transpose(0, 1)
-
-
 class ElementAffine(nn.Module):
     """An affine layer over an image that is linear in the atomic fractions, evaluated element by element.
 
@@ -104,29 +81,6 @@ def _pure_elements(encode) -> torch.Tensor:
     return torch.from_numpy(encode(batch))
 
 
-def _mlp(members: int, *widths: int) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for a, b in pairwise(widths):
-        layers += [EnsembleLinear(members, a, b), nn.ReLU()]
-    return nn.Sequential(*layers[:-1])  # no activation after the last layer
-
-
-class DualHead(nn.Module):
-    """A backbone producing member feature vectors, a Tc branch and a classification branch."""
-
-    def __init__(self, backbone: nn.Module, members: int, width: int = 128):
-        super().__init__()
-        self.members = members
-        self.backbone = backbone
-        self.tc_branch = _mlp(members, width, 64, 1)
-        self.cls_branch = _mlp(members, width, 64, 1)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(members, n) classification logits and Tc / TC_SCALE."""
-        h = self.backbone(x)
-        return self.cls_branch(h).squeeze(-1), self.tc_branch(h).squeeze(-1)
-
-
 def konno_backbone(members: int) -> nn.Module:
     """Strided convolutions over the (4, 7, 32) block-split periodic table, sized for CPU inference."""
     first = nn.Conv2d(TABLE_SHAPE[0], members * 8, 3, stride=2, padding=1)  # → 8 × 4 × 16 per member
@@ -154,7 +108,7 @@ def kaplan_cnn_backbone(members: int) -> nn.Module:
 
 
 # -- estimator ---------------------------------------------------------------------------------
-class CompositionNet(FeatureModel):
+class CompositionNet(NetworkCheckpoint, FeatureModel):
     """An ensemble of dual-head networks on the fraction vector; subclasses choose the backbone."""
 
     kind = "composition"
@@ -203,39 +157,23 @@ class CompositionNet(FeatureModel):
         return self
 
     def _train(self, stage: str, X, y, t, val, progress: bool) -> None:
-        """One training stage with AdamW and one-cycle decay; each member keeps its best validation epoch."""
-        net, p, members = self.net, self.params, self.params["n_members"]
-        frozen = stage == "cls" and self.two_stage  # Kaplan stage 2: the backbone stays as it is
+        """One training stage; Kaplan's second stage trains the classification branch on the frozen backbone."""
+        net, p = self.net, self.params
+        frozen = stage == "cls" and self.two_stage
         net.backbone.requires_grad_(not frozen)
-        params = [q for q in net.parameters() if q.requires_grad]
-        opt = torch.optim.AdamW(params, lr=p["lr"], weight_decay=p["weight_decay"])
         train_idx = torch.nonzero(~val).squeeze(1)
-        steps = p["epochs"] * -(-len(train_idx) // p["batch_size"])
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=p["lr"], total_steps=steps)
-        best = torch.full((members,), torch.inf)
-        best_state = [q.detach().clone() for q in params]
-        for epoch in tqdm(range(p["epochs"]), desc=f"{self.name} {stage}", leave=False, disable=not progress):
-            net.train()
-            if frozen:
-                net.backbone.eval()
+
+        def batches():
             for batch in train_idx[torch.randperm(len(train_idx))].split(p["batch_size"]):
-                loss = self._loss(stage, X[batch], y[batch], t[batch]).sum()  # members learn independently
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
-            net.eval()
-            with torch.no_grad():
-                val_loss = self._loss(stage, X[val], y[val], t[val])
-                better = val_loss < best
-                best = torch.where(better, val_loss, best)
-                for q, kept in zip(params, best_state):
-                    kept.view(members, -1)[better] = q.detach().view(members, -1)[better]
-            self.history += [{"member": m, "stage": stage, "epoch": epoch, "val_loss": float(v)}
-                             for m, v in enumerate(val_loss)]
-        with torch.no_grad():
-            for q, kept in zip(params, best_state):
-                q.copy_(kept)
+                yield X[batch], y[batch], t[batch]
+
+        losses = train_members(
+            net, [q for q in net.parameters() if q.requires_grad], lambda b: self._loss(stage, *b), batches,
+            -(-len(train_idx) // p["batch_size"]), lambda: self._loss(stage, X[val], y[val], t[val]),
+            p["epochs"], p["lr"], p["weight_decay"], frozen=net.backbone if frozen else None,
+            desc=f"{self.name} {stage}", progress=progress)
+        self.history += [{"member": m, "stage": stage, "epoch": epoch, "val_loss": float(v)}
+                         for epoch, per_member in enumerate(losses) for m, v in enumerate(per_member)]
         net.requires_grad_(True)
 
     def _loss(self, stage: str, X, y, t) -> torch.Tensor:
@@ -251,12 +189,10 @@ class CompositionNet(FeatureModel):
 
     # -- inference -----------------------------------------------------------------------------
     def _member_outputs(self, X: torch.Tensor, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-        """(members, n) logits and Tc in K."""
+        """(members, n) logits and scaled Tc."""
         with torch.inference_mode():
             outs = [self.net(part) for part in X.split(chunk)]
-        logits = torch.cat([o[0] for o in outs], dim=1).numpy()
-        tcs = torch.cat([o[1] for o in outs], dim=1).numpy() * TC_SCALE
-        return logits, np.maximum(tcs, 0.0)
+        return torch.cat([o[0] for o in outs], dim=1).numpy(), torch.cat([o[1] for o in outs], dim=1).numpy()
 
     def featurize(self, inputs: list[Composition | Structure]) -> np.ndarray:
         """The fraction vector of compositions (of structures, if given); the backbone lays it out."""
@@ -264,10 +200,7 @@ class CompositionNet(FeatureModel):
 
     def predict_features(self, X: np.ndarray) -> pd.DataFrame:
         """Ensemble mean and spread of calibrated P(superconductor) and of Tc for an input array."""
-        logits, tcs = self._member_outputs(torch.from_numpy(X))
-        probs = apply_temperature(logits, self.temperature)
-        return pd.DataFrame({"p_sc": probs.mean(0), "p_sc_std": probs.std(0), "tc_K": tcs.mean(0),
-                             "tc_std_K": tcs.std(0)})
+        return summarise(*self._member_outputs(torch.from_numpy(X)), self.temperature)
 
     def element_vectors(self) -> pd.DataFrame:
         """Backbone features of each pure element (Z = 1-103), averaged over the ensemble."""
@@ -277,25 +210,6 @@ class CompositionNet(FeatureModel):
         with torch.inference_mode():
             h = self.net.backbone(X).mean(0).numpy()
         return pd.DataFrame(h, index=symbols.to_numpy(), columns=[f"h{i}" for i in range(h.shape[1])])
-
-    # -- persistence ---------------------------------------------------------------------------
-    def save(self, card: dict, name: str | None = None) -> None:
-        """Write the ensemble's weights as arrays plus a card to ``checkpoints/<name>``."""
-        arrays = {k: v.numpy() for k, v in self.net.state_dict().items()}
-        arrays["temperature"] = np.array(self.temperature)
-        checkpoints.save(name or self.name, arrays, {**card, "params": self.params, "model": self.name})
-
-    @classmethod
-    def load(cls, name: str | None = None) -> CompositionNet:
-        """Rebuild from a checkpoint after checking its hash."""
-        arrays, card = checkpoints.load(name or cls.name)
-        model = cls(**card["params"])
-        model.net = model.network()
-        model.net.load_state_dict({k: torch.from_numpy(arrays[k]) for k in model.net.state_dict()})
-        model.net.eval()
-        model.temperature = float(arrays["temperature"])
-        model.card, model.version = card, card.get("version", card["created"])
-        return model
 
 
 class KonnoCNN(CompositionNet):
