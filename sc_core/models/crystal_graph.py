@@ -89,11 +89,14 @@ class GraphBackbone(nn.Module):
             h = conv(h, batch.src, batch.dst, edges)
         return h
 
-    def forward(self, batch: GraphBatch) -> torch.Tensor:
-        h = self.node_states(batch)
+    def readout(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
+        """(members, n_crystals, out) from node vectors: mean over each cell, then a linear layer."""
         counts = torch.bincount(batch.crystal, minlength=batch.n).clamp(min=1)
         pooled = h.new_zeros(h.shape[0], batch.n, h.shape[2]).index_add_(1, batch.crystal, h) / counts[:, None]
         return F.relu(self.out(pooled))
+
+    def forward(self, batch: GraphBatch) -> torch.Tensor:
+        return self.readout(self.node_states(batch), batch)
 
 
 class CrystalGraphNet(NetworkCheckpoint, Model):
@@ -189,6 +192,19 @@ class CrystalGraphNet(NetworkCheckpoint, Model):
         if graphs:
             out.loc[rows, ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]] = self.predict_graphs(graphs).to_numpy()
         return out
+
+    def atom_contributions(self, structure: Structure) -> np.ndarray:
+        """Per-site gradient × input of the final node vectors on the classification logit (ensemble mean).
+
+        Positive: the site pushes the prediction towards a superconductor. ValueError beyond Lr.
+        """
+        batch = collate([crystal_graph(structure)])
+        backbone = self.net.backbone
+        with torch.no_grad():
+            h = backbone.node_states(batch)
+        h.requires_grad_(True)
+        self.net.cls_branch(backbone.readout(h, batch)).mean().backward()
+        return (h.grad * h).sum(-1).mean(0).detach().numpy()
 
     def element_vectors(self) -> pd.DataFrame:
         """Each pure element's embedded node vector (Z = 1-103), averaged over the ensemble."""

@@ -72,3 +72,13 @@ def test_save_load_round_trip_and_heavy_elements(tmp_path, monkeypatch):
 
 def test_registered():
     assert models.model_class("crystal_graph") is CrystalGraphNet
+
+
+def test_atom_contributions_are_per_site_gradient_times_input():
+    structures, tc = toy_set(20)
+    model = CrystalGraphNet(**(FAST | {"epochs": 5})).fit(structures, tc=tc)
+    rock_salt = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Nb", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    values = model.atom_contributions(rock_salt)
+    assert values.shape == (8,) and np.isfinite(values).all() and np.abs(values).sum() > 0
+    nb = [i for i, site in enumerate(rock_salt) if site.specie.symbol == "Nb"]
+    np.testing.assert_allclose(values[nb], values[nb[0]], rtol=1e-4)  # symmetry-equivalent sites agree
