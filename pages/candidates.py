@@ -10,6 +10,7 @@ from sc_core import InputError, chemistry, models, screening
 
 UPLOAD = "upload"
 KNOWN = {"any": "Any", "known": "In SuperCon", "unknown": "Not in SuperCon"}
+NEAREST_ROWS = 1_000
 EXPORTS = {"csv": ("CSV", "text/csv"), "json": ("JSON", "application/json"),
            "xlsx": ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
 
@@ -66,16 +67,19 @@ def sidebar_filters(table, run: int) -> screening.Filters:
         picked = sb.slider("Number of elements", lo, hi, (lo, hi), key=f"n_el_{run}")
         n_elements = None if picked == (lo, hi) else picked
     families = sb.multiselect("Exclude families", list(chemistry.FAMILIES), key=f"families_{run}")
+    groups = sorted(set(table["space_group"]) - {""})
+    space_groups = sb.multiselect("Space group", groups, key=f"space_groups_{run}") if groups else []
     known = sb.radio("Known in SuperCon", list(KNOWN), format_func=KNOWN.get, key=f"known_{run}")
     return screening.Filters(min_p=min_p, tc_min=tc_min, tc_max=tc_max, include_elements=tuple(include),
                              exclude_elements=tuple(exclude), n_elements=n_elements,
-                             exclude_families=tuple(families), known=known)
+                             exclude_families=tuple(families), known=known, space_groups=tuple(space_groups))
 
 
 def show_table(table, chosen: list[str]) -> None:
     per_model = [f"p_sc_{name}" for name in chosen] if len(chosen) > 1 else []  # one model: same as p_sc
-    order = ["id", "formula", "p_sc", *per_model, "tc_K", "tc_std_K", "family", "elements", "n_elements",
-             "contains_O", "in_supercon", "supercon_tc_K", "mp_id"]
+    order = ["id", "formula", "p_sc", *per_model, "tc_K", "tc_std_K", "family", "space_group", "elements",
+             "n_elements", "contains_O", "in_supercon", "supercon_tc_K", "nearest_sc", "nearest_sc_tc_K",
+             "nearest_sc_distance", "mp_id"]
     if table["error"].fillna("").ne("").any():
         order.append("error")
     config = {
@@ -92,6 +96,12 @@ def show_table(table, chosen: list[str]) -> None:
         "in_supercon": st.column_config.CheckboxColumn("In SuperCon"),
         "supercon_tc_K": st.column_config.NumberColumn("SuperCon Tc (K)", format="%.1f"),
         "mp_id": st.column_config.TextColumn("MP id"),
+        "space_group": st.column_config.TextColumn("Space group"),
+        "nearest_sc": st.column_config.TextColumn("Nearest known superconductor",
+                                                  help="Closest other SuperCon superconductor in composition"),
+        "nearest_sc_tc_K": st.column_config.NumberColumn("its Tc (K)", format="%.1f"),
+        "nearest_sc_distance": st.column_config.NumberColumn(
+            "distance", format="%.3f", help="Half the L1 distance between atomic fractions (0 same, 1 disjoint)"),
         "error": st.column_config.TextColumn("Problem"),
     }
     for name in chosen:
@@ -137,6 +147,11 @@ table = result["table"]
 filters = sidebar_filters(table, result["run"])
 shortlist = screening.apply_filters(table, filters)
 st.subheader(f"{len(shortlist):,} of {len(table):,} candidates from {result['pool']}")
+if st.toggle(f"Add the nearest known superconductor (first {NEAREST_ROWS:,} rows)",
+             help="Compares each shortlisted material with every SuperCon superconductor; the list is cut to "
+                  f"its first {NEAREST_ROWS:,} rows when this is on."):
+    with st.spinner("Finding the nearest known superconductors…"):
+        shortlist = screening.annotate(shortlist.head(NEAREST_ROWS))
 show_table(shortlist, result["models"])
 failed = table[table["p_sc"].isna()]
 if not failed.empty:

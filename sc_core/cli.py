@@ -246,7 +246,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     filters = screening.Filters(min_p=args.min_p, tc_min=args.tc_min, exclude_families=args.exclude_family,
                                 known=args.known)
     shortlist = screening.apply_filters(table, filters).head(args.top)
-    shortlist = screening.annotate(shortlist, pool)
+    shortlist = screening.annotate(shortlist)
     Path(args.output).write_bytes(screening.export(shortlist, args.output.rsplit(".", 1)[1].lower(), names))
     where = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
     print(f"{len(shortlist):,} of {len(table):,} materials from {args.pool}{where} pass the filters; "

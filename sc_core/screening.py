@@ -99,8 +99,32 @@ def _structures(pool: pd.DataFrame) -> list[Structure | None]:
     return out
 
 
+def space_group(structure: Structure | None) -> str:
+    """Hermann-Mauguin symbol found by spglib (tolerance 0.1 Å); '' without a structure or a solution."""
+    if structure is None:
+        return ""
+    try:
+        return SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_symbol()
+    except (TypeError, ValueError):  # spglib finds no symmetry for a malformed cell
+        return ""
+
+
+@lru_cache(maxsize=None)
+def _s2s_space_group(ref: str) -> str:
+    return space_group(data.s2s_structures()[ref])
+
+
+def _space_groups(pool: pd.DataFrame) -> list[str]:
+    """Space group of each row with a structure: as written in the bundled 3DSC CIFs, else by symmetry search."""
+    if "structure" in pool.columns:
+        return [space_group(s) for s in pool["structure"]]
+    bundled = data.space_groups_3dsc() if (pool["source"] == "3dsc").any() else {}
+    return [bundled.get(ref, "") if source == "3dsc" else _s2s_space_group(ref) if source == "s2s" else ""
+            for source, ref in zip(pool["source"], pool["structure_ref"])]
+
+
 def _describe(pool: pd.DataFrame) -> pd.DataFrame:
-    """Chemistry columns for each pool row: family, elements, SuperCon match."""
+    """Chemistry columns for each pool row: space group, family, elements, SuperCon match."""
     supercon = data.load_supercon().groupby("comp_key")["tc"].mean()
     rows = []
     for formula in pool["formula"]:
@@ -115,7 +139,7 @@ def _describe(pool: pd.DataFrame) -> pd.DataFrame:
         rows.append({"family": family(comp), "n_elements": len(symbols), "elements": " ".join(symbols),
                      "contains_O": "O" in symbols, "in_supercon": key in supercon.index,
                      "supercon_tc_K": supercon.get(key, np.nan)})
-    return pd.DataFrame(rows, index=pool.index)
+    return pd.DataFrame(rows, index=pool.index).assign(space_group=_space_groups(pool))
 
 
 def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None) -> pd.DataFrame:
@@ -189,22 +213,18 @@ def shard(pool: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
     return pool.iloc[np.array_split(np.arange(len(pool)), count)[index]]
 
 
-def annotate(shortlist: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
-    """Columns worth computing for a shortlist only: space group (rows with a structure) and nearest known superconductor.
+SHORTLIST_FIRST = ["id", "formula", "mp_id", "space_group", "p_sc"]
 
-    `pool` is the screened pool (same ids), which holds the structures or their references.
+
+def annotate(shortlist: pd.DataFrame) -> pd.DataFrame:
+    """The shortlist with the nearest other known superconductor of each row, columns in reading order.
+
+    Kept for shortlists, not whole pools: it compares every row with every SuperCon superconductor.
     """
-    rows = pool.reset_index(drop=True).set_index("id").loc[shortlist["id"]].reset_index()
-    groups = []
-    for structure in _structures(rows):
-        try:
-            groups.append(SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_symbol() if structure else "")
-        except (TypeError, ValueError):  # spglib finds no symmetry for a malformed cell
-            groups.append("")
     nearest = nearest_superconductors(shortlist["formula"].tolist())
-    out = shortlist.assign(space_group=groups, **{c: nearest[c].to_numpy() for c in nearest})
-    first = ["id", "formula", "mp_id", "space_group", "p_sc", *[c for c in out if c.startswith("p_sc_")], "tc_K",
-             "tc_std_K", "family", "in_supercon", "supercon_tc_K", *nearest.columns]
+    out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest})
+    first = [*SHORTLIST_FIRST, *[c for c in out if c.startswith("p_sc_")], "tc_K", "tc_std_K", "family",
+             "in_supercon", "supercon_tc_K", *nearest.columns]
     return out[first + [c for c in out if c not in first and c != "error"] + ["error"]]
 
 
@@ -220,6 +240,7 @@ class Filters:
     n_elements: tuple[int, int] | None = None
     exclude_families: tuple[str, ...] = ()
     known: str = "any"  # "any" | "known" | "unknown" (in SuperCon or not)
+    space_groups: tuple[str, ...] = ()  # keep only these (rows with a structure)
 
 
 def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
@@ -240,6 +261,8 @@ def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         keep &= ~table["family"].isin(filters.exclude_families)
     if filters.known != "any":
         keep &= table["in_supercon"] == (filters.known == "known")
+    if filters.space_groups:
+        keep &= table["space_group"].isin(filters.space_groups)
     return table[keep].sort_values("p_sc", ascending=False, kind="stable")
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from sc_core import InputError, screening
+from sc_core import InputError, data, screening
 from sc_core.io import parse_formula, structure_to_cif
 
 
@@ -102,14 +102,17 @@ def test_nearest_superconductor_skips_the_material_itself():
     assert near.iloc[2]["nearest_sc"] == "" and np.isnan(near.iloc[2]["nearest_sc_tc_K"])
 
 
-def test_annotate_adds_space_group_and_neighbour_for_the_shortlist():
+def test_space_groups_and_nearest_superconductor_columns():
     nacl = Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     pool = pd.DataFrame({"id": ["s", "f"], "formula": ["NaCl", "Nb3Sn"], "source": "test", "mp_id": "",
                          "structure_ref": "", "structure": [nacl, None], "error": ""})
-    table = screening.annotate(screening.screen(pool, ["baseline"]), pool)
+    table = screening.annotate(screening.screen(pool, ["baseline"]))
     assert table["space_group"].tolist() == ["Pm-3m", ""]  # one Na and one Cl: the CsCl cell
     assert table.columns[:4].tolist() == ["id", "formula", "mp_id", "space_group"] and table.columns[-1] == "error"
     assert table.loc[1, "nearest_sc_tc_K"] > 10
+    pool = screening.load_pool("3dsc").sample(5, random_state=1)
+    from_cif = screening.screen(pool, ["baseline"])["space_group"].tolist()  # as written in the bundled CIFs
+    assert from_cif == [screening.space_group(data.structure_3dsc(ref)) for ref in pool["structure_ref"]]
 
 
 def test_ray_backend_gives_the_local_table():

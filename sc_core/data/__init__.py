@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import tarfile
 from functools import lru_cache
 from pathlib import Path
@@ -122,6 +123,16 @@ def structure_3dsc(cif_name: str) -> Structure:
         return read_structure(_3dsc_cifs()[cif_name], filename=cif_name)
     except KeyError:
         raise InputError(f"No bundled 3DSC structure is called {cif_name!r}.") from None
+
+
+@lru_cache(maxsize=1)
+def space_groups_3dsc() -> dict[str, str]:
+    """Hermann-Mauguin symbol of every bundled 3DSC structure, as written in its CIF (Materials Project)."""
+    found = {name: _SPACE_GROUP.search(text) for name, text in _3dsc_cifs().items()}
+    return {name: match.group(1).decode().strip("'\"") if match else "" for name, match in found.items()}
+
+
+_SPACE_GROUP = re.compile(rb"^_symmetry_space_group_name_H-M\s+(.+?)\s*$", re.MULTILINE)
 
 
 @lru_cache(maxsize=1)

@@ -52,3 +52,26 @@ def test_bad_upload_is_explained():
     at.button[0].click().run()
     assert not at.exception
     assert "formula" in at.error[0].value
+
+
+def test_nearest_known_superconductor_toggle():
+    at = screened()
+    at.sidebar.slider[0].set_value(0.0).run()
+    at.toggle[0].set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert {"nearest_sc", "nearest_sc_tc_K"} <= set(table.columns)
+    mgb2 = table.set_index("id").loc["a"]
+    assert "Mg" in mgb2["nearest_sc"] and mgb2["nearest_sc_tc_K"] > 20
+
+
+def test_space_group_filter_on_a_bundled_pool():
+    at = app("pages/candidates.py").run()
+    at.radio[0].set_value("s2s").run()
+    at.multiselect[0].set_value(["baseline"]).run()
+    at.button[0].click().run()
+    assert not at.exception
+    at.sidebar.slider[0].set_value(0.0).run()
+    at.sidebar.multiselect[3].set_value(["Fm-3m"]).run()  # after the element and family filters
+    table = at.dataframe[0].value
+    assert len(table) > 0 and (table["space_group"] == "Fm-3m").all()
