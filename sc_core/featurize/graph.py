@@ -47,12 +47,13 @@ def element_vectors() -> np.ndarray:
 
 @dataclass(frozen=True)
 class CrystalGraph:
-    """One crystal: node features and directed edges centre → neighbour with their lengths."""
+    """One crystal: node features, directed edges centre → neighbour with their lengths, the cell parameters."""
 
     nodes: np.ndarray  # (n_sites, n_features) float32
     src: np.ndarray  # (n_edges,) int64, centre site
     dst: np.ndarray  # (n_edges,) int64, neighbour site
     distance: np.ndarray  # (n_edges,) float32, Å
+    cell: np.ndarray  # (6,) float32: a, b, c in Å, α, β, γ in degrees
 
 
 def occupancy_matrix(structure: Structure) -> np.ndarray:
@@ -70,13 +71,37 @@ def occupancy_matrix(structure: Structure) -> np.ndarray:
     return out
 
 
-def crystal_graph(structure: Structure, k: int = K_NEIGHBORS, cutoff: float = CUTOFF) -> CrystalGraph:
-    """The crystal graph of `structure`: each site joined to its `k` nearest neighbours within `cutoff` Å."""
+def nearest_neighbours(structure: Structure, k: int = K_NEIGHBORS,
+                       cutoff: float = CUTOFF) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(centre, neighbour, distance) of each site's `k` nearest periodic neighbours within `cutoff` Å, nearest first."""
     centres, neighbours, _, distances = structure.get_neighbor_list(cutoff)
     order = np.lexsort((distances, centres))  # by centre, then by distance
     centres, neighbours, distances = centres[order], neighbours[order], distances[order]
     rank = np.arange(len(centres)) - np.searchsorted(centres, centres)  # position within the centre's run
     keep = rank < k
-    return CrystalGraph(nodes=occupancy_matrix(structure) @ element_vectors(),
-                        src=centres[keep].astype(np.int64), dst=neighbours[keep].astype(np.int64),
-                        distance=distances[keep].astype(np.float32))
+    return centres[keep].astype(np.int64), neighbours[keep].astype(np.int64), distances[keep].astype(np.float32)
+
+
+def centroid_distances(structure: Structure) -> np.ndarray:
+    """(n_sites,) distance in Å of each site from the mean position of the sites of the cell (S2SNet's positions)."""
+    xyz = structure.cart_coords
+    return np.linalg.norm(xyz - xyz.mean(axis=0), axis=1).astype(np.float32)
+
+
+def crystal_graph(structure: Structure, k: int = K_NEIGHBORS, cutoff: float = CUTOFF,
+                  nodes: str = "elements") -> CrystalGraph:
+    """The crystal graph of `structure`: each site joined to its `k` nearest neighbours within `cutoff` Å.
+
+    `nodes`: "elements", the occupancy-weighted element vectors; or "occupancy", the species occupancies
+    (column = Z) followed by the site's centroid distance, for models that learn their own element embedding.
+    """
+    src, dst, distance = nearest_neighbours(structure, k, cutoff)
+    occupancy = occupancy_matrix(structure)
+    if nodes == "elements":
+        features = occupancy @ element_vectors()
+    elif nodes == "occupancy":
+        features = np.concatenate([occupancy, centroid_distances(structure)[:, None]], axis=1)
+    else:
+        raise ValueError(f"unknown node features {nodes!r}")
+    cell = np.array([*structure.lattice.abc, *structure.lattice.angles], dtype=np.float32)
+    return CrystalGraph(nodes=features, src=src, dst=dst, distance=distance, cell=cell)

@@ -9,8 +9,6 @@ trained jointly. The model is a deep ensemble run as one network (:mod:`sc_core.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import torch
@@ -22,40 +20,14 @@ from sc_core.calibration import fit_temperature
 from sc_core.chemistry import composition_key
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z
-from sc_core.featurize.graph import CUTOFF, CrystalGraph, crystal_graph, element_vectors
+from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
 from sc_core.models.base import Model
 from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, NetworkCheckpoint, summarise, train_members
+from sc_core.models.graph_batch import GraphBatch, collate, gaussians
 from sc_core.splits import group_split
 
 VALIDATION_FRACTION = 0.1
-GAUSSIAN_CENTRES = torch.linspace(0.0, CUTOFF, 41)  # Å, 0.2 Å apart
-GAUSSIAN_WIDTH = 0.2  # Å
-
-
-@dataclass(frozen=True)
-class GraphBatch:
-    """Crystal graphs concatenated into one disconnected graph; `crystal` maps each node to its graph."""
-
-    nodes: torch.Tensor  # (n_nodes, n_features)
-    src: torch.Tensor  # (n_edges,)
-    dst: torch.Tensor  # (n_edges,)
-    distance: torch.Tensor  # (n_edges,)
-    crystal: torch.Tensor  # (n_nodes,)
-    n: int
-
-
-def collate(graphs: list[CrystalGraph]) -> GraphBatch:
-    """One batch from a list of graphs, node indices shifted graph by graph."""
-    sizes = np.array([len(g.nodes) for g in graphs])
-    offsets = np.repeat(np.cumsum(sizes) - sizes, [len(g.src) for g in graphs])
-    return GraphBatch(
-        nodes=torch.from_numpy(np.concatenate([g.nodes for g in graphs])),
-        src=torch.from_numpy(np.concatenate([g.src for g in graphs]) + offsets),
-        dst=torch.from_numpy(np.concatenate([g.dst for g in graphs]) + offsets),
-        distance=torch.from_numpy(np.concatenate([g.distance for g in graphs])),
-        crystal=torch.from_numpy(np.repeat(np.arange(len(graphs)), sizes)),
-        n=len(graphs),
-    )
+N_GAUSSIANS = 41  # edge lengths 0-8 Å on Gaussians 0.2 Å apart
 
 
 class GatedConv(nn.Module):
@@ -78,12 +50,12 @@ class GraphBackbone(nn.Module):
     def __init__(self, members: int, width: int = 64, layers: int = 3, out: int = 128):
         super().__init__()
         self.embed = EnsembleLinear(members, element_vectors().shape[1], width)
-        self.convs = nn.ModuleList(GatedConv(members, width, len(GAUSSIAN_CENTRES)) for _ in range(layers))
+        self.convs = nn.ModuleList(GatedConv(members, width, N_GAUSSIANS) for _ in range(layers))
         self.out = EnsembleLinear(members, width, out)
 
     def node_states(self, batch: GraphBatch) -> torch.Tensor:
         """(members, n_nodes, width) node vectors after the convolutions."""
-        edges = torch.exp(-(((batch.distance[:, None] - GAUSSIAN_CENTRES) / GAUSSIAN_WIDTH) ** 2))
+        edges = gaussians(batch.distance, N_GAUSSIANS)
         h = self.embed(batch.nodes)
         for conv in self.convs:
             h = conv(h, batch.src, batch.dst, edges)
@@ -91,9 +63,7 @@ class GraphBackbone(nn.Module):
 
     def readout(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
         """(members, n_crystals, out) from node vectors: mean over each cell, then a linear layer."""
-        counts = torch.bincount(batch.crystal, minlength=batch.n).clamp(min=1)
-        pooled = h.new_zeros(h.shape[0], batch.n, h.shape[2]).index_add_(1, batch.crystal, h) / counts[:, None]
-        return F.relu(self.out(pooled))
+        return F.relu(self.out(batch.mean_over_cells(h)))
 
     def forward(self, batch: GraphBatch) -> torch.Tensor:
         return self.readout(self.node_states(batch), batch)

@@ -7,7 +7,8 @@ from pymatgen.core import Lattice, Structure
 
 from sc_core import checkpoints, models
 from sc_core.featurize.graph import crystal_graph
-from sc_core.models.crystal_graph import CrystalGraphNet, collate
+from sc_core.models.crystal_graph import CrystalGraphNet
+from sc_core.models.graph_batch import collate
 
 FAST = {"n_members": 2, "width": 16, "layers": 2, "epochs": 15, "batch_size": 8, "lr": 1e-2}
 

@@ -1,0 +1,57 @@
+"""Crystal graphs batched as tensors for the structure networks, and the segment operations they need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from sc_core.featurize.graph import CUTOFF, CrystalGraph
+
+
+@dataclass(frozen=True)
+class GraphBatch:
+    """Crystal graphs joined into one disconnected graph; `crystal` maps each node to its graph."""
+
+    nodes: torch.Tensor  # (n_nodes, n_features)
+    src: torch.Tensor  # (n_edges,)
+    dst: torch.Tensor  # (n_edges,)
+    distance: torch.Tensor  # (n_edges,)
+    cell: torch.Tensor  # (n, 6)
+    crystal: torch.Tensor  # (n_nodes,)
+    n: int
+
+    def mean_over_cells(self, h: torch.Tensor) -> torch.Tensor:
+        """(members, n, width) mean of node vectors (members, n_nodes, width) over each cell."""
+        counts = torch.bincount(self.crystal, minlength=self.n).clamp(min=1)
+        return h.new_zeros(h.shape[0], self.n, h.shape[2]).index_add_(1, self.crystal, h) / counts[:, None]
+
+
+def collate(graphs: list[CrystalGraph]) -> GraphBatch:
+    """One batch from a list of graphs, node indices shifted graph by graph."""
+    sizes = np.array([len(g.nodes) for g in graphs])
+    offsets = np.repeat(np.cumsum(sizes) - sizes, [len(g.src) for g in graphs])
+    return GraphBatch(
+        nodes=torch.from_numpy(np.concatenate([g.nodes for g in graphs])),
+        src=torch.from_numpy(np.concatenate([g.src for g in graphs]) + offsets),
+        dst=torch.from_numpy(np.concatenate([g.dst for g in graphs]) + offsets),
+        distance=torch.from_numpy(np.concatenate([g.distance for g in graphs])),
+        cell=torch.from_numpy(np.stack([g.cell for g in graphs])),
+        crystal=torch.from_numpy(np.repeat(np.arange(len(graphs)), sizes)),
+        n=len(graphs),
+    )
+
+
+def gaussians(distance: torch.Tensor, n: int, top: float = CUTOFF) -> torch.Tensor:
+    """(len(distance), n) expansion on `n` Gaussians evenly spaced over [0, top] Å, as wide as their spacing."""
+    centres = torch.linspace(0.0, top, n)
+    return torch.exp(-(((distance[:, None] - centres) / (centres[1] - centres[0])) ** 2))
+
+
+def segment_softmax(scores: torch.Tensor, segment: torch.Tensor, n: int) -> torch.Tensor:
+    """Softmax of (members, e) `scores` within each of the `n` segments named by `segment` (e,)."""
+    index = segment.expand_as(scores)
+    top = scores.new_full((scores.shape[0], n), -torch.inf).scatter_reduce(1, index, scores, "amax")
+    weights = torch.exp(scores - top.gather(1, index))
+    return weights / weights.new_zeros(scores.shape[0], n).index_add_(1, segment, weights).gather(1, index)
