@@ -19,6 +19,7 @@ _REGISTRY = {
     "kaplan_fcnn": "sc_core.models.composition_nets:KaplanFCNN",
     "kaplan_cnn": "sc_core.models.composition_nets:KaplanCNN",
     "crystal_graph": "sc_core.models.crystal_graph:CrystalGraphNet",
+    "s2snet": "sc_core.models.s2snet:S2SNet",
 }
 
 __all__ = ["PREDICTION_COLUMNS", "Model", "available", "load", "model_class"]

@@ -25,7 +25,6 @@ from pymatgen.core import Composition, Structure
 from torch import nn
 
 from sc_core.calibration import fit_temperature
-from sc_core.chemistry import composition_key
 from sc_core.data import load_elements
 from sc_core.featurize.composition import (
     MAX_Z,
@@ -45,10 +44,8 @@ from sc_core.models.ensemble import (
     NetworkCheckpoint,
     summarise,
     train_members,
+    validation_mask,
 )
-from sc_core.splits import group_split
-
-VALIDATION_FRACTION = 0.1
 
 
 # -- networks ----------------------------------------------------------------------------------
@@ -145,7 +142,7 @@ class CompositionNet(NetworkCheckpoint, FeatureModel):
         y = torch.as_tensor(np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=np.float32))
         t = torch.as_tensor(np.zeros(len(comps)) if tc is None else np.asarray(tc) / TC_SCALE, dtype=torch.float32)
         seed = self.params["random_state"]
-        val = torch.from_numpy(group_split(np.array([composition_key(c) for c in comps]), seed, VALIDATION_FRACTION))
+        val = torch.from_numpy(validation_mask(comps, seed))
         torch.manual_seed(seed)
         self.net, self.history = self.network(), []
         stages = (("tc", "cls") if self.two_stage else ("joint",)) if tc is not None else ("cls",)

@@ -17,16 +17,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from sc_core.calibration import fit_temperature
-from sc_core.chemistry import composition_key
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
-from sc_core.models.base import Model
-from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, NetworkCheckpoint, summarise, train_members
-from sc_core.models.graph_batch import GraphBatch, collate, gaussians
-from sc_core.splits import group_split
+from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, train_members, validation_mask
+from sc_core.models.graph_batch import GraphBatch, GraphModel, collate, gaussians
 
-VALIDATION_FRACTION = 0.1
 N_GAUSSIANS = 41  # edge lengths 0-8 Å on Gaussians 0.2 Å apart
 
 
@@ -69,11 +65,10 @@ class GraphBackbone(nn.Module):
         return self.readout(self.node_states(batch), batch)
 
 
-class CrystalGraphNet(NetworkCheckpoint, Model):
+class CrystalGraphNet(GraphModel):
     """An ensemble of crystal-graph networks: classification and Tc branches trained jointly."""
 
     name = "crystal_graph"
-    kind = "structure"
     datasets = ("3dsc",)
 
     def __init__(self, n_members: int = 3, width: int = 32, layers: int = 3, epochs: int = 60,
@@ -90,6 +85,9 @@ class CrystalGraphNet(NetworkCheckpoint, Model):
         p = self.params
         return DualHead(GraphBackbone(p["n_members"], p["width"], p["layers"]), p["n_members"])
 
+    def graph(self, structure: Structure) -> CrystalGraph:
+        return crystal_graph(structure)
+
     # -- training ------------------------------------------------------------------------------
     def fit(self, structures: list[Structure], tc: np.ndarray | None = None, labels: np.ndarray | None = None,
             progress: bool = False) -> CrystalGraphNet:
@@ -97,12 +95,11 @@ class CrystalGraphNet(NetworkCheckpoint, Model):
 
         A tenth of the compositions is held out for early stopping (per member) and the temperature.
         """
-        graphs = [crystal_graph(s) for s in structures]
+        graphs = [self.graph(s) for s in structures]
         y = torch.as_tensor(np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=np.float32))
         t = torch.as_tensor(np.zeros(len(graphs)) if tc is None else np.asarray(tc) / TC_SCALE, dtype=torch.float32)
         p = self.params
-        val = group_split(np.array([composition_key(s.composition) for s in structures]), p["random_state"],
-                          VALIDATION_FRACTION)
+        val = validation_mask([s.composition for s in structures], p["random_state"])
         train_idx, val_batch = np.flatnonzero(~val), collate([graphs[i] for i in np.flatnonzero(val)])
         rng = np.random.default_rng(p["random_state"])
         torch.manual_seed(p["random_state"])
@@ -139,36 +136,12 @@ class CrystalGraphNet(NetworkCheckpoint, Model):
         return loss
 
     # -- inference -----------------------------------------------------------------------------
-    def predict_graphs(self, graphs: list[CrystalGraph], batch_size: int = 256) -> pd.DataFrame:
-        """Ensemble mean and spread of calibrated P(superconductor) and of Tc."""
-        logits, tcs = [], []
-        with torch.inference_mode():
-            for start in range(0, len(graphs), batch_size):
-                logit, tc = self.net(collate(graphs[start : start + batch_size]))
-                logits.append(logit.numpy())
-                tcs.append(tc.numpy())
-        return summarise(np.concatenate(logits, axis=1), np.concatenate(tcs, axis=1), self.temperature)
-
-    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
-        out = pd.DataFrame(index=range(len(records)), columns=["p_sc", "p_sc_std", "tc_K", "tc_std_K"], dtype=float)
-        out["error"] = ""
-        graphs, rows = [], []
-        for i, structure in enumerate(records["structure"]):
-            try:
-                graphs.append(crystal_graph(structure))
-                rows.append(i)
-            except ValueError as exc:
-                out.loc[i, "error"] = str(exc)
-        if graphs:
-            out.loc[rows, ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]] = self.predict_graphs(graphs).to_numpy()
-        return out
-
     def atom_contributions(self, structure: Structure) -> np.ndarray:
         """Per-site gradient × input of the final node vectors on the classification logit (ensemble mean).
 
         Positive: the site pushes the prediction towards a superconductor. ValueError beyond Lr.
         """
-        batch = collate([crystal_graph(structure)])
+        batch = collate([self.graph(structure)])
         backbone = self.net.backbone
         with torch.no_grad():
             h = backbone.node_states(batch)

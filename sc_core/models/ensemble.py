@@ -14,13 +14,17 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 import torch
+from pymatgen.core import Composition
 from torch import nn
 from tqdm import tqdm
 
 from sc_core import checkpoints
 from sc_core.calibration import apply_temperature
+from sc_core.chemistry import composition_key
+from sc_core.splits import group_split
 
 TC_SCALE = 30.0  # K; networks regress Tc / TC_SCALE
+VALIDATION_FRACTION = 0.1
 
 
 class EnsembleLinear(nn.Module):
@@ -71,11 +75,21 @@ class DualHead(nn.Module):
         return self.cls_branch(h).squeeze(-1), self.tc_branch(h).squeeze(-1)
 
 
-def train_members(net: DualHead, params: list[nn.Parameter], loss: Callable[[object], torch.Tensor],
+def validation_mask(compositions: list[Composition], seed: int) -> np.ndarray:
+    """Boolean mask of the tenth of the training rows held out for early stopping and calibration.
+
+    Whole compositions go one way (duplicates and polymorphs never straddle).
+    """
+    return group_split(np.array([composition_key(c) for c in compositions]), seed, VALIDATION_FRACTION)
+
+
+def train_members(net: nn.Module, params: list[nn.Parameter], loss: Callable[[object], torch.Tensor],
                   batches: Callable[[], Iterable], n_batches: int, val_loss: Callable[[], torch.Tensor],
                   epochs: int, lr: float, weight_decay: float, frozen: nn.Module | None = None,
                   desc: str = "", progress: bool = False) -> list[torch.Tensor]:
     """AdamW with one-cycle decay on `params`; each member keeps the parameters of its best validation epoch.
+
+    `net` has a ``members`` count; it is put in train mode for each epoch and in eval mode to validate.
 
     `loss(batch)` and `val_loss()` return one loss per member; `batches()` yields one epoch's shuffled
     batches (`n_batches` of them). `frozen`, if given, stays in eval mode (no dropout) while the rest

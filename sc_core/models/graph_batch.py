@@ -1,13 +1,18 @@
-"""Crystal graphs batched as tensors for the structure networks, and the segment operations they need."""
+"""Crystal graphs batched as tensors for the structure networks, the segment operations they need, and the
+inference path they share."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
+from pymatgen.core import Structure
 
 from sc_core.featurize.graph import CUTOFF, CrystalGraph
+from sc_core.models.base import Model
+from sc_core.models.ensemble import NetworkCheckpoint, summarise
 
 
 @dataclass(frozen=True)
@@ -55,3 +60,37 @@ def segment_softmax(scores: torch.Tensor, segment: torch.Tensor, n: int) -> torc
     top = scores.new_full((scores.shape[0], n), -torch.inf).scatter_reduce(1, index, scores, "amax")
     weights = torch.exp(scores - top.gather(1, index))
     return weights / weights.new_zeros(scores.shape[0], n).index_add_(1, segment, weights).gather(1, index)
+
+
+class GraphModel(NetworkCheckpoint, Model):
+    """A structure model reading crystal graphs: graph building, batched ensemble inference, per-row errors."""
+
+    kind = "structure"
+
+    def graph(self, structure: Structure) -> CrystalGraph:
+        raise NotImplementedError
+
+    def predict_graphs(self, graphs: list[CrystalGraph], batch_size: int = 256) -> pd.DataFrame:
+        """Ensemble mean and spread of calibrated P(superconductor) and of Tc."""
+        logits, tcs = [], []
+        with torch.inference_mode():
+            for start in range(0, len(graphs), batch_size):
+                logit, tc = self.net(collate(graphs[start : start + batch_size]))
+                logits.append(logit.numpy())
+                tcs.append(tc.numpy())
+        return summarise(np.concatenate(logits, axis=1), np.concatenate(tcs, axis=1), self.temperature)
+
+    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
+        columns = ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]
+        out = pd.DataFrame(index=range(len(records)), columns=columns, dtype=float)
+        out["error"] = ""
+        graphs, rows = [], []
+        for i, structure in enumerate(records["structure"]):
+            try:
+                graphs.append(self.graph(structure))
+                rows.append(i)
+            except ValueError as exc:  # elements beyond Lr
+                out.loc[i, "error"] = str(exc)
+        if graphs:
+            out.loc[rows, columns] = self.predict_graphs(graphs).to_numpy()
+        return out

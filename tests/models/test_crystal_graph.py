@@ -1,9 +1,9 @@
 """Crystal-graph network: batching, training on a toy set, ensemble independence, save/load, bad structures."""
 
 import numpy as np
-import pytest
 import torch
 from pymatgen.core import Lattice, Structure
+from toy_structures import toy_structures
 
 from sc_core import checkpoints, models
 from sc_core.featurize.graph import crystal_graph
@@ -13,34 +13,18 @@ from sc_core.models.graph_batch import collate
 FAST = {"n_members": 2, "width": 16, "layers": 2, "epochs": 15, "batch_size": 8, "lr": 1e-2}
 
 
-def toy_set(n: int = 40) -> tuple[list[Structure], np.ndarray]:
-    """bcc Nb-Ti alloys superconduct (Tc rising with Nb); rock-salt FeO does not."""
-    rng = np.random.default_rng(0)
-    structures, tc = [], []
-    for i in range(n):
-        x = rng.uniform(0.2, 0.8)
-        if i % 2:
-            structures.append(Structure(Lattice.cubic(3.3), [{"Nb": x, "Ti": 1 - x}] * 2,
-                                        [[0, 0, 0], [0.5, 0.5, 0.5]]))
-            tc.append(5 + 10 * x)
-        else:
-            structures.append(Structure(Lattice.cubic(4.3 + 0.1 * x), ["Fe", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]]))
-            tc.append(0.0)
-    return structures, np.array(tc)
-
-
 def test_collate_shifts_node_indices():
-    a, b = toy_set(2)
+    a, b = toy_structures(2)
     batch = collate([crystal_graph(a[0]), crystal_graph(a[1])])
-    assert batch.n == 2 and batch.crystal.tolist() == [0, 0, 1, 1]
-    assert batch.src[:24].max() <= 1 and batch.src[24:].min() >= 2
+    assert batch.n == 2 and batch.crystal.tolist() == [0] * 8 + [1] * 2
+    assert batch.src[:96].max() <= 7 and batch.src[96:].min() >= 8
 
 
 def test_fit_predict_learns_a_toy_rule():
-    structures, tc = toy_set()
+    structures, tc = toy_structures()
     model = CrystalGraphNet(**FAST).fit(structures, tc=tc)
     nbti = Structure(Lattice.cubic(3.3), [{"Nb": 0.7, "Ti": 0.3}] * 2, [[0, 0, 0], [0.5, 0.5, 0.5]])
-    feo = Structure(Lattice.cubic(4.35), ["Fe", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    feo = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.4), ["Fe", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     pred = model.predict([nbti, feo, "MgB2"])
     assert pred["p_sc"][0] > 0.7 and pred["p_sc"][1] < 0.3 and pred["tc_K"][0] > 3
     assert "crystal structure" in pred["error"][2]
@@ -48,7 +32,7 @@ def test_fit_predict_learns_a_toy_rule():
 
 
 def test_members_are_independent():
-    structures, _ = toy_set(4)
+    structures, _ = toy_structures(4)
     model = CrystalGraphNet(**FAST)
     net = model.network()
     logit, _ = net(collate([crystal_graph(s) for s in structures]))
@@ -59,7 +43,7 @@ def test_members_are_independent():
 
 def test_save_load_round_trip_and_heavy_elements(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
-    structures, tc = toy_set(12)
+    structures, tc = toy_structures(12)
     model = CrystalGraphNet(**(FAST | {"epochs": 2})).fit(structures, tc=tc)
     model.save({"version": "test", "data_hash": "none"})
     loaded = CrystalGraphNet.load()
@@ -76,7 +60,7 @@ def test_registered():
 
 
 def test_atom_contributions_are_per_site_gradient_times_input():
-    structures, tc = toy_set(20)
+    structures, tc = toy_structures(20)
     model = CrystalGraphNet(**(FAST | {"epochs": 5})).fit(structures, tc=tc)
     rock_salt = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Nb", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     values = model.atom_contributions(rock_salt)

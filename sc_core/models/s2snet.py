@@ -1,0 +1,291 @@
+"""S2SNet (Liu et al. 2022): attention over the atoms of a crystal, masked-atom pretraining, class activation maps.
+
+A site is the occupancy-weighted sum of learned element embeddings (partial occupancy), plus its position:
+the paper's distance to the centroid of the cell on Gaussians, and/or the lengths of its bonds to its k
+nearest periodic neighbours as a bias inside the attention. Pre-norm attention layers let every site attend
+to itself and its neighbours; Set2Set reads the cell out; the six lattice parameters are added; a
+classification branch and a Tc branch follow. Pretraining predicts the element of masked sites (15%, at
+least 2 per crystal). The model is a deep ensemble run as one network (:mod:`sc_core.models.ensemble`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+from pymatgen.core import Structure
+from torch import nn
+from torch.nn import functional as F
+
+from sc_core.calibration import fit_temperature
+from sc_core.data import load_elements
+from sc_core.featurize.composition import MAX_Z
+from sc_core.featurize.graph import CrystalGraph, crystal_graph
+from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, train_members, validation_mask
+from sc_core.models.graph_batch import GraphBatch, GraphModel, collate, gaussians, segment_softmax
+
+N_GAUSSIANS = 64
+MASK_FRACTION, MIN_MASKED = 0.15, 2
+CELL_SCALE = torch.tensor([10.0, 10.0, 10.0, 90.0, 90.0, 90.0])  # Å and degrees to order one
+
+
+class SiteEmbedding(nn.Module):
+    """Occupancy-weighted element embeddings plus the centroid distance; masked sites get a learned vector."""
+
+    def __init__(self, members: int, width: int, centroid: bool):
+        super().__init__()
+        self.elements = nn.Parameter(torch.randn(members, MAX_Z + 1, width) * width**-0.5)
+        self.mask = nn.Parameter(torch.zeros(members, 1, width))
+        self.position = EnsembleLinear(members, N_GAUSSIANS, width) if centroid else None
+
+    def forward(self, batch: GraphBatch, masked: torch.Tensor | None = None) -> torch.Tensor:
+        occupancy, centroid = batch.nodes[:, : MAX_Z + 1], batch.nodes[:, MAX_Z + 1]
+        h = torch.matmul(occupancy, self.elements)  # (members, n_nodes, width)
+        if masked is not None:
+            h = torch.where(masked[:, None], self.mask, h)
+        if self.position is not None:
+            h = h + self.position(gaussians(centroid, N_GAUSSIANS))
+        return h
+
+
+class NeighbourAttention(nn.Module):
+    """Each site attends to itself and its neighbours; bond lengths bias the scores (pre-norm, residual, MLP)."""
+
+    def __init__(self, members: int, width: int, bonds: bool):
+        super().__init__()
+        self.qkv = EnsembleLinear(members, width, 3 * width)
+        self.bond_bias = EnsembleLinear(members, N_GAUSSIANS, 1) if bonds else None
+        self.proj = EnsembleLinear(members, width, width)
+        self.mlp = nn.Sequential(EnsembleLinear(members, width, 2 * width), nn.GELU(),
+                                 EnsembleLinear(members, 2 * width, width))
+
+    def forward(self, h: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, bonds: torch.Tensor | None) -> torch.Tensor:
+        q, k, v = self.qkv(F.layer_norm(h, h.shape[-1:])).chunk(3, dim=2)
+        scores = (q[:, src] * k[:, dst]).sum(-1) / math.sqrt(q.shape[-1])  # (members, edges)
+        if self.bond_bias is not None:
+            scores = scores + self.bond_bias(bonds).squeeze(-1)
+        weights = segment_softmax(scores, src, h.shape[1])
+        h = h + self.proj(torch.zeros_like(h).index_add_(1, src, weights[..., None] * v[:, dst]))
+        return h + self.mlp(F.layer_norm(h, h.shape[-1:]))
+
+
+class Set2Set(nn.Module):
+    """Vinyals et al.'s order-invariant readout, `steps` rounds of an LSTM query attending over each cell's sites."""
+
+    def __init__(self, members: int, width: int, steps: int = 3):
+        super().__init__()
+        self.steps = steps
+        self.gates = EnsembleLinear(members, 3 * width, 4 * width)  # input [q*, h] → i, f, g, o
+
+    def forward(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
+        members, _, width = h.shape
+        state = cell = h.new_zeros(members, batch.n, width)
+        q_star = h.new_zeros(members, batch.n, 2 * width)
+        for _ in range(self.steps):
+            i, f, g, o = self.gates(torch.cat([q_star, state], dim=2)).chunk(4, dim=2)
+            cell = torch.sigmoid(f) * cell + torch.sigmoid(i) * torch.tanh(g)
+            state = torch.sigmoid(o) * torch.tanh(cell)
+            attention = segment_softmax((h * state[:, batch.crystal]).sum(-1), batch.crystal, batch.n)
+            read = h.new_zeros(members, batch.n, width).index_add_(1, batch.crystal, attention[..., None] * h)
+            q_star = torch.cat([state, read], dim=2)
+        return q_star
+
+
+class S2SBackbone(nn.Module):
+    """Site embedding, neighbour attention layers, Set2Set readout plus lattice parameters: (members, n, 2·width)."""
+
+    def __init__(self, members: int, width: int, layers: int, position: str, lattice: bool):
+        super().__init__()
+        self.embed = SiteEmbedding(members, width, centroid=position in ("centroid", "both"))
+        self.bonds = position in ("bonds", "both")
+        self.layers = nn.ModuleList(NeighbourAttention(members, width, self.bonds) for _ in range(layers))
+        self.readout = Set2Set(members, width)
+        self.lattice = EnsembleLinear(members, 6, 2 * width) if lattice else None
+
+    def site_states(self, batch: GraphBatch, masked: torch.Tensor | None = None) -> torch.Tensor:
+        """(members, n_nodes, width) site vectors after the attention layers."""
+        bonds = gaussians(batch.distance, N_GAUSSIANS) if self.bonds else None
+        h = self.embed(batch, masked)
+        for layer in self.layers:
+            h = layer(h, batch.src, batch.dst, bonds)
+        return F.layer_norm(h, h.shape[-1:])
+
+    def cell_vector(self, q_star: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
+        """The Set2Set output plus the projected lattice parameters (when used)."""
+        return q_star + self.lattice(batch.cell / CELL_SCALE) if self.lattice is not None else q_star
+
+    def forward(self, batch: GraphBatch) -> torch.Tensor:
+        return self.cell_vector(self.readout(self.site_states(batch), batch), batch)
+
+
+def mask_sites(batch: GraphBatch, generator: torch.Generator) -> torch.Tensor:
+    """Boolean (n_nodes,): 15% of each crystal's sites, at least 2 (all of a crystal with fewer), at random."""
+    counts = torch.bincount(batch.crystal, minlength=batch.n)
+    wanted = torch.minimum(counts, torch.clamp(torch.ceil(counts * MASK_FRACTION).long(), min=MIN_MASKED))
+    order = torch.argsort(batch.crystal * 2.0 + torch.rand(len(batch.crystal), generator=generator))
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(len(order)) - (torch.cumsum(counts, 0) - counts)[batch.crystal[order]]
+    return rank < wanted[batch.crystal]
+
+
+class S2SNet(GraphModel):
+    """S2SNet ensemble: optional masked-atom pretraining, then classification and Tc branches."""
+
+    name = "s2snet"
+    datasets = ("s2s", "3dsc")
+
+    def __init__(self, n_members: int = 3, width: int = 64, layers: int = 3, k_neighbors: int = 12,
+                 position: str = "both", lattice: bool = True, pretrain_epochs: int = 0, freeze: bool = False,
+                 epochs: int = 60, batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-2,
+                 random_state: int = 0):
+        self.params = {"n_members": n_members, "width": width, "layers": layers, "k_neighbors": k_neighbors,
+                       "position": position, "lattice": lattice, "pretrain_epochs": pretrain_epochs,
+                       "freeze": freeze, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+                       "weight_decay": weight_decay, "random_state": random_state}
+        self.net: DualHead | None = None
+        self.element_head: EnsembleLinear | None = None
+        self.temperature = 1.0
+        self.card: dict = {}
+        self.history: list[torch.Tensor] = []
+        self.pretrain_history: list[torch.Tensor] = []
+
+    def network(self) -> DualHead:
+        p = self.params
+        backbone = S2SBackbone(p["n_members"], p["width"], p["layers"], p["position"], p["lattice"])
+        return DualHead(backbone, p["n_members"], width=2 * p["width"])
+
+    def graph(self, structure: Structure) -> CrystalGraph:
+        return crystal_graph(structure, k=self.params["k_neighbors"], nodes="occupancy")
+
+    def _batches(self, graphs: list[CrystalGraph], rows: np.ndarray, rng: np.random.Generator):
+        order = rng.permutation(rows)
+        for start in range(0, len(order), self.params["batch_size"]):
+            part = order[start : start + self.params["batch_size"]]
+            yield collate([graphs[i] for i in part]), torch.from_numpy(part)
+
+    # -- pretraining -----------------------------------------------------------------------------
+    def pretrain(self, structures: list[Structure], progress: bool = False) -> S2SNet:
+        """Masked-atom modelling on unlabelled structures: predict the majority element of masked sites."""
+        p = self.params
+        torch.manual_seed(p["random_state"])
+        self.net = self.network()
+        self.element_head = EnsembleLinear(p["n_members"], p["width"], MAX_Z + 1)
+        graphs = [self.graph(s) for s in structures]
+        val = validation_mask([s.composition for s in structures], p["random_state"])
+        rng, generator = np.random.default_rng(p["random_state"]), torch.Generator().manual_seed(p["random_state"])
+        val_batch = collate([graphs[i] for i in np.flatnonzero(val)])
+        val_masked = mask_sites(val_batch, torch.Generator().manual_seed(0))
+
+        def loss(item) -> torch.Tensor:
+            batch, _ = item
+            return self._masked_loss(batch, mask_sites(batch, generator))
+
+        pretraining = _Pretraining(self.net.backbone, self.element_head, p["n_members"])
+        self.pretrain_history = train_members(
+            pretraining, list(pretraining.parameters()), loss,
+            lambda: self._batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
+            lambda: self._masked_loss(val_batch, val_masked), p["pretrain_epochs"], p["lr"], p["weight_decay"],
+            desc=f"{self.name} pretraining", progress=progress)
+        return self
+
+    def _masked_loss(self, batch: GraphBatch, masked: torch.Tensor) -> torch.Tensor:
+        logits = self.element_head(self.net.backbone.site_states(batch, masked)[:, masked])
+        target = batch.nodes[masked, : MAX_Z + 1].argmax(1)
+        return F.cross_entropy(logits.transpose(1, 2), target.expand(len(logits), -1), reduction="none").mean(1)
+
+    def masked_accuracy(self, structures: list[Structure], seed: int = 0) -> float:
+        """Share of masked sites whose majority element the ensemble (mean logits) recovers."""
+        batch = collate([self.graph(s) for s in structures])
+        masked = mask_sites(batch, torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            logits = self.element_head(self.net.backbone.site_states(batch, masked)[:, masked]).mean(0)
+        return float((logits.argmax(1) == batch.nodes[masked, : MAX_Z + 1].argmax(1)).float().mean())
+
+    # -- fine-tuning -----------------------------------------------------------------------------
+    def fit(self, structures: list[Structure], tc: np.ndarray | None = None, labels: np.ndarray | None = None,
+            progress: bool = False, pretrain_on: list[Structure] | None = None) -> S2SNet:
+        """Train on structures with Tc in K (NaN: unknown, classification only) and/or labels (1 = superconductor).
+
+        With ``pretrain_epochs`` > 0, first pretrains on `pretrain_on` (default: the same structures, whose
+        labels are not used) unless :meth:`pretrain` ran already; with ``freeze``, the pretrained embedding
+        and attention layers stay fixed.
+        """
+        p = self.params
+        if p["pretrain_epochs"] and not self.pretrain_history:  # pretrain() may have run already
+            self.pretrain(pretrain_on if pretrain_on is not None else structures, progress)
+        elif not p["pretrain_epochs"]:
+            torch.manual_seed(p["random_state"])
+            self.net = self.network()
+        tc_values = np.full(len(structures), np.nan) if tc is None else np.asarray(tc, dtype=float)
+        y = torch.as_tensor(np.asarray(labels if labels is not None else tc_values > 0, dtype=np.float32))
+        t = torch.as_tensor(tc_values / TC_SCALE, dtype=torch.float32)
+        graphs = [self.graph(s) for s in structures]
+        val = validation_mask([s.composition for s in structures], p["random_state"])
+        val_rows = torch.from_numpy(np.flatnonzero(val))
+        val_batch = collate([graphs[i] for i in val_rows.numpy()])
+        rng = np.random.default_rng(p["random_state"] + 1)
+        frozen = [self.net.backbone.embed, self.net.backbone.layers] if p["freeze"] and p["pretrain_epochs"] else []
+        for module in frozen:
+            module.requires_grad_(False)
+        self.history = train_members(
+            self.net, [q for q in self.net.parameters() if q.requires_grad],
+            lambda item: self._loss(item[0], y[item[1]], t[item[1]]),
+            lambda: self._batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
+            lambda: self._loss(val_batch, y[val_rows], t[val_rows]), p["epochs"], p["lr"], p["weight_decay"],
+            desc=self.name, progress=progress)
+        self.net.requires_grad_(True)
+        self.net.eval()
+        with torch.no_grad():
+            logits = self.net(val_batch)[0].mean(0).numpy()
+        self.temperature = fit_temperature(logits, y[val_rows].numpy())
+        return self
+
+    def _loss(self, batch: GraphBatch, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Per-member BCE plus the squared error of scaled Tc on superconductors whose Tc is known."""
+        logit, tc = self.net(batch)
+        loss = F.binary_cross_entropy_with_logits(logit, y.expand_as(logit), reduction="none").mean(1)
+        known = (y > 0) & ~torch.isnan(t)
+        return loss + ((tc[:, known] - t[known]) ** 2).mean(1) if known.any() else loss
+
+    # -- inference -------------------------------------------------------------------------------
+    def atom_contributions(self, structure: Structure, method: str = "cam") -> np.ndarray:
+        """Per-site contribution to the classification logit (ensemble mean); positive: towards a superconductor.
+
+        ``cam``: the paper's class activation map at the readout. Set2Set reads a cell as an attention-weighted
+        sum of its sites, so site i contributes a_i h_i · ∂logit/∂read (exact for a linear head, the paper's
+        case; the head's first-order response otherwise). ``grad_x_input``: gradient × input of the final
+        site vectors through the whole readout.
+        """
+        batch = collate([self.graph(structure)])
+        backbone = self.net.backbone
+        with torch.no_grad():
+            h = backbone.site_states(batch)
+        if method == "grad_x_input":
+            h.requires_grad_(True)
+            self.net.cls_branch(backbone.cell_vector(backbone.readout(h, batch), batch)).sum().backward()
+            return (h.grad * h).sum(-1).mean(0).detach().numpy()
+        if method != "cam":
+            raise ValueError(f"unknown attribution method {method!r}")
+        width = h.shape[2]
+        with torch.no_grad():
+            q_star = backbone.readout(h, batch)
+        state, read = q_star[..., :width], q_star[..., width:].clone().requires_grad_(True)
+        self.net.cls_branch(backbone.cell_vector(torch.cat([state, read], dim=2), batch)).sum().backward()
+        attention = segment_softmax((h * state[:, batch.crystal]).sum(-1), batch.crystal, batch.n)
+        return (attention[..., None] * h * read.grad[:, batch.crystal]).sum(-1).mean(0).numpy()
+
+    def element_vectors(self) -> pd.DataFrame:
+        """The learned element embeddings (Z = 1-103), averaged over the ensemble."""
+        symbols = load_elements().set_index("Z").loc[1:MAX_Z, "symbol"]
+        h = self.net.backbone.embed.elements.detach()[:, 1:].mean(0).numpy()
+        return pd.DataFrame(h, index=symbols.to_numpy(), columns=[f"h{i}" for i in range(h.shape[1])])
+
+
+class _Pretraining(nn.Module):
+    """The backbone and the element head, trained together by masked-atom modelling."""
+
+    def __init__(self, backbone: S2SBackbone, head: EnsembleLinear, members: int):
+        super().__init__()
+        self.backbone, self.head, self.members = backbone, head, members
