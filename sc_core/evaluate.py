@@ -287,12 +287,11 @@ def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[in
     checks); published results use ``limit=None``.
     """
     card = checkpoints.read_card(name)
+    cls = model_class(name)
     run = _Run(name, card["params"], log)
-    for dataset in datasets or model_class(name).datasets:
-        if dataset == "s2s":
-            run.params = {**card["params"], "use_structure": True}
+    for dataset in datasets or cls.datasets:
+        run.params = {**card["params"], **cls.protocol_params.get(dataset, {})}
         PROTOCOLS[dataset](run, seeds, limit)
-        run.params = card["params"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = {"model": name, "version": card.get("version", card["created"]), "data_hash": data.manifest()["data_hash"],

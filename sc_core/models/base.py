@@ -59,6 +59,7 @@ class Model(ABC):
     name: ClassVar[str]
     kind: str  # "composition" (uses the composition of any input) or "structure" (needs a Structure)
     datasets: ClassVar[tuple[str, ...]] = ("supercon", "hosono2018")  # evaluation protocols that apply
+    protocol_params: ClassVar[dict[str, dict]] = {}  # parameters a protocol overrides, by dataset
     version: str = "untrained"
     card: dict
 
