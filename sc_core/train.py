@@ -87,10 +87,11 @@ def record_metrics(name: str, result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sc_core.train")
-    parser.add_argument("model", choices=sorted(TRAINERS) + ["all"], help="a model, or all of them in turn")
+    parser.add_argument("model", choices=sorted(TRAINERS) + ["all"],
+                        help="a model, or all: every model with a committed checkpoint, in turn")
     parser.add_argument("--skip-evaluation", action="store_true", help="write the checkpoint only")
     args = parser.parse_args(argv)
-    for name in sorted(TRAINERS) if args.model == "all" else [args.model]:
+    for name in [n for n in sorted(TRAINERS) if checkpoints.exists(n)] if args.model == "all" else [args.model]:
         start = time.time()
         TRAINERS[name]()
         print(f"trained {name} in {time.time() - start:.0f} s → {checkpoints.CHECKPOINT_DIR / name}")
