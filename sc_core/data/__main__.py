@@ -1,4 +1,4 @@
-"""``python -m sc_core.data build --source ../shared/data [--out data]``."""
+"""``python -m sc_core.data build --source SOURCE [--out data]`` (``make data`` names the source folder)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sc_core.data")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="turn the shared source folder into the bundled data/ folder")
-    b.add_argument("--source", type=Path, default=Path("../shared/data"))
+    b.add_argument("--source", type=Path, required=True, help="the raw source folder (the one with SHA256SUMS)")
     b.add_argument("--out", type=Path, default=DATA_DIR)
     args = parser.parse_args(argv)
     manifest = build(args.source, args.out)

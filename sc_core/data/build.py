@@ -1,4 +1,4 @@
-"""Build the committed ``data/`` folder from the raw source folder (``../shared/data``).
+"""Build the committed ``data/`` folder from the raw source folder (its path is given by ``make data``).
 
 This is the only code that reads the source folder. It is deterministic: the same source gives
 byte-identical outputs (gzip without timestamps, sorted rows, fixed ids), recorded in
