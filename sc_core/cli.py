@@ -196,7 +196,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 SHORTLIST_SUFFIXES = (".csv", ".json", ".xlsx")
 
 
-def read_pool(token: str) -> pd.DataFrame:
+def pool_from_argument(token: str) -> pd.DataFrame:
     """A bundled pool by name (3dsc, s2s, cod), or a pool from a CSV, folder, zip or structure file."""
     if token in screening.POOLS:
         return screening.load_pool(token)
@@ -236,7 +236,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     names = list(args.models or models.available())
     for name in names:
         _check_model(name)
-    pool = read_pool(args.pool)
+    pool = pool_from_argument(args.pool)
     if args.shard:
         pool = screening.shard(pool, *args.shard)
     total = len(pool) * len(names)

@@ -16,7 +16,6 @@ from pymatgen.core import Structure
 from torch import nn
 from torch.nn import functional as F
 
-from sc_core.calibration import fit_temperature
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
@@ -105,25 +104,17 @@ class CrystalGraphNet(GraphModel):
         torch.manual_seed(p["random_state"])
         self.net = self.network()
 
-        def batches():
-            order = rng.permutation(train_idx)
-            for start in range(0, len(order), p["batch_size"]):
-                rows = order[start : start + p["batch_size"]]
-                yield collate([graphs[i] for i in rows]), torch.from_numpy(rows)
-
         def loss(item) -> torch.Tensor:
             batch, rows = item
             return self._loss(batch, y[rows], t[rows], with_tc=tc is not None)
 
         val_rows = torch.from_numpy(np.flatnonzero(val))
         self.history = train_members(
-            self.net, list(self.net.parameters()), loss, batches, -(-len(train_idx) // p["batch_size"]),
+            self.net, list(self.net.parameters()), loss, lambda: self.batches(graphs, train_idx, rng),
+            -(-len(train_idx) // p["batch_size"]),
             lambda: self._loss(val_batch, y[val_rows], t[val_rows], with_tc=tc is not None),
             p["epochs"], p["lr"], p["weight_decay"], desc=self.name, progress=progress)
-        self.net.eval()
-        with torch.no_grad():
-            logits = self.net(val_batch)[0].mean(0).numpy()
-        self.temperature = fit_temperature(logits, y[val_rows].numpy())
+        self.calibrate(val_batch, y[val_rows])
         return self
 
     def _loss(self, batch: GraphBatch, y: torch.Tensor, t: torch.Tensor, with_tc: bool) -> torch.Tensor:

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from pymatgen.core import Structure
 
+from sc_core.calibration import fit_temperature
 from sc_core.featurize.graph import CUTOFF, CrystalGraph
 from sc_core.models.base import Model
 from sc_core.models.ensemble import NetworkCheckpoint, summarise
@@ -69,6 +70,20 @@ class GraphModel(NetworkCheckpoint, Model):
 
     def graph(self, structure: Structure) -> CrystalGraph:
         raise NotImplementedError
+
+    def batches(self, graphs: list[CrystalGraph], rows: np.ndarray, rng: np.random.Generator):
+        """One epoch of (batch, row indices) over `rows` in a random order, ``batch_size`` graphs at a time."""
+        order = rng.permutation(rows)
+        for start in range(0, len(order), self.params["batch_size"]):
+            part = order[start : start + self.params["batch_size"]]
+            yield collate([graphs[i] for i in part]), torch.from_numpy(part)
+
+    def calibrate(self, val_batch: GraphBatch, y_val: torch.Tensor) -> None:
+        """Eval mode, then the temperature that best calibrates the mean logit on the validation graphs."""
+        self.net.eval()
+        with torch.no_grad():
+            logits = self.net(val_batch)[0].mean(0).numpy()
+        self.temperature = fit_temperature(logits, y_val.numpy())
 
     def predict_graphs(self, graphs: list[CrystalGraph], batch_size: int = 256) -> pd.DataFrame:
         """Ensemble mean and spread of calibrated P(superconductor) and of Tc."""

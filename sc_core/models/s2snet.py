@@ -19,7 +19,6 @@ from pymatgen.core import Structure
 from torch import nn
 from torch.nn import functional as F
 
-from sc_core.calibration import fit_temperature
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z
 from sc_core.featurize.graph import CrystalGraph, crystal_graph
@@ -159,12 +158,6 @@ class S2SNet(GraphModel):
     def graph(self, structure: Structure) -> CrystalGraph:
         return crystal_graph(structure, k=self.params["k_neighbors"], nodes="occupancy")
 
-    def _batches(self, graphs: list[CrystalGraph], rows: np.ndarray, rng: np.random.Generator):
-        order = rng.permutation(rows)
-        for start in range(0, len(order), self.params["batch_size"]):
-            part = order[start : start + self.params["batch_size"]]
-            yield collate([graphs[i] for i in part]), torch.from_numpy(part)
-
     # -- pretraining -----------------------------------------------------------------------------
     def pretrain(self, structures: list[Structure], progress: bool = False) -> S2SNet:
         """Masked-atom modelling on unlabelled structures: predict the majority element of masked sites."""
@@ -185,7 +178,7 @@ class S2SNet(GraphModel):
         pretraining = _Pretraining(self.net.backbone, self.element_head, p["n_members"])
         self.pretrain_history = train_members(
             pretraining, list(pretraining.parameters()), loss,
-            lambda: self._batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
+            lambda: self.batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
             lambda: self._masked_loss(val_batch, val_masked), p["pretrain_epochs"], p["lr"], p["weight_decay"],
             desc=f"{self.name} pretraining", progress=progress)
         return self
@@ -232,14 +225,11 @@ class S2SNet(GraphModel):
         self.history = train_members(
             self.net, [q for q in self.net.parameters() if q.requires_grad],
             lambda item: self._loss(item[0], y[item[1]], t[item[1]]),
-            lambda: self._batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
+            lambda: self.batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
             lambda: self._loss(val_batch, y[val_rows], t[val_rows]), p["epochs"], p["lr"], p["weight_decay"],
             desc=self.name, progress=progress)
         self.net.requires_grad_(True)
-        self.net.eval()
-        with torch.no_grad():
-            logits = self.net(val_batch)[0].mean(0).numpy()
-        self.temperature = fit_temperature(logits, y[val_rows].numpy())
+        self.calibrate(val_batch, y[val_rows])
         return self
 
     def _loss(self, batch: GraphBatch, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
