@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import plotly.express as px
 import streamlit as st
 
-from sc_core import InputError, data, io, models, viewer
+from sc_core import InputError, attribution, data, io, models, viewer
 
 VIEW_WIDTH, VIEW_HEIGHT = 640, 480
 MAX_MB = io.MAX_FILE_BYTES // 2**20
 DEFAULT_MP_ID = "mp-19735"  # La2CuO4, the parent compound of the first high-Tc cuprate
 
-FROM_PREDICT, BUNDLED_3DSC, BUNDLED_S2S, UPLOAD = (
-    "From the Predict page", "Bundled 3DSC structure", "S2S crystal", "Upload a file")
+FROM_PREDICT, BUNDLED_3DSC, BUNDLED_S2S, EXAMPLES, UPLOAD = (
+    "From the Predict page", "Bundled 3DSC structure", "S2S crystal", "S2SNet paper examples", "Upload a file")
+METHODS = {"cam": "class activation map (CAM)", "grad_x_input": "gradient × input"}
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -58,13 +59,29 @@ def structure_models() -> list[str]:
     return [name for name in models.available() if get_model(name).kind == "structure"]
 
 
+@st.cache_resource(show_spinner=False)
+def fig7_example(formula: str):
+    return attribution.fig7_example(formula)
+
+
+def show_example(formula: str) -> None:
+    st.session_state["viewer_source"], st.session_state["viewer_example"] = EXAMPLES, formula
+
+
 def pick_structure():
     """(Structure, label) from the chosen source, or (None, '') when there is nothing to show yet."""
-    sources = [BUNDLED_3DSC, BUNDLED_S2S, UPLOAD]
+    sources = [BUNDLED_3DSC, BUNDLED_S2S, EXAMPLES, UPLOAD]
     from_predict = st.session_state.get("viewer_structure")
     if from_predict:
         sources.insert(0, FROM_PREDICT)
-    source = st.radio("Structure", sources, horizontal=True, label_visibility="collapsed")
+    st.caption("Examples of the S2SNet paper (Liu et al. 2022, Fig. 7):")
+    for column, formula in zip(st.columns(len(attribution.FIG7_EXAMPLES) + 2), attribution.FIG7_EXAMPLES):
+        column.button(formula, on_click=show_example, args=(formula,), use_container_width=True)
+    source = st.radio("Structure", sources, horizontal=True, label_visibility="collapsed", key="viewer_source")
+    if source == EXAMPLES:
+        formula = st.segmented_control("Example", attribution.FIG7_EXAMPLES, key="viewer_example",
+                                       default=attribution.FIG7_EXAMPLES[0]) or attribution.FIG7_EXAMPLES[0]
+        return fig7_example(formula)
     if source == FROM_PREDICT:
         return from_predict["structure"], from_predict["label"]
     if source == BUNDLED_3DSC:
@@ -83,15 +100,32 @@ def pick_structure():
     return io.read_structure(upload.getvalue(), filename=upload.name), f"uploaded file {upload.name}"
 
 
-def site_table(structure) -> pd.DataFrame:
-    return pd.DataFrame({
-        "site": range(len(structure)),
-        "species": [site.species_string for site in structure],
-        "a": structure.frac_coords[:, 0],
-        "b": structure.frac_coords[:, 1],
-        "c": structure.frac_coords[:, 2],
-        "occupancy": [site.species.num_atoms for site in structure],
-    })
+def colour_controls(structure):
+    """Model and method chosen in the sidebar column → (site table with contributions or None, model name)."""
+    names = structure_models()
+    if not names:
+        st.caption("Atoms are coloured by element. Per-atom contributions appear here once a structure "
+                   "model is trained.")
+        return None, None
+    name = st.selectbox("Colour by contributions of", ["element colours", *names], index=1)
+    if name == "element colours":
+        return None, None
+    model = get_model(name)
+    method = st.radio("Method", model.attribution_methods, format_func=METHODS.get,
+                      horizontal=True) if len(model.attribution_methods) > 1 else model.attribution_methods[0]
+    sites = attribution.site_contributions(model, structure, method)
+    st.caption("Red atoms push the prediction towards a superconductor, blue atoms away from it "
+               f"({METHODS[method]} on the classification logit).")
+    return sites, name
+
+
+def show_prediction(name: str, structure) -> None:
+    row = get_model(name).predict([structure]).iloc[0]
+    if row["error"]:
+        st.warning(row["error"])
+        return
+    st.markdown(f"**{name}**: P(superconductor) = {row['p_sc']:.2f} ± {row['p_sc_std']:.2f} · "
+                f"predicted Tc = {row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K")
 
 
 def show(structure, label: str) -> None:
@@ -105,41 +139,42 @@ def show(structure, label: str) -> None:
     with controls:
         supercell = st.slider("Supercell", 1, viewer.MAX_SUPERCELL, 1, help="Repeat the cell n×n×n times.")
         labels = st.toggle("Element labels", value=len(structure) <= 40)
-        values, value_label = None, "contribution"
-        names = structure_models()
-        if not names:
-            st.caption("Atoms are coloured by element. Per-atom contributions appear here once a structure "
-                       "model is trained.")
-        else:
-            name = st.selectbox("Colour by contributions of", ["element colours", *names])
-            if name != "element colours":
-                model = get_model(name)
-                if hasattr(model, "atom_contributions"):
-                    values = model.atom_contributions(structure)
-                    value_label = "contribution to P(sc)"
-                    st.caption("Red atoms raise the predicted probability, blue atoms lower it.")
-                else:
-                    st.caption(f"The {name} model does not provide per-atom contributions; atoms are coloured "
-                               "by element.")
+        sites, name = colour_controls(structure)
+    values = None if sites is None else sites["contribution"].to_numpy()
     with view:
+        if name:
+            show_prediction(name, structure)
         html = viewer.structure_html(structure, values, supercell=supercell, labels=labels,
-                                     width=VIEW_WIDTH, height=VIEW_HEIGHT, value_label=value_label)
+                                     width=VIEW_WIDTH, height=VIEW_HEIGHT, value_label="contribution to the logit")
         st.iframe(html, height=VIEW_HEIGHT + 16, alt=f"3D view of {structure.composition.reduced_formula}")
         st.caption("Drag to rotate, scroll to zoom, hover an atom to see its site occupancy.")
 
     st.subheader("Sites")
-    st.dataframe(
-        site_table(structure),
-        hide_index=True,
-        column_config={
-            "site": st.column_config.NumberColumn("Site"),
-            "species": st.column_config.TextColumn("Species (occupancy)"),
-            "a": st.column_config.NumberColumn("x (frac.)", format="%.4f"),
-            "b": st.column_config.NumberColumn("y (frac.)", format="%.4f"),
-            "c": st.column_config.NumberColumn("z (frac.)", format="%.4f"),
-            "occupancy": st.column_config.NumberColumn("Total occupancy", format="%.3f"),
-        },
-    )
+    table, summary = st.columns([3, 2]) if sites is not None else (st.container(), None)
+    with table:
+        st.dataframe(
+            attribution.site_table(structure) if sites is None else sites,
+            hide_index=True,
+            column_config={
+                "site": st.column_config.NumberColumn("Site"),
+                "species": st.column_config.TextColumn("Species (occupancy)"),
+                "element": st.column_config.TextColumn("Majority element"),
+                "a": st.column_config.NumberColumn("x (frac.)", format="%.4f"),
+                "b": st.column_config.NumberColumn("y (frac.)", format="%.4f"),
+                "c": st.column_config.NumberColumn("z (frac.)", format="%.4f"),
+                "occupancy": st.column_config.NumberColumn("Total occupancy", format="%.3f"),
+                "contribution": st.column_config.NumberColumn("Contribution", format="%+.3f"),
+            },
+        )
+    if summary is not None:
+        with summary:
+            per_element = attribution.element_summary(sites)
+            figure = px.bar(per_element, x="element", y="total", color="total", color_continuous_scale="RdBu_r",
+                            color_continuous_midpoint=0.0, hover_data=["sites", "mean"],
+                            labels={"total": "summed contribution", "element": "element"},
+                            title="Contribution by element")
+            figure.update_layout(height=320, margin={"t": 40, "b": 0}, coloraxis_showscale=False)
+            st.plotly_chart(figure, use_container_width=True)
     st.download_button("Download as CIF", io.structure_to_cif(structure),
                        file_name=f"{structure.composition.reduced_formula}.cif", mime="chemical/x-cif",
                        icon=":material/download:")

@@ -1,10 +1,13 @@
-"""Why a model predicts what it does: contributions of the elements of a composition."""
+"""Why a model predicts what it does: contributions of the elements of a composition, and of the sites of a
+crystal for structure models; the S2SNet paper's Fig. 7 crystals as examples."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pymatgen.core import Composition
+from pymatgen.core import Composition, Lattice, Structure
+
+from sc_core import data
 
 from sc_core.io import InputError
 from sc_core.models.base import Model
@@ -50,3 +53,56 @@ def element_contributions(model: Model, composition: Composition) -> pd.DataFram
     out = pd.DataFrame({"element": symbols, "fraction": [fractions[s] for s in symbols],
                         "delta_p": float(full["p_sc"]) - ref_p, "delta_tc_K": float(full["tc_K"]) - ref_tc})
     return out.sort_values("delta_p", key=np.abs, ascending=False, kind="stable", ignore_index=True)
+
+
+# -- structures ----------------------------------------------------------------------------------
+FIG7_EXAMPLES = ("BaFe2S3", "H3S", "Sr2CuClO2")  # Liu et al. 2022 (S2SNet), Fig. 7
+H3S_A = 3.09  # Å, bcc H3S near 150-200 GPa (Duan et al. 2014; Einaga et al. 2016)
+
+
+def site_table(structure: Structure) -> pd.DataFrame:
+    """One row per site: site, species (with occupancies), majority element, fractional a, b, c, total occupancy."""
+    return pd.DataFrame({
+        "site": range(len(structure)),
+        "species": [site.species_string for site in structure],
+        "element": [max(site.species.items(), key=lambda kv: kv[1])[0].symbol for site in structure],
+        "a": structure.frac_coords[:, 0],
+        "b": structure.frac_coords[:, 1],
+        "c": structure.frac_coords[:, 2],
+        "occupancy": [site.species.num_atoms for site in structure],
+    })
+
+
+def site_contributions(model: Model, structure: Structure, method: str | None = None) -> pd.DataFrame:
+    """:func:`site_table` plus each site's contribution to the superconductor logit (positive: towards a
+    superconductor), by the model's ``method`` (its first of ``attribution_methods`` by default)."""
+    method = method or model.attribution_methods[0]
+    if method not in model.attribution_methods:
+        raise InputError(f"{model.name} offers {', '.join(model.attribution_methods)} contributions, not {method}.")
+    try:
+        values = model.atom_contributions(structure, method=method)
+    except ValueError as exc:  # e.g. an element the model has no vector for
+        raise InputError(str(exc)) from exc
+    return site_table(structure).assign(contribution=np.asarray(values, dtype=float))
+
+
+def element_summary(sites: pd.DataFrame) -> pd.DataFrame:
+    """Per majority element of :func:`site_contributions`: number of sites, total and mean contribution,
+    sorted by total descending."""
+    grouped = sites.groupby("element")["contribution"]
+    out = pd.DataFrame({"sites": grouped.size(), "total": grouped.sum(), "mean": grouped.mean()})
+    return out.sort_values("total", ascending=False).reset_index()
+
+
+def h3s_im3m() -> Structure:
+    """H3S in Im-3m: S on 2a (0, 0, 0), H on 6b (0, ½, ½), a = 3.09 Å."""
+    return Structure.from_spacegroup("Im-3m", Lattice.cubic(H3S_A), ["S", "H"], [[0, 0, 0], [0, 0.5, 0.5]])
+
+
+def fig7_example(formula: str) -> tuple[Structure, str]:
+    """A Fig. 7 crystal and its label: H3S built in Im-3m, the others as bundled in the S2S data."""
+    if formula == "H3S":
+        return h3s_im3m(), f"H3S, Im-3m built with a = {H3S_A} Å (S2SNet paper, Fig. 7)"
+    table = data.load_s2s()
+    row = table[table["reduced_formula"] == formula].iloc[0]
+    return data.s2s_structures()[row["id"]], f"{formula}, S2S crystal {row['id']} (S2SNet paper, Fig. 7)"

@@ -1,9 +1,20 @@
 import numpy as np
 import pytest
-from pymatgen.core import Composition
+from pymatgen.core import Composition, Lattice, Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from sc_core import InputError, models
-from sc_core.attribution import EMPTY_P_SC, EMPTY_TC_K, element_contributions
+from sc_core.attribution import (
+    EMPTY_P_SC,
+    EMPTY_TC_K,
+    FIG7_EXAMPLES,
+    element_contributions,
+    element_summary,
+    fig7_example,
+    h3s_im3m,
+    site_contributions,
+    site_table,
+)
 from sc_core.io import parse_formula
 
 
@@ -43,3 +54,53 @@ def test_empty_composition_is_an_input_error(model):
 def test_failed_full_prediction_is_an_input_error(model):
     with pytest.raises(InputError, match="Lr"):
         element_contributions(model, Composition("Rf2Nb"))
+
+
+class SiteIndexModel:
+    """Stands in for a structure model: site i contributes i − 1 (CAM) or −(i − 1) (gradient × input)."""
+
+    name = "site_index"
+    attribution_methods = ("cam", "grad_x_input")
+
+    def atom_contributions(self, structure, method="cam"):
+        values = np.arange(len(structure), dtype=float) - 1
+        return values if method == "cam" else -values
+
+
+@pytest.fixture
+def partly_occupied():
+    return Structure(Lattice.cubic(4.0), [{"Ba": 0.6, "K": 0.4}, "Fe", "Fe", "As"],
+                     [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+
+
+def test_site_table_reads_majority_element_and_occupancy(partly_occupied):
+    table = site_table(partly_occupied)
+    assert table["element"].tolist() == ["Ba", "Fe", "Fe", "As"]
+    assert table["occupancy"].tolist() == pytest.approx([1.0, 1.0, 1.0, 1.0])
+    assert table.loc[1, ["a", "b", "c"]].tolist() == pytest.approx([0.5, 0.5, 0.0])
+
+
+def test_site_contributions_and_element_summary(partly_occupied):
+    sites = site_contributions(SiteIndexModel(), partly_occupied)
+    assert sites["contribution"].tolist() == [-1.0, 0.0, 1.0, 2.0]
+    assert site_contributions(SiteIndexModel(), partly_occupied, "grad_x_input")["contribution"].tolist() == [
+        1.0, 0.0, -1.0, -2.0]
+    summary = element_summary(sites).set_index("element")
+    assert summary.index.tolist() == ["As", "Fe", "Ba"]  # by summed contribution
+    assert summary.loc["Fe", "sites"] == 2 and summary.loc["Fe", "total"] == 1.0 and summary.loc["Fe", "mean"] == 0.5
+    with pytest.raises(InputError, match="not occlusion"):
+        site_contributions(SiteIndexModel(), partly_occupied, "occlusion")
+
+
+def test_h3s_is_body_centred_cubic():
+    structure = h3s_im3m()
+    assert structure.composition.reduced_formula == "H3S"
+    assert SpacegroupAnalyzer(structure).get_space_group_symbol() == "Im-3m"
+    assert min(structure.distance_matrix[np.triu_indices(len(structure), 1)]) == pytest.approx(3.09 / 2)
+
+
+def test_fig7_examples_are_available():
+    for formula in FIG7_EXAMPLES:
+        structure, label = fig7_example(formula)
+        assert structure.composition.reduced_formula == formula
+        assert "Fig. 7" in label

@@ -60,6 +60,7 @@ class Model(ABC):
     kind: str  # "composition" (uses the composition of any input) or "structure" (needs a Structure)
     datasets: ClassVar[tuple[str, ...]] = ("supercon", "hosono2018")  # evaluation protocols that apply
     protocol_params: ClassVar[dict[str, dict]] = {}  # parameters a protocol overrides, by dataset
+    attribution_methods: ClassVar[tuple[str, ...]] = ()  # per-site contributions offered (atom_contributions)
     version: str = "untrained"
     card: dict
 

@@ -69,6 +69,7 @@ class CrystalGraphNet(GraphModel):
 
     name = "crystal_graph"
     datasets = ("3dsc",)
+    attribution_methods = ("grad_x_input",)
 
     def __init__(self, n_members: int = 3, width: int = 32, layers: int = 3, epochs: int = 60,
                  batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-2, random_state: int = 0):
@@ -127,11 +128,13 @@ class CrystalGraphNet(GraphModel):
         return loss
 
     # -- inference -----------------------------------------------------------------------------
-    def atom_contributions(self, structure: Structure) -> np.ndarray:
+    def atom_contributions(self, structure: Structure, method: str = "grad_x_input") -> np.ndarray:
         """Per-site gradient × input of the final node vectors on the classification logit (ensemble mean).
 
         Positive: the site pushes the prediction towards a superconductor. ValueError beyond Lr.
         """
+        if method != "grad_x_input":
+            raise ValueError(f"unknown attribution method {method!r}")
         batch = collate([self.graph(structure)])
         backbone = self.net.backbone
         with torch.no_grad():

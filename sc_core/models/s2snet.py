@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z
-from sc_core.featurize.graph import CrystalGraph, crystal_graph
+from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
 from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, train_members, validation_mask
 from sc_core.models.graph_batch import GraphBatch, GraphModel, collate, gaussians, segment_softmax
 
@@ -31,17 +31,30 @@ CELL_SCALE = torch.tensor([10.0, 10.0, 10.0, 90.0, 90.0, 90.0])  # Å and degree
 
 
 class SiteEmbedding(nn.Module):
-    """Occupancy-weighted element embeddings plus the centroid distance; masked sites get a learned vector."""
+    """Occupancy-weighted element embeddings plus the centroid distance; masked sites get a learned vector.
 
-    def __init__(self, members: int, width: int, centroid: bool):
+    With `descriptors`, an element's embedding is a learned vector plus a learned projection of its
+    descriptors (group, period, block, six properties), so elements rare in training start from chemistry.
+    """
+
+    def __init__(self, members: int, width: int, centroid: bool, descriptors: bool):
         super().__init__()
         self.elements = nn.Parameter(torch.randn(members, MAX_Z + 1, width) * width**-0.5)
+        self.register_buffer("pretrained", torch.zeros(members, MAX_Z + 1, width))  # kept for the embeddings page
+        self.register_buffer("descriptors", torch.tensor(element_vectors()) if descriptors else None)
+        self.project = EnsembleLinear(members, element_vectors().shape[1], width) if descriptors else None
         self.mask = nn.Parameter(torch.zeros(members, 1, width))
         self.position = EnsembleLinear(members, N_GAUSSIANS, width) if centroid else None
 
+    def table(self) -> torch.Tensor:
+        """(members, MAX_Z + 1, width) embedding of every element."""
+        if self.project is None:
+            return self.elements
+        return self.elements + self.project(self.descriptors.expand(len(self.elements), -1, -1))
+
     def forward(self, batch: GraphBatch, masked: torch.Tensor | None = None) -> torch.Tensor:
         occupancy, centroid = batch.nodes[:, : MAX_Z + 1], batch.nodes[:, MAX_Z + 1]
-        h = torch.matmul(occupancy, self.elements)  # (members, n_nodes, width)
+        h = torch.matmul(occupancy, self.table())  # (members, n_nodes, width)
         if masked is not None:
             h = torch.where(masked[:, None], self.mask, h)
         if self.position is not None:
@@ -95,9 +108,9 @@ class Set2Set(nn.Module):
 class S2SBackbone(nn.Module):
     """Site embedding, neighbour attention layers, Set2Set readout plus lattice parameters: (members, n, 2·width)."""
 
-    def __init__(self, members: int, width: int, layers: int, position: str, lattice: bool):
+    def __init__(self, members: int, width: int, layers: int, position: str, lattice: bool, descriptors: bool):
         super().__init__()
-        self.embed = SiteEmbedding(members, width, centroid=position in ("centroid", "both"))
+        self.embed = SiteEmbedding(members, width, position in ("centroid", "both"), descriptors)
         self.bonds = position in ("bonds", "both")
         self.layers = nn.ModuleList(NeighbourAttention(members, width, self.bonds) for _ in range(layers))
         self.readout = Set2Set(members, width)
@@ -134,25 +147,27 @@ class S2SNet(GraphModel):
 
     name = "s2snet"
     datasets = ("s2s", "3dsc")
+    attribution_methods = ("cam", "grad_x_input")
 
     def __init__(self, n_members: int = 3, width: int = 64, layers: int = 3, k_neighbors: int = 12,
-                 position: str = "both", lattice: bool = True, pretrain_epochs: int = 0, freeze: bool = False,
-                 epochs: int = 60, batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-2,
-                 random_state: int = 0):
+                 position: str = "both", lattice: bool = True, descriptors: bool = False, pretrain_epochs: int = 0,
+                 freeze: bool = False, epochs: int = 60, batch_size: int = 64, lr: float = 2e-3,
+                 weight_decay: float = 1e-2, random_state: int = 0):
         self.params = {"n_members": n_members, "width": width, "layers": layers, "k_neighbors": k_neighbors,
-                       "position": position, "lattice": lattice, "pretrain_epochs": pretrain_epochs,
-                       "freeze": freeze, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-                       "weight_decay": weight_decay, "random_state": random_state}
+                       "position": position, "lattice": lattice, "descriptors": descriptors,
+                       "pretrain_epochs": pretrain_epochs, "freeze": freeze, "epochs": epochs,
+                       "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay, "random_state": random_state}
         self.net: DualHead | None = None
         self.element_head: EnsembleLinear | None = None
         self.temperature = 1.0
         self.card: dict = {}
         self.history: list[torch.Tensor] = []
         self.pretrain_history: list[torch.Tensor] = []
+        self.masked_val_accuracy = float("nan")
 
     def network(self) -> DualHead:
         p = self.params
-        backbone = S2SBackbone(p["n_members"], p["width"], p["layers"], p["position"], p["lattice"])
+        backbone = S2SBackbone(p["n_members"], p["width"], p["layers"], p["position"], p["lattice"], p["descriptors"])
         return DualHead(backbone, p["n_members"], width=2 * p["width"])
 
     def graph(self, structure: Structure) -> CrystalGraph:
@@ -181,6 +196,8 @@ class S2SNet(GraphModel):
             lambda: self.batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
             lambda: self._masked_loss(val_batch, val_masked), p["pretrain_epochs"], p["lr"], p["weight_decay"],
             desc=f"{self.name} pretraining", progress=progress)
+        self.net.backbone.embed.pretrained.copy_(self.net.backbone.embed.table().detach())
+        self.masked_val_accuracy = self._masked_accuracy(val_batch, val_masked)
         return self
 
     def _masked_loss(self, batch: GraphBatch, masked: torch.Tensor) -> torch.Tensor:
@@ -191,7 +208,10 @@ class S2SNet(GraphModel):
     def masked_accuracy(self, structures: list[Structure], seed: int = 0) -> float:
         """Share of masked sites whose majority element the ensemble (mean logits) recovers."""
         batch = collate([self.graph(s) for s in structures])
-        masked = mask_sites(batch, torch.Generator().manual_seed(seed))
+        return self._masked_accuracy(batch, mask_sites(batch, torch.Generator().manual_seed(seed)))
+
+    def _masked_accuracy(self, batch: GraphBatch, masked: torch.Tensor) -> float:
+        self.net.eval()
         with torch.no_grad():
             logits = self.element_head(self.net.backbone.site_states(batch, masked)[:, masked]).mean(0)
         return float((logits.argmax(1) == batch.nodes[masked, : MAX_Z + 1].argmax(1)).float().mean())
@@ -199,7 +219,8 @@ class S2SNet(GraphModel):
     # -- fine-tuning -----------------------------------------------------------------------------
     def fit(self, structures: list[Structure], tc: np.ndarray | None = None, labels: np.ndarray | None = None,
             progress: bool = False, pretrain_on: list[Structure] | None = None) -> S2SNet:
-        """Train on structures with Tc in K (NaN: unknown, classification only) and/or labels (1 = superconductor).
+        """Train on structures with Tc in K (0: not a superconductor; NaN: a superconductor of unknown Tc) and/or
+        labels (1 = superconductor), which override the labels read from Tc.
 
         With ``pretrain_epochs`` > 0, first pretrains on `pretrain_on` (default: the same structures, whose
         labels are not used) unless :meth:`pretrain` ran already; with ``freeze``, the pretrained embedding
@@ -212,7 +233,7 @@ class S2SNet(GraphModel):
             torch.manual_seed(p["random_state"])
             self.net = self.network()
         tc_values = np.full(len(structures), np.nan) if tc is None else np.asarray(tc, dtype=float)
-        y = torch.as_tensor(np.asarray(labels if labels is not None else tc_values > 0, dtype=np.float32))
+        y = torch.as_tensor(np.asarray(labels if labels is not None else tc_values != 0, dtype=np.float32))
         t = torch.as_tensor(tc_values / TC_SCALE, dtype=torch.float32)
         graphs = [self.graph(s) for s in structures]
         val = validation_mask([s.composition for s in structures], p["random_state"])
@@ -266,10 +287,14 @@ class S2SNet(GraphModel):
         attention = segment_softmax((h * state[:, batch.crystal]).sum(-1), batch.crystal, batch.n)
         return (attention[..., None] * h * read.grad[:, batch.crystal]).sum(-1).mean(0).numpy()
 
-    def element_vectors(self) -> pd.DataFrame:
-        """The learned element embeddings (Z = 1-103), averaged over the ensemble."""
+    def element_vectors(self, stage: str = "fine-tuned") -> pd.DataFrame:
+        """The learned element embeddings (Z = 1-103), averaged over the ensemble, after fine-tuning or (``stage=
+        "pretrained"``) after masked-atom pretraining; ValueError if the model was not pretrained."""
+        embed = self.net.backbone.embed
+        if stage == "pretrained" and not self.params["pretrain_epochs"]:
+            raise ValueError("this S2SNet was trained without pretraining")
         symbols = load_elements().set_index("Z").loc[1:MAX_Z, "symbol"]
-        h = self.net.backbone.embed.elements.detach()[:, 1:].mean(0).numpy()
+        h = (embed.pretrained if stage == "pretrained" else embed.table()).detach()[:, 1:].mean(0).numpy()
         return pd.DataFrame(h, index=symbols.to_numpy(), columns=[f"h{i}" for i in range(h.shape[1])])
 
 

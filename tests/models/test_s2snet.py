@@ -44,10 +44,19 @@ def test_fit_predict_learns_a_toy_rule_and_refuses_formulas():
 
 
 @pytest.mark.parametrize("position", ["centroid", "bonds", "both"])
-def test_positions_and_lattice_options_build_and_train(position):
+def test_positions_lattice_and_descriptor_options_build_and_train(position):
     structures, labels = toy_set(12)
-    model = S2SNet(**(FAST | {"epochs": 2, "position": position, "lattice": position != "both"}))
+    model = S2SNet(**(FAST | {"epochs": 2, "position": position, "lattice": position != "both",
+                              "descriptors": position == "bonds"}))
     assert model.fit(structures, labels=labels).predict(structures[:2])["p_sc"].notna().all()
+
+
+def test_unknown_tc_marks_a_superconductor():
+    structures, labels = toy_set(40)
+    tc = np.where(labels == 1, np.nan, 0.0)  # superconductors of unknown Tc, as in S2S
+    model = S2SNet(**FAST).fit(structures, tc=tc)
+    pred = model.predict([structures[1], structures[0]])
+    assert pred["p_sc"][0] > 0.7 and pred["p_sc"][1] < 0.3
 
 
 def test_pretraining_lowers_masked_loss_and_freezing_keeps_pretrained_layers():
@@ -76,13 +85,20 @@ def test_cam_splits_the_readout_and_matches_symmetry():
         model.atom_contributions(rock_salt, method="saliency")
 
 
-def test_save_load_round_trip(tmp_path, monkeypatch):
+def test_save_load_round_trip_keeps_pretrained_embeddings(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
     structures, labels = toy_set(12)
-    model = S2SNet(**(FAST | {"epochs": 2})).fit(structures, tc=np.where(labels, 9.0, 0.0))
+    with pytest.raises(ValueError, match="without pretraining"):
+        S2SNet(**(FAST | {"epochs": 1})).fit(structures, labels=labels).element_vectors("pretrained")
+    model = S2SNet(**(FAST | {"epochs": 2, "pretrain_epochs": 2, "descriptors": True}))
+    model.fit(structures, tc=np.where(labels, 9.0, 0.0))
+    assert 0.0 <= model.masked_val_accuracy <= 1.0
     model.save({"version": "test", "data_hash": "none"})
     loaded = S2SNet.load()
     a, b = model.predict(structures[:4]), loaded.predict(structures[:4])
     np.testing.assert_allclose(a[["p_sc", "tc_K"]].to_numpy(float), b[["p_sc", "tc_K"]].to_numpy(float), rtol=1e-5)
     assert loaded.element_vectors().shape == (103, FAST["width"])
+    pretrained = loaded.element_vectors("pretrained")
+    np.testing.assert_array_equal(pretrained.to_numpy(), model.element_vectors("pretrained").to_numpy())
+    assert not np.allclose(pretrained.to_numpy(), loaded.element_vectors().to_numpy())  # fine-tuning moved them
     assert models.model_class("s2snet") is S2SNet

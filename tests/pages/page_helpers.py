@@ -45,13 +45,14 @@ class FakeStructureModel(Model):
     kind = "structure"
     version = "fake-1"
     card: dict = {}
+    attribution_methods = ("grad_x_input",)
 
     def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
         n = len(records)
         return pd.DataFrame({"p_sc": np.full(n, 0.25), "p_sc_std": np.full(n, 0.05),
                              "tc_K": np.full(n, 12.0), "tc_std_K": np.full(n, 3.0)})
 
-    def atom_contributions(self, structure) -> list[float]:
+    def atom_contributions(self, structure, method: str = "grad_x_input") -> list[float]:
         return [(-1.0) ** i * 0.1 * (i + 1) for i in range(len(structure))]
 
 
@@ -63,3 +64,11 @@ def with_structure_model(monkeypatch):
     monkeypatch.setattr(models, "load", lambda name: FakeStructureModel() if name == "fake_structure"
                         else real_load(name))
     yield "fake_structure"
+
+
+@pytest.fixture
+def only_composition_models(monkeypatch):
+    """Hide the structure models (trained or not) for the duration of one test."""
+    real_available = models.available
+    monkeypatch.setattr(models, "available", lambda: [n for n in real_available()
+                                                      if models.model_class(n).kind != "structure"])

@@ -18,7 +18,23 @@ def test_default_bundled_structure_renders():
     assert len(sites) == 7  # La2CuO4, mp-19735
     assert sorted(sites["species"]) == ["Cu", "La", "La", "O", "O", "O", "O"]
     assert at.download_button[0].label == "Download as CIF"
-    assert any("trained" in c.value for c in at.caption)  # no structure model: coloured by element
+
+
+def test_without_structure_models_atoms_take_element_colours(only_composition_models):
+    at = app("pages/crystal_viewer.py").run()
+    assert not at.exception
+    assert any("trained" in c.value for c in at.caption)
+    assert 'class="legend"' not in iframes(at)[0].proto.srcdoc
+    assert "contribution" not in at.dataframe[0].value
+
+
+def test_paper_example_is_one_click():
+    at = app("pages/crystal_viewer.py").run()
+    next(b for b in at.button if b.label == "H3S").click().run()
+    assert not at.exception
+    sites = at.dataframe[0].value
+    assert sorted(sites["element"]) == ["H"] * 6 + ["S"] * 2  # Im-3m conventional cell
+    assert any("Im-3m" in m.value for m in at.markdown)
 
 
 def test_supercell_labels_and_s2s():
@@ -48,4 +64,7 @@ def test_structure_model_contributions_colour_the_atoms(with_structure_model):
     colour.set_value(with_structure_model).run()
     assert not at.exception
     html = iframes(at)[0].proto.srcdoc
-    assert 'class="legend"' in html and "contribution to P(sc)" in html
+    assert 'class="legend"' in html and "contribution to the logit" in html
+    sites = at.dataframe[0].value
+    assert sites["contribution"].tolist() == [(-1.0) ** i * 0.1 * (i + 1) for i in range(len(sites))]
+    assert any("P(superconductor) = 0.25" in m.value for m in at.markdown)
