@@ -8,7 +8,8 @@ import streamlit as st
 
 from sc_core import embeddings, models
 
-COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period"}
+COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period",
+             "frequency": "Share of predicted superconductors"}
 BLOCK_COLOURS = {"s": "#e6550d", "p": "#31a354", "d": "#3182bd", "f": "#9e59c2"}
 
 
@@ -18,18 +19,24 @@ def get_model(name: str):
 
 
 @st.cache_data(show_spinner=False)
-def element_vectors(name: str):
-    return get_model(name).element_vectors()
+def element_vectors(name: str, stage: str | None = None):
+    model = get_model(name)
+    return model.element_vectors(stage) if stage else model.element_vectors()
 
 
 @st.cache_data(show_spinner="Computing correlations…")
-def pearson(name: str):
-    return embeddings.pearson(element_vectors(name))
+def pearson(name: str, stage: str | None):
+    return embeddings.pearson(element_vectors(name, stage))
 
 
 @st.cache_data(show_spinner="Computing the t-SNE map…")
-def tsne(name: str):
-    return embeddings.tsne(element_vectors(name))
+def tsne(name: str, stage: str | None):
+    return embeddings.tsne(element_vectors(name, stage))
+
+
+@st.cache_data(show_spinner="Predicting the S2S crystals…")
+def frequency(name: str):
+    return embeddings.predicted_frequency(get_model(name))
 
 
 def heatmap(corr) -> go.Figure:
@@ -52,7 +59,8 @@ def tsne_scatter(points, colour: str) -> go.Figure:
         points = points.assign(**{colour: points[colour].astype("Float64")})
     fig = px.scatter(
         points, x="x", y="y", text="symbol", color=colour, hover_name="name",
-        hover_data={"symbol": False, "x": False, "y": False, "group": True, "period": True, "block": True},
+        hover_data={"symbol": False, "x": False, "y": False, "group": True, "period": True, "block": True,
+                    **({"frequency": ":.1%"} if colour == "frequency" else {})},
         color_continuous_scale="Viridis", category_orders={"block": ["s", "p", "d", "f"]},
         color_discrete_map=BLOCK_COLOURS,
         labels={colour: COLOUR_BY[colour]},
@@ -78,17 +86,25 @@ if not names:
     st.stop()
 
 name = st.selectbox("Model", names)
-vectors = element_vectors(name)
+stages = get_model(name).embedding_stages
+stage = st.radio("Embeddings", stages, horizontal=True,
+                 help="After masked-atom pretraining, or after fine-tuning on the labels.") if stages else None
+vectors = element_vectors(name, stage)
 st.caption(f"{len(vectors)} elements × {vectors.shape[1]} dimensions.")
 
 st.subheader("Pearson correlation between element vectors")
 st.caption("Elements are in Mendeleev order, so chemically similar elements sit next to each other; blocks of "
            "blue along the diagonal are families the model sees as alike (red: anti-correlated).")
-st.plotly_chart(heatmap(pearson(name)), width="stretch", config={"displaylogo": False})
+st.plotly_chart(heatmap(pearson(name, stage)), width="stretch", config={"displaylogo": False})
 
 st.subheader("t-SNE map")
 colour = st.segmented_control("Colour by", list(COLOUR_BY), format_func=COLOUR_BY.get, default="block",
                               required=True)
-st.plotly_chart(tsne_scatter(tsne(name), colour), width="stretch", config={"displaylogo": False})
+points = tsne(name, stage)
+if colour == "frequency":
+    points = points.assign(frequency=frequency(name))
+    st.caption("Colour: the share of the bundled S2S crystals this model predicts to superconduct (P ≥ 0.5) "
+               "that contain the element.")
+st.plotly_chart(tsne_scatter(points, colour), width="stretch", config={"displaylogo": False})
 st.caption("A 2-D map in which nearby elements have similar vectors. Distances between distant clusters are not "
            "meaningful in t-SNE.")

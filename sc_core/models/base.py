@@ -61,6 +61,7 @@ class Model(ABC):
     datasets: ClassVar[tuple[str, ...]] = ("supercon", "hosono2018")  # evaluation protocols that apply
     protocol_params: ClassVar[dict[str, dict]] = {}  # parameters a protocol overrides, by dataset
     attribution_methods: ClassVar[tuple[str, ...]] = ()  # per-site contributions offered (atom_contributions)
+    embedding_stages: tuple[str, ...] = ()  # training stages element_vectors(stage) can show, if more than one
     version: str = "untrained"
     card: dict
 

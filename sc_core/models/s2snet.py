@@ -287,6 +287,10 @@ class S2SNet(GraphModel):
         attention = segment_softmax((h * state[:, batch.crystal]).sum(-1), batch.crystal, batch.n)
         return (attention[..., None] * h * read.grad[:, batch.crystal]).sum(-1).mean(0).numpy()
 
+    @property
+    def embedding_stages(self) -> tuple[str, ...]:
+        return ("fine-tuned", "pretrained") if self.params["pretrain_epochs"] else ()
+
     def element_vectors(self, stage: str = "fine-tuned") -> pd.DataFrame:
         """The learned element embeddings (Z = 1-103), averaged over the ensemble, after fine-tuning or (``stage=
         "pretrained"``) after masked-atom pretraining; ValueError if the model was not pretrained."""

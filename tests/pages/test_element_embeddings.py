@@ -31,3 +31,12 @@ def test_colour_by_group_and_period():
         at.segmented_control[0].set_value(colour).run()
         assert not at.exception
         assert len(figures(at)) == 2
+
+
+def test_colour_by_share_of_predicted_superconductors():
+    at = app("pages/element_embeddings.py").run()
+    at.segmented_control[0].set_value("frequency").run()
+    assert not at.exception
+    scatter = figures(at)[1]
+    assert scatter["layout"]["coloraxis"]["colorbar"]["title"]["text"] == "Share of predicted superconductors"
+    assert any("S2S crystals" in c.value for c in at.caption)

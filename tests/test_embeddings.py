@@ -1,0 +1,42 @@
+"""sc_core.embeddings: Mendeleev ordering, correlations, t-SNE and the predicted-superconductor frequency."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sc_core import data, embeddings
+
+
+@pytest.fixture
+def vectors():
+    rng = np.random.default_rng(0)
+    symbols = ["O", "Na", "Li", "K", "S", "Cu", "Ag", "Fe", "La", "Ba"]
+    return pd.DataFrame(rng.normal(size=(len(symbols), 4)), index=symbols)
+
+
+def test_pearson_is_a_mendeleev_ordered_correlation_matrix(vectors):
+    corr = embeddings.pearson(vectors)
+    assert corr.index.tolist()[:3] == ["Li", "Na", "K"] and corr.index.tolist() == corr.columns.tolist()
+    np.testing.assert_allclose(np.diag(corr), 1.0)
+    assert corr.loc["O", "S"] == pytest.approx(np.corrcoef(vectors.loc["O"], vectors.loc["S"])[0, 1])
+
+
+def test_tsne_joins_metadata(vectors):
+    points = embeddings.tsne(vectors)
+    assert points.shape[0] == len(vectors) and {"x", "y", "block", "group"} <= set(points.columns)
+    assert points.loc["Fe", "block"] == "d"
+
+
+class ContainsCopper:
+    """Predicts a superconductor exactly when the crystal contains Cu."""
+
+    def predict(self, inputs):
+        return pd.DataFrame({"p_sc": [float("Cu" in {e.symbol for e in s.composition.elements}) for s in inputs]})
+
+
+def test_predicted_frequency_counts_elements_of_predicted_superconductors():
+    freq = embeddings.predicted_frequency(ContainsCopper())
+    assert freq["Cu"] == 1.0  # every predicted superconductor contains Cu
+    with_cu = [s.composition for s in data.s2s_structures().values() if "Cu" in {e.symbol for e in s.composition}]
+    assert freq["O"] == pytest.approx(np.mean([c["O"] > 0 for c in with_cu]))
+    assert freq["Xe"] == 0.0 and len(freq) >= 103
