@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+from pymatgen.symmetry.groups import SpaceGroup
 from scipy.spatial.distance import cdist
 
 from sc_core import data, models
@@ -110,6 +111,15 @@ def space_group(structure: Structure | None) -> str:
 
 
 @lru_cache(maxsize=None)
+def crystal_system(symbol: str) -> str:
+    """Crystal system of a Hermann-Mauguin symbol ('cubic', 'trigonal', ...); '' if unknown or empty."""
+    try:
+        return SpaceGroup(symbol).crystal_system if symbol else ""
+    except ValueError:
+        return ""
+
+
+@lru_cache(maxsize=None)
 def _s2s_space_group(ref: str) -> str:
     return space_group(data.s2s_structures()[ref])
 
@@ -139,7 +149,9 @@ def _describe(pool: pd.DataFrame) -> pd.DataFrame:
         rows.append({"family": family(comp), "n_elements": len(symbols), "elements": " ".join(symbols),
                      "contains_O": "O" in symbols, "in_supercon": key in supercon.index,
                      "supercon_tc_K": supercon.get(key, np.nan)})
-    return pd.DataFrame(rows, index=pool.index).assign(space_group=_space_groups(pool))
+    groups = _space_groups(pool)
+    return pd.DataFrame(rows, index=pool.index).assign(space_group=groups,
+                                                       crystal_system=[crystal_system(g) for g in groups])
 
 
 def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None) -> pd.DataFrame:
@@ -213,7 +225,7 @@ def shard(pool: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
     return pool.iloc[np.array_split(np.arange(len(pool)), count)[index]]
 
 
-SHORTLIST_FIRST = ["id", "formula", "mp_id", "space_group", "p_sc"]
+SHORTLIST_FIRST = ["id", "formula", "mp_id", "space_group", "crystal_system", "p_sc"]
 
 
 def annotate(shortlist: pd.DataFrame) -> pd.DataFrame:

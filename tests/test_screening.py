@@ -108,11 +108,18 @@ def test_space_groups_and_nearest_superconductor_columns():
                          "structure_ref": "", "structure": [nacl, None], "error": ""})
     table = screening.annotate(screening.screen(pool, ["baseline"]))
     assert table["space_group"].tolist() == ["Pm-3m", ""]  # one Na and one Cl: the CsCl cell
-    assert table.columns[:4].tolist() == ["id", "formula", "mp_id", "space_group"] and table.columns[-1] == "error"
+    assert table["crystal_system"].tolist() == ["cubic", ""]
+    assert table.columns[:5].tolist() == ["id", "formula", "mp_id", "space_group", "crystal_system"]
+    assert table.columns[-1] == "error"
     assert table.loc[1, "nearest_sc_tc_K"] > 10
     pool = screening.load_pool("3dsc").sample(5, random_state=1)
     from_cif = screening.screen(pool, ["baseline"])["space_group"].tolist()  # as written in the bundled CIFs
     assert from_cif == [screening.space_group(data.structure_3dsc(ref)) for ref in pool["structure_ref"]]
+
+
+def test_crystal_system_of_symbols():
+    assert [screening.crystal_system(g) for g in ("I4/mmm", "P6_3/mmc", "R-3m", "P2_1/m", "", "X9")] == [
+        "tetragonal", "hexagonal", "trigonal", "monoclinic", "", ""]
 
 
 def test_ray_backend_gives_the_local_table():
