@@ -19,6 +19,7 @@ from pymatgen.core import Structure
 from torch import nn
 from torch.nn import functional as F
 
+from sc_core import checkpoints
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
@@ -27,6 +28,7 @@ from sc_core.models.graph_batch import GraphBatch, GraphModel, collate, gaussian
 
 N_GAUSSIANS = 64
 MASK_FRACTION, MIN_MASKED = 0.15, 2
+ARCHITECTURE = ("n_members", "width", "layers", "k_neighbors", "position", "lattice", "descriptors")
 CELL_SCALE = torch.tensor([10.0, 10.0, 10.0, 90.0, 90.0, 90.0])  # Å and degrees to order one
 
 
@@ -147,15 +149,17 @@ class S2SNet(GraphModel):
 
     name = "s2snet"
     datasets = ("s2s", "3dsc")
+    # the pretraining corpus holds 3DSC structures, so on 3DSC the model trains from scratch
+    protocol_params = {"3dsc": {"pretrained": None}}
     attribution_methods = ("cam", "grad_x_input")
 
     def __init__(self, n_members: int = 3, width: int = 64, layers: int = 3, k_neighbors: int = 12,
                  position: str = "both", lattice: bool = True, descriptors: bool = False, pretrain_epochs: int = 0,
-                 freeze: bool = False, epochs: int = 60, batch_size: int = 64, lr: float = 2e-3,
-                 weight_decay: float = 1e-2, random_state: int = 0):
+                 pretrained: str | None = None, freeze: bool = False, epochs: int = 60, batch_size: int = 64,
+                 lr: float = 2e-3, weight_decay: float = 1e-2, random_state: int = 0):
         self.params = {"n_members": n_members, "width": width, "layers": layers, "k_neighbors": k_neighbors,
                        "position": position, "lattice": lattice, "descriptors": descriptors,
-                       "pretrain_epochs": pretrain_epochs, "freeze": freeze, "epochs": epochs,
+                       "pretrain_epochs": pretrain_epochs, "pretrained": pretrained, "freeze": freeze, "epochs": epochs,
                        "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay, "random_state": random_state}
         self.net: DualHead | None = None
         self.element_head: EnsembleLinear | None = None
@@ -164,6 +168,7 @@ class S2SNet(GraphModel):
         self.history: list[torch.Tensor] = []
         self.pretrain_history: list[torch.Tensor] = []
         self.masked_val_accuracy = float("nan")
+        self.is_pretrained = False
 
     def network(self) -> DualHead:
         p = self.params
@@ -190,7 +195,7 @@ class S2SNet(GraphModel):
             batch, _ = item
             return self._masked_loss(batch, mask_sites(batch, generator))
 
-        pretraining = _Pretraining(self.net.backbone, self.element_head, p["n_members"])
+        pretraining = self._pretraining()
         self.pretrain_history = train_members(
             pretraining, list(pretraining.parameters()), loss,
             lambda: self.batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
@@ -198,7 +203,31 @@ class S2SNet(GraphModel):
             desc=f"{self.name} pretraining", progress=progress)
         self.net.backbone.embed.pretrained.copy_(self.net.backbone.embed.table().detach())
         self.masked_val_accuracy = self._masked_accuracy(val_batch, val_masked)
+        self.is_pretrained = True
         return self
+
+    def save_pretrained(self, card: dict, name: str) -> None:
+        """Write the pretrained backbone and element head (before any fine-tuning) to ``checkpoints/<name>``."""
+        arrays = {k: v.numpy() for k, v in self._pretraining().state_dict().items()}
+        checkpoints.save(name, arrays, {**card, "params": self.params, "model": f"{self.name} (pretrained)",
+                                        "masked_val_accuracy": self.masked_val_accuracy})
+
+    def start_from(self, name: str) -> S2SNet:
+        """Take the backbone and element head of pretrained checkpoint `name` (hash-checked); its architecture
+        parameters must match this model's."""
+        arrays, card = checkpoints.load(name)
+        differ = [k for k in ARCHITECTURE if card["params"][k] != self.params[k]]
+        if differ:
+            raise ValueError(f"pretrained checkpoint {name} differs in {', '.join(differ)}")
+        self.net = self.network()
+        self.element_head = EnsembleLinear(self.params["n_members"], self.params["width"], MAX_Z + 1)
+        module = self._pretraining()
+        module.load_state_dict({k: torch.from_numpy(arrays[k]) for k in module.state_dict()})
+        self.masked_val_accuracy, self.is_pretrained = card["masked_val_accuracy"], True
+        return self
+
+    def _pretraining(self) -> nn.Module:
+        return _Pretraining(self.net.backbone, self.element_head, self.params["n_members"])
 
     def _masked_loss(self, batch: GraphBatch, masked: torch.Tensor) -> torch.Tensor:
         logits = self.element_head(self.net.backbone.site_states(batch, masked)[:, masked])
@@ -222,15 +251,17 @@ class S2SNet(GraphModel):
         """Train on structures with Tc in K (0: not a superconductor; NaN: a superconductor of unknown Tc) and/or
         labels (1 = superconductor), which override the labels read from Tc.
 
-        With ``pretrain_epochs`` > 0, first pretrains on `pretrain_on` (default: the same structures, whose
-        labels are not used) unless :meth:`pretrain` ran already; with ``freeze``, the pretrained embedding
-        and attention layers stay fixed.
+        Starts from the ``pretrained`` checkpoint when one is named; otherwise, with ``pretrain_epochs`` > 0,
+        first pretrains on `pretrain_on` (default: the same structures, whose labels are not used) unless
+        :meth:`pretrain` ran already. With ``freeze``, pretrained embedding and attention layers stay fixed.
         """
         p = self.params
-        if p["pretrain_epochs"] and not self.pretrain_history:  # pretrain() may have run already
+        torch.manual_seed(p["random_state"])
+        if p["pretrained"] and not self.is_pretrained:
+            self.start_from(p["pretrained"])
+        if p["pretrain_epochs"] and not self.is_pretrained:
             self.pretrain(pretrain_on if pretrain_on is not None else structures, progress)
-        elif not p["pretrain_epochs"]:
-            torch.manual_seed(p["random_state"])
+        if not self.is_pretrained:
             self.net = self.network()
         tc_values = np.full(len(structures), np.nan) if tc is None else np.asarray(tc, dtype=float)
         y = torch.as_tensor(np.asarray(labels if labels is not None else tc_values != 0, dtype=np.float32))
@@ -240,7 +271,7 @@ class S2SNet(GraphModel):
         val_rows = torch.from_numpy(np.flatnonzero(val))
         val_batch = collate([graphs[i] for i in val_rows.numpy()])
         rng = np.random.default_rng(p["random_state"] + 1)
-        frozen = [self.net.backbone.embed, self.net.backbone.layers] if p["freeze"] and p["pretrain_epochs"] else []
+        frozen = [self.net.backbone.embed, self.net.backbone.layers] if p["freeze"] and self.is_pretrained else []
         for module in frozen:
             module.requires_grad_(False)
         self.history = train_members(
@@ -289,13 +320,13 @@ class S2SNet(GraphModel):
 
     @property
     def embedding_stages(self) -> tuple[str, ...]:
-        return ("fine-tuned", "pretrained") if self.params["pretrain_epochs"] else ()
+        return ("fine-tuned", "pretrained") if self.params["pretrain_epochs"] or self.params["pretrained"] else ()
 
     def element_vectors(self, stage: str = "fine-tuned") -> pd.DataFrame:
         """The learned element embeddings (Z = 1-103), averaged over the ensemble, after fine-tuning or (``stage=
         "pretrained"``) after masked-atom pretraining; ValueError if the model was not pretrained."""
         embed = self.net.backbone.embed
-        if stage == "pretrained" and not self.params["pretrain_epochs"]:
+        if stage == "pretrained" and not self.embedding_stages:
             raise ValueError("this S2SNet was trained without pretraining")
         symbols = load_elements().set_index("Z").loc[1:MAX_Z, "symbol"]
         h = (embed.pretrained if stage == "pretrained" else embed.table()).detach()[:, 1:].mean(0).numpy()

@@ -102,3 +102,17 @@ def test_save_load_round_trip_keeps_pretrained_embeddings(tmp_path, monkeypatch)
     np.testing.assert_array_equal(pretrained.to_numpy(), model.element_vectors("pretrained").to_numpy())
     assert not np.allclose(pretrained.to_numpy(), loaded.element_vectors().to_numpy())  # fine-tuning moved them
     assert models.model_class("s2snet") is S2SNet
+
+
+def test_fine_tuning_starts_from_a_pretrained_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
+    structures, labels = toy_set(24)
+    pretrained = S2SNet(**(FAST | {"pretrain_epochs": 5})).pretrain(structures)
+    pretrained.save_pretrained({"version": "test"}, "toy_pretrained")
+    model = S2SNet(**(FAST | {"pretrained": "toy_pretrained", "freeze": True, "epochs": 2}))
+    model.fit(structures, labels=labels)
+    torch.testing.assert_close(model.net.backbone.embed.elements, pretrained.net.backbone.embed.elements)
+    assert model.masked_val_accuracy == pretrained.masked_val_accuracy
+    assert model.embedding_stages == ("fine-tuned", "pretrained")
+    with pytest.raises(ValueError, match="differs in width"):
+        S2SNet(**(FAST | {"pretrained": "toy_pretrained", "width": 8})).fit(structures, labels=labels)
