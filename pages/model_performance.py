@@ -17,7 +17,14 @@ import streamlit as st
 from sc_core import calibration, evaluate, models
 
 RESULTS_DIR = Path(os.environ.get("SC_RESULTS_DIR") or evaluate.RESULTS_DIR)
-DATASETS = {"supercon": "SuperCon", "hosono2018": "Hosono 2018 list", "s2s": "S2S structures"}
+DATASETS = {"supercon": "SuperCon", "hosono2018": "Hosono 2018 list", "s2s": "S2S structures",
+            "3dsc": "3DSC structures"}
+TASKS = {"classification": "Classification (superconductor or not; with a threshold T: Tc > T, scored by "
+                           "P(superconductor) × P(Tc > T))",
+         "tc_as_classifier": "Regressed Tc used as a classifier (predicted Tc > T, 1 K for T = 0; Quinn & McQueen's "
+                             "Fig. 6)",
+         "tc_regression": "Tc regression (superconductors, overall and by class; the last column scores every row, "
+                          "predicting 0 K where P(superconductor) < 0.5)"}
 METRICS = {"accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
            "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "ece": "ECE", "mae_K": "MAE (K)", "rmse_K": "RMSE (K)",
            "r2": "R²", "mae_all_K": "MAE all rows (K)"}
@@ -58,19 +65,42 @@ def metric_tables(table: pd.DataFrame) -> None:
         dataset=table["dataset"].map(lambda d: DATASETS.get(d, d)),
         protocol=[p + threshold_text(t) for p, t in zip(table["protocol"], table["threshold_K"])],
     )
-    keys = ["model", "dataset", "protocol", "task", "n_test"]
-    for task, title in (("classification", "Classification (superconductor or not)"),
-                        ("tc_regression", "Tc regression (superconductors; the last column scores every row, "
-                                         "predicting 0 K where P(superconductor) < 0.5)")):
+    shown["class"] = [t.removeprefix("tc_regression_") if t.startswith("tc_regression_") else "all"
+                      for t in shown["task"]]
+    shown["task"] = [t if not t.startswith("tc_regression") else "tc_regression" for t in shown["task"]]
+    for task, title in TASKS.items():
         part = shown[shown["task"] == task]
         if part.empty:
             continue
+        keys = ["model", "dataset", "protocol", "n_test"] + (["class"] if task == "tc_regression" else [])
         wide = part.pivot_table(index=keys, columns="metric", values="value", aggfunc="first", sort=False)
         wide = wide[[m for m in METRICS if m in wide.columns]].rename(columns=METRICS).reset_index()
-        wide = wide.drop(columns="task").rename(columns={"model": "Model", "dataset": "Test set",
-                                                          "protocol": "Protocol", "n_test": "n test"})
+        wide = wide.rename(columns={"model": "Model", "dataset": "Test set", "protocol": "Protocol",
+                                    "n_test": "n test", "class": "Class"})
         st.markdown(f"**{title}**")
         st.dataframe(wide, hide_index=True)
+
+
+def threshold_section(table: pd.DataFrame) -> None:
+    """Metrics against the Tc threshold T (Quinn & McQueen's Fig. 1B and Fig. 6), for test sets that sweep it."""
+    swept = table[table["task"].isin(["classification", "tc_as_classifier"])]
+    swept = swept[swept.groupby(["model", "dataset", "protocol", "task"])["threshold_K"].transform("nunique") > 2]
+    if swept.empty:
+        return
+    st.subheader("Classification against the Tc threshold")
+    metric = st.segmented_control("Metric", ["f1", "accuracy", "roc_auc", "precision", "recall"],
+                                  format_func=METRICS.get, default="f1", required=True, key="threshold_metric")
+    part = swept[swept["metric"] == metric].assign(
+        series=lambda t: t["model"] + " · " + t["task"].map({"classification": "P(Tc > T)",
+                                                              "tc_as_classifier": "regressed Tc > T"}),
+        dataset=lambda t: t["dataset"].map(lambda d: DATASETS.get(d, d)))
+    fig = px.line(part, x="threshold_K", y="mean", error_y="std", color="series", line_dash="protocol",
+                  facet_col="dataset", markers=True, color_discrete_sequence=PALETTE,
+                  labels={"threshold_K": "Threshold T (K)", "mean": METRICS[metric], "series": "",
+                          "protocol": "split"})
+    fig.update_layout(height=460, margin={"t": 40}, legend=LEGEND_BELOW)
+    st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
+    st.caption("A material counts as positive when its measured Tc exceeds T. Mean ± std over seeds.")
 
 
 def auc_text(table: pd.DataFrame, model: str, curve: dict, metric: str) -> str:
@@ -189,8 +219,9 @@ st.caption(
     "set), so test chemistries are unseen; **external**: trained on SuperCon without the overlaps, tested on "
     "the Hosono et al. 2018 list of materials searched for superconductivity (Tc > 10 K: scored as "
     "P(superconductor) × P(Tc > 10 K)). S2S rows refit the model with structure descriptors on the S2S crystals "
-    "(random: stratified; grouped: by reduced formula). Tables show mean ± std over seeds; curves and points "
-    "show the first seed."
+    "(random: stratified; grouped: by reduced formula). 3DSC rows refit structure models on 3DSC (grouped: by "
+    "SuperCon formula, so doped variants of one compound stay on one side; random: over structures). Tables "
+    "show mean ± std over seeds; curves and points show the first seed."
 )
 
 results_dir = str(RESULTS_DIR)
@@ -212,6 +243,7 @@ for name in chosen:
 table = results_table(tuple(chosen), results_dir)
 st.subheader("Metrics")
 metric_tables(table)
+threshold_section(table)
 
 curves = {name: load_curves(name, results_dir) for name in chosen}
 for dataset in dict.fromkeys(c["dataset"] for entries in curves.values() for c in entries

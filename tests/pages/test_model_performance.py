@@ -53,3 +53,30 @@ def test_calibration_section(results_dir, monkeypatch):
     assert any(t["name"].startswith("baseline (ECE ") for t in reliability["data"][1:])
     at.selectbox(key="calibration_test_set").select_index(1).run()
     assert not at.exception
+
+
+@pytest.fixture(scope="module")
+def structure_results_dir(tmp_path_factory):
+    """Real (quick) 3DSC evaluation of the crystal-graph network: one seed, 120 structures, 3 epochs."""
+    out = tmp_path_factory.mktemp("results_3dsc")
+    card = evaluate.checkpoints.read_card("crystal_graph")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(evaluate.checkpoints, "read_card", lambda name: card | {"params": card["params"] | {"epochs": 3}})
+        evaluate.evaluate("crystal_graph", seeds=(0,), limit=120, out_dir=out, log=lambda _: None)
+    return out
+
+
+def test_3dsc_thresholds_tc_classifier_and_classes(structure_results_dir, monkeypatch):
+    monkeypatch.setenv("SC_RESULTS_DIR", str(structure_results_dir))
+    at = app("pages/model_performance.py").run()
+    assert not at.exception
+    classification, tc_classifier, regression = (d.value for d in at.dataframe)
+    assert len(classification) == len(tc_classifier) == 2 * len(evaluate.T_THRESHOLDS)  # two splits
+    assert "grouped · Tc > 50 K" in set(classification["Protocol"])
+    assert "all" in set(regression["Class"]) and len(set(regression["Class"])) > 1
+    sweep = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if "Threshold T (K)" in json.dumps(json.loads(c.proto.spec)["layout"]))
+    assert {t["name"].split(",")[0] for t in sweep["data"]} >= {"crystal_graph · P(Tc > T)",
+                                                                "crystal_graph · regressed Tc > T"}
+    at.segmented_control(key="threshold_metric").set_value("roc_auc").run()
+    assert not at.exception
