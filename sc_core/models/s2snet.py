@@ -219,6 +219,7 @@ class S2SNet(GraphModel):
         differ = [k for k in ARCHITECTURE if card["params"][k] != self.params[k]]
         if differ:
             raise ValueError(f"pretrained checkpoint {name} differs in {', '.join(differ)}")
+        torch.manual_seed(self.params["random_state"])  # the fresh heads
         self.net = self.network()
         self.element_head = EnsembleLinear(self.params["n_members"], self.params["width"], MAX_Z + 1)
         module = self._pretraining()
