@@ -99,9 +99,13 @@ def pretrain_s2snet(seed: int = 0, epochs: int = 30) -> S2SNet:
 
 
 def train_s2snet(seed: int = 0) -> S2SNet:
-    """S2SNet: pretraining (:func:`pretrain_s2snet`), then classification on the S2S labels and Tc on 3DSC,
-    trained jointly from the pretrained layers."""
-    pretrained = pretrain_s2snet(seed)
+    """S2SNet: pretraining (:func:`pretrain_s2snet`), then :func:`finetune_s2snet`."""
+    pretrain_s2snet(seed)
+    return finetune_s2snet(seed)
+
+
+def finetune_s2snet(seed: int = 0) -> S2SNet:
+    """Classification on the S2S labels and Tc on 3DSC, trained jointly from the pretrained layers."""
     s2s, dsc = data.load_s2s(), data.load_3dsc()
     structures = [data.s2s_structures()[i] for i in s2s["id"]] + [data.structure_3dsc(n) for n in dsc["cif_name"]]
     # S2S superconductors have no Tc: NaN marks "superconductor, Tc unknown"
@@ -109,7 +113,7 @@ def train_s2snet(seed: int = 0) -> S2SNet:
     model = S2SNet(pretrained=S2SNET_PRETRAINED, random_state=seed).fit(structures, tc=tc, progress=True)
     model.save(_card("s2snet", {"s2s_crystals": int(len(s2s)), "3dsc_structures": int(len(dsc)), "seed": seed,
                                 "pretraining": f"checkpoints/{S2SNET_PRETRAINED}: masked-atom accuracy "
-                                               f"{pretrained.masked_val_accuracy:.3f} on its held-out tenth"},
+                                               f"{model.masked_val_accuracy:.3f} on its held-out tenth"},
                      f"sites: occupancy-weighted element embeddings, {model.params['k_neighbors']} nearest neighbours "
                      f"(sc_core.featurize.graph); temperature {model.temperature:.3f} fitted on the held-out tenth"))
     return model
