@@ -11,6 +11,7 @@ from sc_core import InputError, chemistry, models, screening
 UPLOAD = "upload"
 KNOWN = {"any": "Any", "known": "In SuperCon", "unknown": "Not in SuperCon"}
 NEAREST_ROWS = 1_000
+CRYSTAL_SYSTEMS = ("cubic", "hexagonal", "trigonal", "tetragonal", "orthorhombic", "monoclinic", "triclinic")
 EXPORTS = {"csv": ("CSV", "text/csv"), "json": ("JSON", "application/json"),
            "xlsx": ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
 
@@ -68,16 +69,20 @@ def sidebar_filters(table, run: int) -> screening.Filters:
         n_elements = None if picked == (lo, hi) else picked
     families = sb.multiselect("Exclude families", list(chemistry.FAMILIES), key=f"families_{run}")
     groups = sorted(set(table["space_group"]) - {""})
+    systems = [s for s in CRYSTAL_SYSTEMS if s in set(table["crystal_system"])]
+    crystal_systems = sb.multiselect("Crystal system", systems, key=f"systems_{run}") if systems else []
     space_groups = sb.multiselect("Space group", groups, key=f"space_groups_{run}") if groups else []
     known = sb.radio("Known in SuperCon", list(KNOWN), format_func=KNOWN.get, key=f"known_{run}")
     return screening.Filters(min_p=min_p, tc_min=tc_min, tc_max=tc_max, include_elements=tuple(include),
                              exclude_elements=tuple(exclude), n_elements=n_elements,
-                             exclude_families=tuple(families), known=known, space_groups=tuple(space_groups))
+                             exclude_families=tuple(families), known=known, space_groups=tuple(space_groups),
+                             crystal_systems=tuple(crystal_systems))
 
 
 def show_table(table, chosen: list[str]) -> None:
     per_model = [f"p_sc_{name}" for name in chosen] if len(chosen) > 1 else []  # one model: same as p_sc
-    order = ["id", "formula", "p_sc", *per_model, "tc_K", "tc_std_K", "family", "space_group", "elements",
+    order = ["id", "formula", "p_sc", *per_model, "tc_K", "tc_std_K", "family", "space_group", "crystal_system",
+             "elements",
              "n_elements", "contains_O", "in_supercon", "supercon_tc_K", "nearest_sc", "nearest_sc_tc_K",
              "nearest_sc_distance", "mp_id"]
     if table["error"].fillna("").ne("").any():
@@ -97,6 +102,7 @@ def show_table(table, chosen: list[str]) -> None:
         "supercon_tc_K": st.column_config.NumberColumn("SuperCon Tc (K)", format="%.1f"),
         "mp_id": st.column_config.TextColumn("MP id"),
         "space_group": st.column_config.TextColumn("Space group"),
+        "crystal_system": st.column_config.TextColumn("Crystal system"),
         "nearest_sc": st.column_config.TextColumn("Nearest known superconductor",
                                                   help="Closest other SuperCon superconductor in composition"),
         "nearest_sc_tc_K": st.column_config.NumberColumn("its Tc (K)", format="%.1f"),

@@ -187,7 +187,7 @@ def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress 
     table["p_sc"] = table[[f"p_sc_{n}" for n in model_names]].mean(axis=1, skipna=True)
     if tc_from is None:
         table["tc_K"] = table["tc_std_K"] = np.nan
-    table["error"] = errors
+    table["error"] = np.where(table["p_sc"].isna(), errors, "")  # a row any model scored is not an error
     return table
 
 
@@ -253,6 +253,7 @@ class Filters:
     exclude_families: tuple[str, ...] = ()
     known: str = "any"  # "any" | "known" | "unknown" (in SuperCon or not)
     space_groups: tuple[str, ...] = ()  # keep only these (rows with a structure)
+    crystal_systems: tuple[str, ...] = ()  # keep only these (rows with a structure)
 
 
 def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
@@ -275,6 +276,8 @@ def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         keep &= table["in_supercon"] == (filters.known == "known")
     if filters.space_groups:
         keep &= table["space_group"].isin(filters.space_groups)
+    if filters.crystal_systems:
+        keep &= table["crystal_system"].isin(filters.crystal_systems)
     return table[keep].sort_values("p_sc", ascending=False, kind="stable")
 
 

@@ -117,6 +117,19 @@ def test_space_groups_and_nearest_superconductor_columns():
     assert from_cif == [screening.space_group(data.structure_3dsc(ref)) for ref in pool["structure_ref"]]
 
 
+def test_rows_scored_by_one_model_carry_no_error():
+    nacl = Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    pool = pd.DataFrame({"id": ["s", "f"], "formula": ["NaCl", "Nb3Sn"], "source": "test", "mp_id": "",
+                         "structure_ref": "", "structure": [nacl, None], "error": ""})
+    table = screening.screen(pool, ["crystal_graph", "baseline"])
+    assert table["p_sc_crystal_graph"].notna().tolist() == [True, False]  # Nb3Sn has no structure
+    assert table["error"].tolist() == ["", ""] and table["p_sc"].notna().all()
+    assert table.loc[1, "p_sc"] == table.loc[1, "p_sc_baseline"]  # the consensus of the models that scored it
+    assert table.loc[0, "tc_K"] >= 0  # Tc from the first model that gives one
+    cubic = screening.apply_filters(table, screening.Filters(min_p=0.0, crystal_systems=("cubic",)))
+    assert cubic["id"].tolist() == ["s"]
+
+
 def test_crystal_system_of_symbols():
     assert [screening.crystal_system(g) for g in ("I4/mmm", "P6_3/mmc", "R-3m", "P2_1/m", "", "X9")] == [
         "tetragonal", "hexagonal", "trigonal", "monoclinic", "", ""]

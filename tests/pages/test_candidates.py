@@ -72,6 +72,10 @@ def test_space_group_filter_on_a_bundled_pool():
     at.button[0].click().run()
     assert not at.exception
     at.sidebar.slider[0].set_value(0.0).run()
-    at.sidebar.multiselect[3].set_value(["Fm-3m"]).run()  # after the element and family filters
+    at.sidebar.multiselect(key="space_groups_1").set_value(["Fm-3m"]).run()
     table = at.dataframe[0].value
     assert len(table) > 0 and (table["space_group"] == "Fm-3m").all()
+    at.sidebar.multiselect(key="space_groups_1").set_value([]).run()
+    at.sidebar.multiselect(key="systems_1").set_value(["hexagonal"]).run()
+    table = at.dataframe[0].value
+    assert len(table) > 0 and (table["crystal_system"] == "hexagonal").all()
