@@ -68,3 +68,17 @@ def test_structure_model_contributions_colour_the_atoms(with_structure_model):
     sites = at.dataframe[0].value
     assert sites["contribution"].tolist() == [(-1.0) ** i * 0.1 * (i + 1) for i in range(len(sites))]
     assert any("P(superconductor) = 0.25" in m.value for m in at.markdown)
+
+
+def test_s2snet_cam_and_gradient_contributions():
+    at = app("pages/crystal_viewer.py").run()
+    next(b for b in at.button if b.label == "Sr2CuClO2").click().run()
+    next(s for s in at.selectbox if s.label.startswith("Colour by")).set_value("s2snet").run()
+    assert not at.exception
+    method = next(r for r in at.radio if r.label == "Method")
+    cam = at.dataframe[0].value["contribution"].to_numpy()
+    method.set_value("grad_x_input").run()
+    assert not at.exception
+    gradient = at.dataframe[0].value["contribution"].to_numpy()
+    assert len(cam) == len(gradient) == 18 and (cam != gradient).any()
+    assert any("P(superconductor)" in m.value for m in at.markdown)

@@ -40,3 +40,14 @@ def test_colour_by_share_of_predicted_superconductors():
     scatter = figures(at)[1]
     assert scatter["layout"]["coloraxis"]["colorbar"]["title"]["text"] == "Share of predicted superconductors"
     assert any("S2S crystals" in c.value for c in at.caption)
+
+
+def test_s2snet_embeddings_after_pretraining_and_fine_tuning():
+    at = app("pages/element_embeddings.py").run()
+    at.selectbox[0].set_value("s2snet").run()
+    assert not at.exception
+    assert at.radio[0].options == ["fine-tuned", "pretrained"]
+    fine_tuned = figures(at)[0]["data"][0]["z"]
+    at.radio[0].set_value("pretrained").run()
+    assert not at.exception
+    assert figures(at)[0]["data"][0]["z"] != fine_tuned  # a different correlation map
