@@ -18,7 +18,7 @@ from pymatgen.symmetry.groups import SpaceGroup
 from scipy.spatial.distance import cdist
 
 from sc_core import data, models
-from sc_core.chemistry import composition_key, family
+from sc_core.chemistry import chemical_system, family
 from sc_core.featurize.composition import to_batch
 from sc_core.io import MAX_FILE_BYTES, InputError, parse_formula, read_structure
 
@@ -133,9 +133,36 @@ def _space_groups(pool: pd.DataFrame) -> list[str]:
             for source, ref in zip(pool["source"], pool["structure_ref"])]
 
 
+KNOWN_TOLERANCE = 0.005  # a SuperCon entry with the same elements and every atomic fraction this close is a match
+
+
+@lru_cache(maxsize=1)
+def _supercon_by_system() -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
+    """SuperCon by element set: (elements, atomic fractions (n, k), Tc (n,))."""
+    out = {}
+    for system, part in data.load_supercon().groupby("chemsys"):
+        elements = system.split("-")
+        comps = [Composition(f).fractional_composition for f in part["formula"]]
+        out[system] = (elements, np.array([[c[e] for e in elements] for c in comps]), part["tc"].to_numpy())
+    return out
+
+
+def supercon_match(comp: Composition) -> float | None:
+    """Tc of the SuperCon entry closest to `comp` (mean over ties) among those with the same elements and every
+    atomic fraction within KNOWN_TOLERANCE, or None if there is none (so MgB2 matches SuperCon's B0.67Mg0.33)."""
+    entry = _supercon_by_system().get(chemical_system(comp))
+    if entry is None:
+        return None
+    elements, fractions, tc = entry
+    frac = comp.fractional_composition
+    gap = np.abs(fractions - np.array([frac[e] for e in elements])).max(axis=1)
+    if gap.min() > KNOWN_TOLERANCE:
+        return None
+    return float(tc[gap <= gap.min() + 1e-9].mean())
+
+
 def _describe(pool: pd.DataFrame) -> pd.DataFrame:
     """Chemistry columns for each pool row: space group, family, elements, SuperCon match."""
-    supercon = data.load_supercon().groupby("comp_key")["tc"].mean()
     rows = []
     for formula in pool["formula"]:
         try:
@@ -144,11 +171,11 @@ def _describe(pool: pd.DataFrame) -> pd.DataFrame:
             rows.append({"family": "", "n_elements": 0, "elements": "", "contains_O": False, "in_supercon": False,
                          "supercon_tc_K": np.nan})
             continue
-        key = composition_key(comp)
+        known = supercon_match(comp)
         symbols = sorted(el.symbol for el in comp)
         rows.append({"family": family(comp), "n_elements": len(symbols), "elements": " ".join(symbols),
-                     "contains_O": "O" in symbols, "in_supercon": key in supercon.index,
-                     "supercon_tc_K": supercon.get(key, np.nan)})
+                     "contains_O": "O" in symbols, "in_supercon": known is not None,
+                     "supercon_tc_K": np.nan if known is None else known})
     groups = _space_groups(pool)
     return pd.DataFrame(rows, index=pool.index).assign(space_group=groups,
                                                        crystal_system=[crystal_system(g) for g in groups])

@@ -130,6 +130,17 @@ def test_rows_scored_by_one_model_carry_no_error():
     assert cubic["id"].tolist() == ["s"]
 
 
+def test_known_in_supercon_tolerates_rounded_fractions():
+    pool = screening.read_pool("pool.csv", b"id,formula\na,MgB2\nb,B0.67Mg0.33\nc,NaCl\nd,La1.85Sr0.15CuO4\n")
+    table = screening.screen(pool, ["baseline"]).set_index("id")
+    assert table.loc["a", "in_supercon"] and table.loc["b", "in_supercon"]  # SuperCon lists B0.67Mg0.33
+    assert table.loc["a", "supercon_tc_K"] == table.loc["b", "supercon_tc_K"]
+    assert not table.loc["c", "in_supercon"]
+    supercon = data.load_supercon()
+    exact = supercon.loc[supercon["formula"] == "Sr0.15La1.85Cu1O4", "tc"]
+    assert len(exact) and table.loc["d", "supercon_tc_K"] == pytest.approx(exact.mean())  # the exact entries
+
+
 def test_crystal_system_of_symbols():
     assert [screening.crystal_system(g) for g in ("I4/mmm", "P6_3/mmc", "R-3m", "P2_1/m", "", "X9")] == [
         "tetragonal", "hexagonal", "trigonal", "monoclinic", "", ""]
