@@ -246,6 +246,7 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         cls_scores = {t: [] for t in T_THRESHOLDS}
         tc_scores = {t: [] for t in T_THRESHOLDS}
         reg_scores: dict[str, list] = {}
+        reg_counts: dict[str, list] = {}
         run.splits[f"3dsc/{protocol}"] = {}
         for seed in seeds:
             test = group_split(groups, seed)
@@ -265,6 +266,7 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
                 rows = sc & ((families[test] == fam) | (fam == "all"))
                 if rows.sum() >= 2:
                     reg_scores.setdefault(fam, []).append(regression_metrics(tc[test][rows], pred["tc_K"].to_numpy()[rows]))
+                    reg_counts.setdefault(fam, []).append(int(rows.sum()))
             if seed == seeds[0]:
                 run.curve("3dsc", protocol, "tc_regression", 0.0, seed, tc[test][sc], pred["tc_K"].to_numpy()[sc])
         n_test = int(test.sum())
@@ -273,7 +275,7 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
             run.add("3dsc", protocol, "tc_as_classifier", threshold, seeds, tc_scores[threshold], n_test, "3dsc")
         for fam, per_seed in reg_scores.items():
             task = "tc_regression" if fam == "all" else f"tc_regression_{fam}"
-            run.add("3dsc", protocol, task, 0.0, seeds, per_seed, n_test, "3dsc")
+            run.add("3dsc", protocol, task, 0.0, seeds, per_seed, round(np.mean(reg_counts[fam])), "3dsc")
 
 
 PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s, "3dsc": _3dsc}

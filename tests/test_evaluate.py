@@ -80,3 +80,7 @@ def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier():
     test = sample["id"].isin(run.splits["3dsc/grouped"]["0"])
     assert test.any() and (~test).any()
     assert not set(sample[test]["group"]) & set(sample[~test]["group"])  # doped variants stay on one side
+    by_class = {r["task"]: r["n_test"] for r in run.results if r["protocol"] == "grouped"
+                and r["task"].startswith("tc_regression")}
+    assert by_class["tc_regression"] == int((sample[test]["tc"] > 0).sum())  # superconductors of the test fifth
+    assert sum(n for task, n in by_class.items() if task != "tc_regression") <= by_class["tc_regression"]
