@@ -298,10 +298,28 @@ def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[in
     out_dir.mkdir(parents=True, exist_ok=True)
     result = {"model": name, "version": card.get("version", card["created"]), "data_hash": data.manifest()["data_hash"],
               "limit": limit, "results": run.results}
+    if datasets:
+        _keep_other_datasets(run, result, out_dir, log)
     (out_dir / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     (out_dir / f"{name}_curves.json").write_text(json.dumps({"model": name, "curves": run.curves}) + "\n")
     (out_dir / f"{name}_splits.json").write_text(json.dumps({"model": name, "splits": run.splits}) + "\n")
     return result
+
+
+def _keep_other_datasets(run: _Run, result: dict, out_dir: Path, log: Log) -> None:
+    """Carry over the stored results, curves and splits of datasets not recomputed now, when they come from the
+    same checkpoint version, data and subsample."""
+    stored = load_results(run.name, out_dir)
+    if not stored or any(stored.get(k) != result[k] for k in ("version", "data_hash", "limit")):
+        return
+    done = {r["dataset"] for r in run.results}
+    kept = [r for r in stored["results"] if r["dataset"] not in done]
+    result["results"] = kept + run.results
+    run.curves[:0] = [c for c in load_curves(run.name, out_dir) if c["dataset"] not in done]
+    splits = json.loads((out_dir / f"{run.name}_splits.json").read_text())["splits"]
+    run.splits = {k: v for k, v in splits.items() if k.split("/")[0] not in done} | run.splits
+    if kept:
+        log(f"kept the stored results of {', '.join(sorted({r['dataset'] for r in kept}))}")
 
 
 # -- reading results (for the app) ---------------------------------------------------------------

@@ -84,3 +84,18 @@ def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier():
                 and r["task"].startswith("tc_regression")}
     assert by_class["tc_regression"] == int((sample[test]["tc"] > 0).sum())  # superconductors of the test fifth
     assert sum(n for task, n in by_class.items() if task != "tc_regression") <= by_class["tc_regression"]
+
+
+def test_recomputing_some_datasets_keeps_the_others(tmp_path):
+    quiet = {"seeds": (0,), "limit": 120, "out_dir": tmp_path, "log": lambda _: None}
+    evaluate.evaluate("baseline", datasets=("supercon",), **quiet)
+    first = evaluate.load_results("baseline", tmp_path)["results"]
+    evaluate.evaluate("baseline", datasets=("s2s",), **quiet)
+    both = evaluate.load_results("baseline", tmp_path)["results"]
+    assert {r["dataset"] for r in both} == {"supercon", "s2s"}
+    assert [r for r in both if r["dataset"] == "supercon"] == first
+    assert {c["dataset"] for c in evaluate.load_curves("baseline", tmp_path)} == {"supercon", "s2s"}
+    splits = json.loads((tmp_path / "baseline_splits.json").read_text())["splits"]
+    assert {"supercon/random", "s2s/random"} <= set(splits)
+    evaluate.evaluate("baseline", datasets=("s2s",), **(quiet | {"limit": 100}))  # another subsample: start over
+    assert {r["dataset"] for r in evaluate.load_results("baseline", tmp_path)["results"]} == {"s2s"}

@@ -31,8 +31,9 @@ class MagpieForest(FeatureModel):
 
     name = "baseline"
     kind = "composition"
-    datasets = ("supercon", "hosono2018", "s2s")
-    protocol_params = {"s2s": {"use_structure": True}}  # S2S with global structure descriptors added
+    datasets = ("supercon", "hosono2018", "s2s", "3dsc")
+    # on structure benchmarks, global structure descriptors are added to the Magpie features
+    protocol_params = {"s2s": {"use_structure": True}, "3dsc": {"use_structure": True}}
 
     def __init__(self, n_estimators: int = 100, min_samples_leaf: int = 1, random_state: int = 0,
                  use_structure: bool = False):
