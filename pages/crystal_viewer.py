@@ -13,6 +13,7 @@ DEFAULT_MP_ID = "mp-19735"  # La2CuO4, the parent compound of the first high-Tc 
 
 FROM_PREDICT, BUNDLED_3DSC, BUNDLED_S2S, EXAMPLES, UPLOAD = (
     "From the Predict page", "Bundled 3DSC structure", "S2S crystal", "S2SNet paper examples", "Upload a file")
+DEFAULT_COLOUR_MODEL = "s2snet"  # offers the paper's class activation maps
 METHODS = {"cam": "class activation map (CAM)", "grad_x_input": "gradient × input"}
 
 
@@ -107,7 +108,8 @@ def colour_controls(structure):
         st.caption("Atoms are coloured by element. Per-atom contributions appear here once a structure "
                    "model is trained.")
         return None, None
-    name = st.selectbox("Colour by contributions of", ["element colours", *names], index=1)
+    default = 1 + (names.index(DEFAULT_COLOUR_MODEL) if DEFAULT_COLOUR_MODEL in names else 0)
+    name = st.selectbox("Colour by contributions of", ["element colours", *names], index=default)
     if name == "element colours":
         return None, None
     model = get_model(name)
