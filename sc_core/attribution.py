@@ -8,6 +8,7 @@ import pandas as pd
 from pymatgen.core import Composition, Lattice, Structure
 
 from sc_core import data
+from sc_core.chemistry import majority_element
 
 from sc_core.io import InputError
 from sc_core.models.base import Model
@@ -65,7 +66,7 @@ def site_table(structure: Structure) -> pd.DataFrame:
     return pd.DataFrame({
         "site": range(len(structure)),
         "species": [site.species_string for site in structure],
-        "element": [max(site.species.items(), key=lambda kv: kv[1])[0].symbol for site in structure],
+        "element": [majority_element(site.species) for site in structure],
         "a": structure.frac_coords[:, 0],
         "b": structure.frac_coords[:, 1],
         "c": structure.frac_coords[:, 2],

@@ -26,6 +26,12 @@ def chemical_system(comp: Composition) -> str:
     return "-".join(sorted(el.symbol for el, amount in comp.items() if amount > 0))
 
 
+def majority_element(species: Composition) -> str:
+    """Symbol of the species with the largest occupancy on a site (ties: alphabetical)."""
+    sp, _ = max(species.items(), key=lambda kv: (kv[1], str(kv[0])))
+    return getattr(sp, "symbol", str(sp))
+
+
 def family(comp: Composition) -> str:
     """Superconductor family from composition alone.
 

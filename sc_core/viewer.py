@@ -19,6 +19,8 @@ from importlib import resources
 import numpy as np
 from pymatgen.core import Structure
 
+from sc_core.chemistry import majority_element
+
 __all__ = ["structure_html", "diverging_colors"]
 
 MAX_SUPERCELL = 3
@@ -73,12 +75,6 @@ def _occupancy_string(species) -> str:
     return " ".join(f"{sp}{occ:.3g}" for sp, occ in items)
 
 
-def _majority_element(species) -> str:
-    """Element symbol of the species with the largest occupancy on a site."""
-    sp, _ = max(species.items(), key=lambda kv: (kv[1], str(kv[0])))
-    return getattr(sp, "symbol", str(sp))
-
-
 def _corners(matrix: np.ndarray, n: int) -> list[list[float]]:
     """The 8 corners of the box spanned by ``n`` times the lattice vectors."""
     shifts = np.array(list(itertools.product((0, n), repeat=3)), dtype=float)
@@ -121,7 +117,7 @@ def _payload(
         for i, site in enumerate(structure):
             x, y, z = (round(float(t), 5) for t in cart[i])
             hover = _occupancy_string(site.species)
-            atom = {"elem": _majority_element(site.species), "x": x, "y": y, "z": z, "site": i}
+            atom = {"elem": majority_element(site.species), "x": x, "y": y, "z": z, "site": i}
             if colors is not None:
                 atom["color"] = colors[i]
                 hover += f" · {value_label} = {_fmt(float(values[i]))}"
