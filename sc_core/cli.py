@@ -282,7 +282,7 @@ def results_frame(result: dict) -> pd.DataFrame:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     _check_model(args.model)
     result = evaluate(args.model, datasets=args.datasets, seeds=args.seeds, limit=args.limit,
-                      out_dir=args.out_dir)
+                      out_dir=args.out_dir, jobs=args.jobs)
     print()
     print(results_frame(result).to_string(index=False))
     print(f"\nresults written to {Path(args.out_dir) / (args.model + '.json')}")
@@ -352,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated (default: {','.join(map(str, SEEDS))})")
     p.add_argument("--limit", type=int, help="subsample every dataset to N rows (quick checks only)")
     p.add_argument("--out-dir", default=RESULTS_DIR, type=Path, help=f"(default: {RESULTS_DIR})")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="fit this many seeds at once in worker processes, one core each (default: 1)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train a model family and write its checkpoint")

@@ -17,11 +17,15 @@ ids of every split are stored in ``<model>_splits.json``.
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy.stats import norm
 from sklearn.metrics import (
     accuracy_score,
@@ -113,18 +117,40 @@ def _summary(per_seed: list[dict[str, float]]) -> dict[str, dict[str, float]]:
 
 
 # -- protocols -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Task:
+    """One fit of a protocol: training inputs and targets, the seed, and the inputs to predict."""
+
+    train: list
+    seed: int
+    test: list
+    tc: np.ndarray | None = None
+    labels: np.ndarray | None = None
+
+
+def _fit_predict(name: str, params: dict, task: Task) -> pd.DataFrame:
+    return model_class(name)(**params).fit(task.train, tc=task.tc, labels=task.labels).predict(task.test)
+
+
 class _Run:
     """Collects results, curves and splits of one model's evaluation."""
 
-    def __init__(self, name: str, params: dict, log: Log):
-        self.name, self.params, self.log = name, params, log
+    def __init__(self, name: str, params: dict, log: Log, jobs: int = 1):
+        self.name, self.params, self.log, self.jobs = name, params, log, jobs
         self.results: list[dict] = []
         self.curves: list[dict] = []
         self.splits: dict[str, dict[str, list[str]]] = {}
 
-    def fit(self, inputs: list, seed: int, tc=None, labels=None, **overrides):
-        model = model_class(self.name)(**{**self.params, "random_state": seed, **overrides})
-        return model.fit(inputs, tc=tc, labels=labels)
+    def fit_predict(self, tasks: list[Task]) -> list[pd.DataFrame]:
+        """Predictions of each task's model (fitted with `self.params` and the task's seed), `self.jobs` fits
+        at a time in worker processes (a single-threaded torch each)."""
+        work = [(self.name, {**self.params, "random_state": t.seed}, t) for t in tasks]
+        if self.jobs <= 1 or len(tasks) <= 1:
+            return [_fit_predict(*w) for w in work]
+        context = multiprocessing.get_context("spawn")  # no torch state is inherited through fork
+        with ProcessPoolExecutor(min(self.jobs, len(tasks)), mp_context=context, initializer=torch.set_num_threads,
+                                 initargs=(1,)) as pool:
+            return list(pool.map(_fit_predict, *zip(*work)))
 
     def add(self, dataset: str, protocol: str, task: str, threshold: float, seeds: list[int],
             per_seed: list[dict], n_test: int, training: str, extra: dict | None = None) -> None:
@@ -148,6 +174,10 @@ class _Run:
         self.curves.append(entry)
 
 
+def _pick(items: list, mask: np.ndarray) -> list:
+    return [item for item, keep in zip(items, mask) if keep]
+
+
 def _r(values) -> list[float]:
     return [round(float(v), 4) for v in values]
 
@@ -160,12 +190,11 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     tc = table["tc"].to_numpy()
     for protocol, groups in (("random", table["comp_key"]), ("grouped", table["chemsys"])):
         cls_scores, reg_scores = [], []
-        run.splits[f"supercon/{protocol}"] = {}
-        for seed in seeds:
-            test = group_split(groups.to_numpy(), seed)
-            run.splits[f"supercon/{protocol}"][str(seed)] = table.loc[test, "id"].tolist()
-            model = run.fit([c for c, t in zip(comps, test) if not t], seed, tc=tc[~test])
-            pred = model.predict([c for c, t in zip(comps, test) if t])
+        tests = [group_split(groups.to_numpy(), seed) for seed in seeds]
+        run.splits[f"supercon/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
+        preds = run.fit_predict([Task(_pick(comps, ~test), seed, _pick(comps, test), tc=tc[~test])
+                                 for seed, test in zip(seeds, tests)])
+        for seed, test, pred in zip(seeds, tests, preds):
             y, p = tc[test] > 0, pred["p_sc"].to_numpy()
             cls_scores.append(classification_metrics(y, p))
             sc = y
@@ -189,11 +218,13 @@ def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     test_comps = [parse_formula(f) for f in test["formula_used"]]
     scores: dict[float, list] = {0.0: [], 10.0: []}
     seed_scores: dict[float, list] = {0.0: [], 10.0: []}
+    comps = [parse_formula(f) for f in table["formula"]]
+    tasks = []
     for seed in seeds:
         garbage = data.garbage_in(limit or N_GARBAGE, seed)
-        comps = [parse_formula(f) for f in table["formula"]] + [parse_formula(f) for f in garbage["formula"]]
         tc = np.concatenate([table["tc"].to_numpy(), garbage["tc"].to_numpy()])
-        pred = run.fit(comps, seed, tc=tc).predict(test_comps)
+        tasks.append(Task(comps + [parse_formula(f) for f in garbage["formula"]], seed, test_comps, tc=tc))
+    for pred in run.fit_predict(tasks):
         for threshold in scores:
             s = score_above(pred, threshold)
             scores[threshold].append(classification_metrics(test["tc"].to_numpy() > threshold, s))
@@ -215,13 +246,13 @@ def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     labels = table["label"].to_numpy().astype(bool)
     for protocol in ("random", "grouped"):
         per_seed = []
-        run.splits[f"s2s/{protocol}"] = {}
-        for seed in seeds:
-            test = (stratified_split(labels, seed) if protocol == "random"
-                    else group_split(table["reduced_formula"].to_numpy(), seed))
-            run.splits[f"s2s/{protocol}"][str(seed)] = table.loc[test, "id"].tolist()
-            model = run.fit([s for s, t in zip(inputs, test) if not t], seed, labels=labels[~test])
-            p = model.predict([s for s, t in zip(inputs, test) if t])["p_sc"].to_numpy()
+        tests = [stratified_split(labels, seed) if protocol == "random"
+                 else group_split(table["reduced_formula"].to_numpy(), seed) for seed in seeds]
+        run.splits[f"s2s/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
+        preds = run.fit_predict([Task(_pick(inputs, ~test), seed, _pick(inputs, test), labels=labels[~test])
+                                 for seed, test in zip(seeds, tests)])
+        for seed, test, pred in zip(seeds, tests, preds):
+            p = pred["p_sc"].to_numpy()
             per_seed.append(classification_metrics(labels[test], p))
             if seed == seeds[0]:
                 run.curve("s2s", protocol, "classification", 0.0, seed, labels[test], p)
@@ -247,12 +278,11 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         tc_scores = {t: [] for t in T_THRESHOLDS}
         reg_scores: dict[str, list] = {}
         reg_counts: dict[str, list] = {}
-        run.splits[f"3dsc/{protocol}"] = {}
-        for seed in seeds:
-            test = group_split(groups, seed)
-            run.splits[f"3dsc/{protocol}"][str(seed)] = table.loc[test, "id"].tolist()
-            model = run.fit([s for s, t in zip(structures, test) if not t], seed, tc=tc[~test])
-            pred = model.predict([s for s, t in zip(structures, test) if t])
+        tests = [group_split(groups, seed) for seed in seeds]
+        run.splits[f"3dsc/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
+        preds = run.fit_predict([Task(_pick(structures, ~test), seed, _pick(structures, test), tc=tc[~test])
+                                 for seed, test in zip(seeds, tests)])
+        for seed, test, pred in zip(seeds, tests, preds):
             for threshold in T_THRESHOLDS:
                 y = tc[test] > threshold
                 score = score_above(pred, threshold)
@@ -282,15 +312,16 @@ PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s, "3dsc": 
 
 
 def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[int, ...] = SEEDS,
-             limit: int | None = None, out_dir: Path = RESULTS_DIR, log: Log = print) -> dict:
+             limit: int | None = None, out_dir: Path = RESULTS_DIR, log: Log = print, jobs: int = 1) -> dict:
     """Run the protocols for model `name` and write ``<name>.json``, ``<name>_curves.json``, ``<name>_splits.json``.
 
     `datasets` defaults to the model family's own list; `limit` subsamples every dataset (for quick
-    checks); published results use ``limit=None``.
+    checks); published results use ``limit=None``. `jobs` > 1 fits that many seeds at once in worker
+    processes (the results do not depend on it).
     """
     card = checkpoints.read_card(name)
     cls = model_class(name)
-    run = _Run(name, card["params"], log)
+    run = _Run(name, card["params"], log, jobs)
     for dataset in datasets or cls.datasets:
         run.params = {**card["params"], **cls.protocol_params.get(dataset, {})}
         PROTOCOLS[dataset](run, seeds, limit)

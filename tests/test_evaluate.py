@@ -99,3 +99,12 @@ def test_recomputing_some_datasets_keeps_the_others(tmp_path):
     assert {"supercon/random", "s2s/random"} <= set(splits)
     evaluate.evaluate("baseline", datasets=("s2s",), **(quiet | {"limit": 100}))  # another subsample: start over
     assert {r["dataset"] for r in evaluate.load_results("baseline", tmp_path)["results"]} == {"s2s"}
+
+
+def test_parallel_fits_give_the_same_results(tmp_path):
+    quiet = {"datasets": ("supercon",), "seeds": (0, 1), "limit": 150, "log": lambda _: None}
+    serial = evaluate.evaluate("baseline", out_dir=tmp_path / "serial", **quiet)
+    parallel = evaluate.evaluate("baseline", out_dir=tmp_path / "parallel", jobs=2, **quiet)
+    assert parallel["results"] == serial["results"]
+    assert (tmp_path / "parallel" / "baseline_splits.json").read_text() == (
+        tmp_path / "serial" / "baseline_splits.json").read_text()

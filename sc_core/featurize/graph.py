@@ -15,7 +15,7 @@ import numpy as np
 from pymatgen.core import Structure
 
 from sc_core.data import load_elements
-from sc_core.featurize.composition import MAX_Z
+from sc_core.featurize.composition import MAX_Z, magpie_features, to_batch
 
 K_NEIGHBORS = 12
 CUTOFF = 8.0  # Å
@@ -54,6 +54,7 @@ class CrystalGraph:
     dst: np.ndarray  # (n_edges,) int64, neighbour site
     distance: np.ndarray  # (n_edges,) float32, Å
     cell: np.ndarray  # (6,) float32: a, b, c in Å, α, β, γ in degrees
+    descriptors: np.ndarray  # (d,) float32: Magpie descriptors of the cell's composition, or empty (d = 0)
 
 
 def occupancy_matrix(structure: Structure) -> np.ndarray:
@@ -89,11 +90,12 @@ def centroid_distances(structure: Structure) -> np.ndarray:
 
 
 def crystal_graph(structure: Structure, k: int = K_NEIGHBORS, cutoff: float = CUTOFF,
-                  nodes: str = "elements") -> CrystalGraph:
+                  nodes: str = "elements", descriptors: bool = False) -> CrystalGraph:
     """The crystal graph of `structure`: each site joined to its `k` nearest neighbours within `cutoff` Å.
 
     `nodes`: "elements", the occupancy-weighted element vectors; or "occupancy", the species occupancies
     (column = Z) followed by the site's centroid distance, for models that learn their own element embedding.
+    `descriptors`: attach the Magpie descriptors of the composition (a per-crystal input beside the graph).
     """
     src, dst, distance = nearest_neighbours(structure, k, cutoff)
     occupancy = occupancy_matrix(structure)
@@ -104,4 +106,5 @@ def crystal_graph(structure: Structure, k: int = K_NEIGHBORS, cutoff: float = CU
     else:
         raise ValueError(f"unknown node features {nodes!r}")
     cell = np.array([*structure.lattice.abc, *structure.lattice.angles], dtype=np.float32)
-    return CrystalGraph(nodes=features, src=src, dst=dst, distance=distance, cell=cell)
+    magpie = magpie_features(to_batch([structure.composition]))[0] if descriptors else np.zeros(0, np.float32)
+    return CrystalGraph(nodes=features, src=src, dst=dst, distance=distance, cell=cell, descriptors=magpie)

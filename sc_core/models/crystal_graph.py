@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sc_core.data import load_elements
-from sc_core.featurize.composition import MAX_Z
+from sc_core.featurize.composition import MAX_Z, feature_names
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
 from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, train_members, validation_mask
 from sc_core.models.graph_batch import GraphBatch, GraphModel, collate, gaussians
@@ -40,13 +40,18 @@ class GatedConv(nn.Module):
 
 
 class GraphBackbone(nn.Module):
-    """Node embedding, graph convolutions and a mean over the cell: (members, n_crystals, out)."""
+    """Node embedding, graph convolutions and a mean over the cell, optionally beside an embedding of the
+    composition's Magpie descriptors: (members, n_crystals, out)."""
 
-    def __init__(self, members: int, width: int = 64, layers: int = 3, out: int = 128):
+    def __init__(self, members: int, width: int = 64, layers: int = 3, out: int = 128, n_descriptors: int = 0):
         super().__init__()
         self.embed = EnsembleLinear(members, element_vectors().shape[1], width)
         self.convs = nn.ModuleList(GatedConv(members, width, N_GAUSSIANS) for _ in range(layers))
-        self.out = EnsembleLinear(members, width, out)
+        self.composition = EnsembleLinear(members, n_descriptors, width) if n_descriptors else None
+        if n_descriptors:  # standardisation of the descriptors, set from the training graphs
+            self.register_buffer("descriptor_mean", torch.zeros(n_descriptors))
+            self.register_buffer("descriptor_std", torch.ones(n_descriptors))
+        self.out = EnsembleLinear(members, width * (2 if n_descriptors else 1), out)
 
     def node_states(self, batch: GraphBatch) -> torch.Tensor:
         """(members, n_nodes, width) node vectors after the convolutions."""
@@ -57,8 +62,14 @@ class GraphBackbone(nn.Module):
         return h
 
     def readout(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
-        """(members, n_crystals, out) from node vectors: mean over each cell, then a linear layer."""
-        return F.relu(self.out(batch.mean_over_cells(h)))
+        """(members, n_crystals, out) from node vectors: mean over each cell (joined by the embedded
+        descriptors), then a linear layer."""
+        pooled = batch.mean_over_cells(h)
+        if self.composition is not None:
+            x = (batch.descriptors - self.descriptor_mean) / self.descriptor_std
+            composition = F.softplus(self.composition(x.expand(len(h), -1, -1)))
+            pooled = torch.cat([pooled, composition], dim=2)
+        return F.relu(self.out(pooled))
 
     def forward(self, batch: GraphBatch) -> torch.Tensor:
         return self.readout(self.node_states(batch), batch)
@@ -72,10 +83,11 @@ class CrystalGraphNet(GraphModel):
     attribution_methods = ("grad_x_input",)
 
     def __init__(self, n_members: int = 3, width: int = 32, layers: int = 3, epochs: int = 60,
-                 batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-2, random_state: int = 0):
+                 batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-2, random_state: int = 0,
+                 composition: bool = False):
         self.params = {"n_members": n_members, "width": width, "layers": layers, "epochs": epochs,
                        "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay,
-                       "random_state": random_state}
+                       "random_state": random_state, "composition": composition}
         self.net: DualHead | None = None
         self.temperature = 1.0
         self.card: dict = {}
@@ -83,10 +95,12 @@ class CrystalGraphNet(GraphModel):
 
     def network(self) -> DualHead:
         p = self.params
-        return DualHead(GraphBackbone(p["n_members"], p["width"], p["layers"]), p["n_members"])
+        n_descriptors = len(feature_names()) if p["composition"] else 0
+        return DualHead(GraphBackbone(p["n_members"], p["width"], p["layers"], n_descriptors=n_descriptors),
+                        p["n_members"])
 
     def graph(self, structure: Structure) -> CrystalGraph:
-        return crystal_graph(structure)
+        return crystal_graph(structure, descriptors=self.params["composition"])
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, structures: list[Structure], tc: np.ndarray | None = None, labels: np.ndarray | None = None,
@@ -104,6 +118,10 @@ class CrystalGraphNet(GraphModel):
         rng = np.random.default_rng(p["random_state"])
         torch.manual_seed(p["random_state"])
         self.net = self.network()
+        if p["composition"]:
+            descriptors = torch.from_numpy(np.stack([graphs[i].descriptors for i in train_idx]))
+            self.net.backbone.descriptor_mean.copy_(descriptors.mean(0))
+            self.net.backbone.descriptor_std.copy_(descriptors.std(0).clamp(min=1e-6))
 
         def loss(item) -> torch.Tensor:
             batch, rows = item

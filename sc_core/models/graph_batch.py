@@ -25,6 +25,7 @@ class GraphBatch:
     dst: torch.Tensor  # (n_edges,)
     distance: torch.Tensor  # (n_edges,)
     cell: torch.Tensor  # (n, 6)
+    descriptors: torch.Tensor  # (n, d), d = 0 without composition descriptors
     crystal: torch.Tensor  # (n_nodes,)
     n: int
 
@@ -44,6 +45,7 @@ def collate(graphs: list[CrystalGraph]) -> GraphBatch:
         dst=torch.from_numpy(np.concatenate([g.dst for g in graphs]) + offsets),
         distance=torch.from_numpy(np.concatenate([g.distance for g in graphs])),
         cell=torch.from_numpy(np.stack([g.cell for g in graphs])),
+        descriptors=torch.from_numpy(np.stack([g.descriptors for g in graphs])),
         crystal=torch.from_numpy(np.repeat(np.arange(len(graphs)), sizes)),
         n=len(graphs),
     )

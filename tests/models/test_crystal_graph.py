@@ -1,11 +1,15 @@
 """Crystal-graph network: batching, training on a toy set, ensemble independence, save/load, bad structures."""
 
+import dataclasses
+
 import numpy as np
+import pytest
 import torch
 from pymatgen.core import Lattice, Structure
 from toy_structures import toy_structures
 
 from sc_core import checkpoints, models
+from sc_core.featurize.composition import feature_names
 from sc_core.featurize.graph import crystal_graph
 from sc_core.models.crystal_graph import CrystalGraphNet
 from sc_core.models.graph_batch import collate
@@ -41,10 +45,11 @@ def test_members_are_independent():
     assert all(torch.all(g[0] == 0) for g in grads) and any(torch.any(g[1] != 0) for g in grads)
 
 
-def test_save_load_round_trip_and_heavy_elements(tmp_path, monkeypatch):
+@pytest.mark.parametrize("composition", [False, True])
+def test_save_load_round_trip_and_heavy_elements(tmp_path, monkeypatch, composition):
     monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
     structures, tc = toy_structures(12)
-    model = CrystalGraphNet(**(FAST | {"epochs": 2})).fit(structures, tc=tc)
+    model = CrystalGraphNet(**(FAST | {"epochs": 2, "composition": composition})).fit(structures, tc=tc)
     model.save({"version": "test", "data_hash": "none"})
     loaded = CrystalGraphNet.load()
     heavy = Structure(Lattice.cubic(4.0), ["Rf"], [[0, 0, 0]])
@@ -53,6 +58,18 @@ def test_save_load_round_trip_and_heavy_elements(tmp_path, monkeypatch):
                                rtol=1e-5)
     assert "beyond Lr" in b["error"][3] and np.isnan(b["p_sc"][3])
     assert loaded.element_vectors().shape == (103, FAST["width"])
+    if composition:  # the descriptor standardisation is fitted on the training graphs and travels with the weights
+        assert torch.equal(loaded.net.backbone.descriptor_std, model.net.backbone.descriptor_std)
+        assert not torch.all(loaded.net.backbone.descriptor_std == 1)
+
+
+def test_composition_descriptors_change_predictions():
+    structures, tc = toy_structures(12)
+    model = CrystalGraphNet(**(FAST | {"epochs": 2, "composition": True})).fit(structures, tc=tc)
+    graphs = [model.graph(s) for s in structures[:2]]
+    assert graphs[0].descriptors.shape == (len(feature_names()),) and crystal_graph(structures[0]).descriptors.shape == (0,)
+    swapped = [dataclasses.replace(graphs[0], descriptors=graphs[1].descriptors), graphs[1]]
+    assert not np.allclose(model.predict_graphs(graphs)["p_sc"][0], model.predict_graphs(swapped)["p_sc"][0])
 
 
 def test_registered():
