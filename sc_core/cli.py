@@ -286,6 +286,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print()
     print(results_frame(result).to_string(index=False))
     print(f"\nresults written to {Path(args.out_dir) / (args.model + '.json')}")
+    if args.limit is None and Path(args.out_dir) == RESULTS_DIR:  # published results go onto the card too
+        train.record_metrics(args.model, result)
+        print(f"metrics recorded on the card of {checkpoints.CHECKPOINT_DIR / args.model}")
     return 0
 
 
