@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from sc_core import checkpoints, chemistry, models, screening, train
 from sc_core.data import DataIntegrityError
-from sc_core.evaluate import PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
+from sc_core.evaluate import PROTOCOL_NAMES, PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
 from sc_core.io import InputError, read_structure
 
 BATCH_SIZE = 2_000
@@ -282,7 +282,7 @@ def results_frame(result: dict) -> pd.DataFrame:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     _check_model(args.model)
     result = evaluate(args.model, datasets=args.datasets, seeds=args.seeds, limit=args.limit,
-                      out_dir=args.out_dir, jobs=args.jobs)
+                      out_dir=args.out_dir, jobs=args.jobs, protocols=args.protocols)
     print()
     print(results_frame(result).to_string(index=False))
     print(f"\nresults written to {Path(args.out_dir) / (args.model + '.json')}")
@@ -355,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated (default: {','.join(map(str, SEEDS))})")
     p.add_argument("--limit", type=int, help="subsample every dataset to N rows (quick checks only)")
     p.add_argument("--out-dir", default=RESULTS_DIR, type=Path, help=f"(default: {RESULTS_DIR})")
+    p.add_argument("--protocols", type=_comma_list(PROTOCOL_NAMES), default=None,
+                   help=f"comma-separated among {','.join(PROTOCOL_NAMES)} (default: all); the stored results "
+                        "of the others are kept")
     p.add_argument("--jobs", type=int, default=1,
                    help="fit this many seeds at once in worker processes, one core each (default: 1)")
     p.set_defaults(func=cmd_evaluate)

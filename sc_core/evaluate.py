@@ -135,11 +135,15 @@ def _fit_predict(name: str, params: dict, task: Task) -> pd.DataFrame:
 class _Run:
     """Collects results, curves and splits of one model's evaluation."""
 
-    def __init__(self, name: str, params: dict, log: Log, jobs: int = 1):
-        self.name, self.params, self.log, self.jobs = name, params, log, jobs
+    def __init__(self, name: str, params: dict, log: Log, jobs: int = 1, protocols: tuple[str, ...] | None = None):
+        self.name, self.params, self.log, self.jobs, self.protocols = name, params, log, jobs, protocols
         self.results: list[dict] = []
         self.curves: list[dict] = []
         self.splits: dict[str, dict[str, list[str]]] = {}
+
+    def chosen(self, protocols: tuple[tuple[str, object], ...]) -> list[tuple[str, object]]:
+        """The (protocol, grouping) pairs to run: all, or those named in `self.protocols`."""
+        return [p for p in protocols if self.protocols is None or p[0] in self.protocols]
 
     def fit_predict(self, tasks: list[Task]) -> list[pd.DataFrame]:
         """Predictions of each task's model (fitted with `self.params` and the task's seed), `self.jobs` fits
@@ -188,7 +192,7 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         table = table.sample(n=min(limit, len(table)), random_state=0).reset_index(drop=True)
     comps = [parse_formula(f) for f in table["formula"]]
     tc = table["tc"].to_numpy()
-    for protocol, groups in (("random", table["comp_key"]), ("grouped", table["chemsys"])):
+    for protocol, groups in run.chosen((("random", table["comp_key"]), ("grouped", table["chemsys"]))):
         cls_scores, reg_scores = [], []
         tests = [group_split(groups.to_numpy(), seed) for seed in seeds]
         run.splits[f"supercon/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
@@ -208,6 +212,8 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
 
 
 def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
+    if not run.chosen((("external", None),)):
+        return
     test = data.load_hosono(2018)
     table = data.load_supercon()
     table = table[~table["comp_key"].isin(set(test["comp_key"]))]
@@ -244,7 +250,7 @@ def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     structures = data.s2s_structures()
     inputs = [structures[i] for i in table["id"]]
     labels = table["label"].to_numpy().astype(bool)
-    for protocol in ("random", "grouped"):
+    for protocol, _ in run.chosen((("random", None), ("grouped", None))):
         per_seed = []
         tests = [stratified_split(labels, seed) if protocol == "random"
                  else group_split(table["reduced_formula"].to_numpy(), seed) for seed in seeds]
@@ -273,7 +279,7 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         table = table.sample(n=min(limit, len(table)), random_state=0).reset_index(drop=True)
     structures = [data.structure_3dsc(name) for name in table["cif_name"]]
     tc, families = table["tc"].to_numpy(), table["family"].to_numpy()
-    for protocol, groups in (("grouped", table["group"].to_numpy()), ("random", table["id"].to_numpy())):
+    for protocol, groups in run.chosen((("grouped", table["group"].to_numpy()), ("random", table["id"].to_numpy()))):
         cls_scores = {t: [] for t in T_THRESHOLDS}
         tc_scores = {t: [] for t in T_THRESHOLDS}
         reg_scores: dict[str, list] = {}
@@ -309,19 +315,21 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
 
 
 PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s, "3dsc": _3dsc}
+PROTOCOL_NAMES = ("random", "grouped", "external")
 
 
 def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[int, ...] = SEEDS,
-             limit: int | None = None, out_dir: Path = RESULTS_DIR, log: Log = print, jobs: int = 1) -> dict:
+             limit: int | None = None, out_dir: Path = RESULTS_DIR, log: Log = print, jobs: int = 1,
+             protocols: tuple[str, ...] | None = None) -> dict:
     """Run the protocols for model `name` and write ``<name>.json``, ``<name>_curves.json``, ``<name>_splits.json``.
 
     `datasets` defaults to the model family's own list; `limit` subsamples every dataset (for quick
     checks); published results use ``limit=None``. `jobs` > 1 fits that many seeds at once in worker
-    processes (the results do not depend on it).
+    processes (the results do not depend on it). `protocols` (among PROTOCOL_NAMES) runs only those.
     """
     card = checkpoints.read_card(name)
     cls = model_class(name)
-    run = _Run(name, card["params"], log, jobs)
+    run = _Run(name, card["params"], log, jobs, protocols)
     for dataset in datasets or cls.datasets:
         run.params = {**card["params"], **cls.protocol_params.get(dataset, {})}
         PROTOCOLS[dataset](run, seeds, limit)
@@ -329,7 +337,7 @@ def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[in
     out_dir.mkdir(parents=True, exist_ok=True)
     result = {"model": name, "version": card.get("version", card["created"]), "data_hash": data.manifest()["data_hash"],
               "limit": limit, "results": run.results}
-    if datasets:
+    if datasets or protocols:
         _keep_other_datasets(run, result, out_dir, log)
     (out_dir / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     (out_dir / f"{name}_curves.json").write_text(json.dumps({"model": name, "curves": run.curves}) + "\n")
@@ -338,19 +346,22 @@ def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[in
 
 
 def _keep_other_datasets(run: _Run, result: dict, out_dir: Path, log: Log) -> None:
-    """Carry over the stored results, curves and splits of datasets not recomputed now, when they come from the
-    same checkpoint version, data and subsample."""
+    """Carry over the stored results, curves and splits of the (dataset, protocol) pairs not recomputed now,
+    when they come from the same checkpoint version, data and subsample."""
     stored = load_results(run.name, out_dir)
     if not stored or any(stored.get(k) != result[k] for k in ("version", "data_hash", "limit")):
         return
-    done = {r["dataset"] for r in run.results}
-    kept = [r for r in stored["results"] if r["dataset"] not in done]
+    def key(entry: dict) -> str:
+        return f"{entry['dataset']}/{entry['protocol']}"
+
+    done = {key(r) for r in run.results}
+    kept = [r for r in stored["results"] if key(r) not in done]
     result["results"] = kept + run.results
-    run.curves[:0] = [c for c in load_curves(run.name, out_dir) if c["dataset"] not in done]
+    run.curves[:0] = [c for c in load_curves(run.name, out_dir) if key(c) not in done]
     splits = json.loads((out_dir / f"{run.name}_splits.json").read_text())["splits"]
-    run.splits = {k: v for k, v in splits.items() if k.split("/")[0] not in done} | run.splits
+    run.splits = {k: v for k, v in splits.items() if k not in done} | run.splits
     if kept:
-        log(f"kept the stored results of {', '.join(sorted({r['dataset'] for r in kept}))}")
+        log(f"kept the stored results of {', '.join(sorted({key(r) for r in kept}))}")
 
 
 # -- reading results (for the app) ---------------------------------------------------------------

@@ -108,3 +108,17 @@ def test_parallel_fits_give_the_same_results(tmp_path):
     assert parallel["results"] == serial["results"]
     assert (tmp_path / "parallel" / "baseline_splits.json").read_text() == (
         tmp_path / "serial" / "baseline_splits.json").read_text()
+
+
+def test_one_protocol_recomputed_keeps_the_other(tmp_path):
+    quiet = {"datasets": ("s2s",), "seeds": (0,), "limit": 150, "out_dir": tmp_path, "log": lambda _: None}
+    evaluate.evaluate("baseline", **quiet)
+    before = evaluate.load_results("baseline", tmp_path)["results"]
+    only = evaluate.evaluate("baseline", protocols=("grouped",), **(quiet | {"seeds": (1,)}))
+    after = evaluate.load_results("baseline", tmp_path)["results"]
+    assert after == only["results"]
+    assert [r for r in after if r["protocol"] == "random"] == [r for r in before if r["protocol"] == "random"]
+    assert [r["seeds"] for r in after if r["protocol"] == "grouped"] == [[1]]
+    splits = json.loads((tmp_path / "baseline_splits.json").read_text())["splits"]
+    assert set(splits["s2s/random"]) == {"0"} and set(splits["s2s/grouped"]) == {"1"}
+    assert {(c["protocol"], c["seed"]) for c in evaluate.load_curves("baseline", tmp_path)} == {("random", 0), ("grouped", 1)}
