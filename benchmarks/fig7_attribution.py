@@ -5,6 +5,11 @@ and Sr2CuClO2: the predicted P(superconductor), then each element's summed and m
 superconductor logit by every attribution method the model offers. The paper reads Fe as the key atom of
 BaFe2S3, H and S (the H nearer S more) of H3S, and Cu and O of Sr2CuClO2. For H3S, each H site's
 contribution is also printed beside its distance to the nearest S.
+
+Sites that the space group makes equivalent should get equal contributions; for each method the largest
+spread (max − min) within a set of equivalent sites is printed beside the spread over all sites. A large
+ratio exposes an artefact of the model's inputs (ties among the k nearest neighbours broken by order; the
+distance to the cell centroid, which depends on the choice of origin).
 """
 
 from __future__ import annotations
@@ -12,8 +17,20 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from pymatgen.core import Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from sc_core import attribution, data, models
+
+
+def equivalent_sets(structure: Structure) -> list[list[int]]:
+    """Site indices grouped by symmetry equivalence (spglib, 0.01 Å tolerance)."""
+    return SpacegroupAnalyzer(structure, symprec=0.01).get_symmetrized_structure().equivalent_indices
+
+
+def symmetry_spread(contribution: np.ndarray, sets: list[list[int]]) -> tuple[float, float]:
+    """Largest max − min of the contributions within one set of equivalent sites, and over all sites."""
+    return max(np.ptp(contribution[s]) for s in sets), float(np.ptp(contribution))
 
 
 def main() -> None:
@@ -29,12 +46,16 @@ def main() -> None:
         pred = model.predict([structure]).iloc[0]
         print(f"\n{formula} ({source}, {len(structure)} sites): P(sc) {pred['p_sc']:.3f} ± {pred['p_sc_std']:.3f}, "
               f"Tc {pred['tc_K']:.1f} ± {pred['tc_std_K']:.1f} K")
+        sets = equivalent_sets(structure)
         for method in model.attribution_methods:
             sites = attribution.site_contributions(model, structure, method)
             summary = attribution.element_summary(sites)
             shown = ", ".join(f"{r.element} {r.total:+.3f} (mean {r.mean:+.3f}, {r.sites} sites)"
                               for r in summary.itertuples())
+            within, overall = symmetry_spread(sites["contribution"].to_numpy(), sets)
             print(f"  {method}: {shown}")
+            print(f"    {len(sets)} sets of equivalent sites: largest spread within a set {within:.4f}, "
+                  f"over all sites {overall:.4f}")
             if formula == "H3S":
                 s_sites = [i for i, e in enumerate(sites["element"]) if e == "S"]
                 for i in np.flatnonzero(sites["element"] == "H"):
