@@ -17,20 +17,8 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from pymatgen.core import Structure
-from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from sc_core import attribution, data, models
-
-
-def equivalent_sets(structure: Structure) -> list[list[int]]:
-    """Site indices grouped by symmetry equivalence (spglib, 0.01 Å tolerance)."""
-    return SpacegroupAnalyzer(structure, symprec=0.01).get_symmetrized_structure().equivalent_indices
-
-
-def symmetry_spread(contribution: np.ndarray, sets: list[list[int]]) -> tuple[float, float]:
-    """Largest max − min of the contributions within one set of equivalent sites, and over all sites."""
-    return max(np.ptp(contribution[s]) for s in sets), float(np.ptp(contribution))
 
 
 def main() -> None:
@@ -46,15 +34,14 @@ def main() -> None:
         pred = model.predict([structure]).iloc[0]
         print(f"\n{formula} ({source}, {len(structure)} sites): P(sc) {pred['p_sc']:.3f} ± {pred['p_sc_std']:.3f}, "
               f"Tc {pred['tc_K']:.1f} ± {pred['tc_std_K']:.1f} K")
-        sets = equivalent_sets(structure)
         for method in model.attribution_methods:
             sites = attribution.site_contributions(model, structure, method)
             summary = attribution.element_summary(sites)
             shown = ", ".join(f"{r.element} {r.total:+.3f} (mean {r.mean:+.3f}, {r.sites} sites)"
                               for r in summary.itertuples())
-            within, overall = symmetry_spread(sites["contribution"].to_numpy(), sets)
+            within, overall = attribution.symmetry_spread(sites)
             print(f"  {method}: {shown}")
-            print(f"    {len(sets)} sets of equivalent sites: largest spread within a set {within:.4f}, "
+            print(f"    {sites['equivalent_set'].nunique()} sets of equivalent sites: largest spread within a set {within:.4f}, "
                   f"over all sites {overall:.4f}")
             if formula == "H3S":
                 s_sites = [i for i, e in enumerate(sites["element"]) if e == "S"]

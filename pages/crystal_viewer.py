@@ -118,6 +118,8 @@ def colour_controls(structure):
     sites = attribution.site_contributions(model, structure, method)
     st.caption("Red atoms push the prediction towards a superconductor, blue atoms away from it "
                f"({METHODS[method]} on the classification logit).")
+    if warning := attribution.symmetry_warning(sites):
+        st.warning(warning, icon=":material/warning:")
     return sites, name
 
 
@@ -161,6 +163,9 @@ def show(structure, label: str) -> None:
                 "site": st.column_config.NumberColumn("Site"),
                 "species": st.column_config.TextColumn("Species (occupancy)"),
                 "element": st.column_config.TextColumn("Majority element"),
+                "wyckoff": st.column_config.TextColumn("Wyckoff", help="Wyckoff position (spglib, 0.01 Å)"),
+                "equivalent_set": st.column_config.NumberColumn(
+                    "Equivalent set", help="Sites with the same number are equivalent by symmetry"),
                 "a": st.column_config.NumberColumn("x (frac.)", format="%.4f"),
                 "b": st.column_config.NumberColumn("y (frac.)", format="%.4f"),
                 "c": st.column_config.NumberColumn("z (frac.)", format="%.4f"),

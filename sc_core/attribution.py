@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Lattice, Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from sc_core import data
 from sc_core.chemistry import majority_element
@@ -59,14 +60,37 @@ def element_contributions(model: Model, composition: Composition) -> pd.DataFram
 # -- structures ----------------------------------------------------------------------------------
 FIG7_EXAMPLES = ("BaFe2S3", "H3S", "Sr2CuClO2")  # Liu et al. 2022 (S2SNet), Fig. 7
 H3S_A = 3.09  # Å, bcc H3S near 150-200 GPa (Duan et al. 2014; Einaga et al. 2016)
+SYMPREC = 0.01  # Å, spglib tolerance for equivalent sites
+ASYMMETRY_SHARE = 0.1  # flag contributions whose spread within equivalent sites exceeds this share of the total
+
+
+def equivalent_sites(structure: Structure) -> tuple[np.ndarray, list[str]]:
+    """Per site, the index of its set of symmetry-equivalent sites and that set's Wyckoff position (spglib).
+
+    Where spglib finds no symmetry, every site is its own set and the Wyckoff position is empty.
+    """
+    try:
+        symmetrized = SpacegroupAnalyzer(structure, symprec=SYMPREC).get_symmetrized_structure()
+    except (ValueError, TypeError):  # spglib gives up on some disordered or degenerate cells
+        return np.arange(len(structure)), [""] * len(structure)
+    sets, wyckoff = np.zeros(len(structure), dtype=int), [""] * len(structure)
+    for k, (indices, symbol) in enumerate(zip(symmetrized.equivalent_indices, symmetrized.wyckoff_symbols)):
+        sets[indices] = k
+        for i in indices:
+            wyckoff[i] = symbol
+    return sets, wyckoff
 
 
 def site_table(structure: Structure) -> pd.DataFrame:
-    """One row per site: site, species (with occupancies), majority element, fractional a, b, c, total occupancy."""
+    """One row per site: site, species (with occupancies), majority element, Wyckoff position, set of
+    symmetry-equivalent sites, fractional a, b, c, total occupancy."""
+    sets, wyckoff = equivalent_sites(structure)
     return pd.DataFrame({
         "site": range(len(structure)),
         "species": [site.species_string for site in structure],
         "element": [majority_element(site.species) for site in structure],
+        "wyckoff": wyckoff,
+        "equivalent_set": sets,
         "a": structure.frac_coords[:, 0],
         "b": structure.frac_coords[:, 1],
         "c": structure.frac_coords[:, 2],
@@ -85,6 +109,25 @@ def site_contributions(model: Model, structure: Structure, method: str | None = 
     except ValueError as exc:  # e.g. an element the model has no vector for
         raise InputError(str(exc)) from exc
     return site_table(structure).assign(contribution=np.asarray(values, dtype=float))
+
+
+def symmetry_spread(sites: pd.DataFrame) -> tuple[float, float]:
+    """Largest max − min of the contributions of :func:`site_contributions` within one set of equivalent
+    sites, and over all sites. Equivalent sites should contribute equally; a model whose inputs break the
+    symmetry (an origin-dependent centroid distance, ties among nearest neighbours) does not."""
+    spread = sites.groupby("equivalent_set")["contribution"].agg(np.ptp)
+    return float(spread.max()), float(np.ptp(sites["contribution"]))
+
+
+def symmetry_warning(sites: pd.DataFrame) -> str | None:
+    """A reader's caution when equivalent sites differ by more than ASYMMETRY_SHARE of the total spread."""
+    within, overall = symmetry_spread(sites)
+    if overall == 0 or within <= ASYMMETRY_SHARE * overall:
+        return None
+    return (f"Sites that the space group makes equivalent (same Wyckoff set) differ by up to {within:.3f} here, "
+            f"{within / overall:.0%} of the spread over all sites: this model's inputs are not fully symmetric "
+            "(S2SNet's distance to the cell centroid depends on where the cell's origin is; ties among the "
+            "nearest neighbours are broken by order). Read the per-element totals rather than single sites.")
 
 
 def element_summary(sites: pd.DataFrame) -> pd.DataFrame:

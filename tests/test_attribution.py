@@ -14,6 +14,8 @@ from sc_core.attribution import (
     h3s_im3m,
     site_contributions,
     site_table,
+    symmetry_spread,
+    symmetry_warning,
 )
 from sc_core.io import parse_formula
 
@@ -90,6 +92,23 @@ def test_site_contributions_and_element_summary(partly_occupied):
     assert summary.loc["Fe", "sites"] == 2 and summary.loc["Fe", "total"] == 1.0 and summary.loc["Fe", "mean"] == 0.5
     with pytest.raises(InputError, match="not occlusion"):
         site_contributions(SiteIndexModel(), partly_occupied, "occlusion")
+
+
+def test_site_table_groups_symmetry_equivalent_sites(partly_occupied):
+    table = site_table(partly_occupied)
+    sets = table["equivalent_set"].tolist()
+    assert sets[1] == sets[2] and len({sets[0], sets[1], sets[3]}) == 3  # the two Fe are related by a 4-fold axis
+    h3s = site_table(h3s_im3m())
+    assert set(h3s.loc[h3s["element"] == "H", "wyckoff"]) == {"6b"}
+    assert set(h3s.loc[h3s["element"] == "S", "wyckoff"]) == {"2a"}
+
+
+def test_symmetry_spread_flags_unequal_equivalent_sites(partly_occupied):
+    sites = site_contributions(SiteIndexModel(), partly_occupied)  # the equivalent Fe sites get 0 and 1
+    assert symmetry_spread(sites) == (1.0, 3.0)
+    assert "equivalent" in symmetry_warning(sites)
+    symmetric = sites.assign(contribution=[-1.0, 0.5, 0.5, 2.0])
+    assert symmetry_spread(symmetric) == (0.0, 3.0) and symmetry_warning(symmetric) is None
 
 
 def test_h3s_is_body_centred_cubic():

@@ -68,6 +68,8 @@ def test_structure_model_contributions_colour_the_atoms(with_structure_model):
     sites = at.dataframe[0].value
     assert sites["contribution"].tolist() == [(-1.0) ** i * 0.1 * (i + 1) for i in range(len(sites))]
     assert any("P(superconductor) = 0.25" in m.value for m in at.markdown)
+    assert sites["wyckoff"].str.len().gt(0).all() and sites["equivalent_set"].nunique() < len(sites)
+    assert any("equivalent" in w.value for w in at.warning)  # the stand-in model ignores symmetry
 
 
 def test_s2snet_cam_and_gradient_contributions():
