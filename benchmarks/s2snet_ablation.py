@@ -4,8 +4,9 @@ For each variant and seed: a stratified 80/20 split and (unless ``--splits strat
 reduced formula; accuracy and ROC-AUC on the test crystals, and on the test crystals whose reduced formula
 never occurs in training. Pretrained variants fine-tune from ``checkpoints/s2snet_pretrained`` (masked
 atoms on the 3DSC structures whose reduced formula is not in S2S, so no test crystal was seen, even
-without its label) and report the masked-atom accuracy on the test crystals before fine-tuning. Writes
-``benchmarks/results/s2snet_ablation.json`` (per-seed metrics and test ids) and prints mean ± std.
+without its label) and report the masked-atom accuracy on the test crystals before fine-tuning. Adds its
+rows to ``benchmarks/results/s2snet_ablation.json`` (per-seed metrics and test ids; a rerun replaces the rows
+of the same variant, split and seed) and prints mean ± std over every stored row.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -76,6 +78,16 @@ def run(variants: list[str], splits: list[str], seeds: list[int], limit: int | N
     return rows
 
 
+def merge_stored(rows: list[dict], path: Path, argv: list[str]) -> list[dict]:
+    """Write `rows` with the stored rows of other (variant, split, seed) triples; return all of them."""
+    stored = json.loads(path.read_text()) if path.exists() else {"rows": [], "runs": []}
+    new = {(r["variant"], r["split"], r["seed"]) for r in rows}
+    kept = [r for r in stored["rows"] if (r["variant"], r["split"], r["seed"]) not in new]
+    runs = stored.get("runs", [stored["argv"]] if "argv" in stored else []) + [argv]
+    path.write_text(json.dumps({"rows": kept + rows, "runs": runs}, indent=1) + "\n")
+    return kept + rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python benchmarks/s2snet_ablation.py")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated among {', '.join(VARIANTS)}")
@@ -85,8 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = run(args.variants.split(","), args.splits.split(","), [int(s) for s in args.seeds.split(",")], args.limit)
     if not args.limit:
-        (RESULTS_DIR / "s2snet_ablation.json").write_text(json.dumps({"rows": rows, "argv": sys.argv[1:]}, indent=1)
-                                                          + "\n")
+        rows = merge_stored(rows, RESULTS_DIR / "s2snet_ablation.json", sys.argv[1:])
     frame = pd.DataFrame(rows).drop(columns="test_ids")
     metrics = [c for c in frame if c.endswith(("accuracy", "roc_auc"))]
     summary = frame.groupby(["variant", "split"])[metrics].agg(["mean", "std"])
