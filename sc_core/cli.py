@@ -282,7 +282,7 @@ def results_frame(result: dict) -> pd.DataFrame:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     _check_model(args.model)
     result = evaluate(args.model, datasets=args.datasets, seeds=args.seeds, limit=args.limit,
-                      out_dir=args.out_dir, jobs=args.jobs, protocols=args.protocols)
+                      out_dir=args.out_dir, jobs=args.jobs, protocols=args.protocols, fits=args.fits)
     print()
     print(results_frame(result).to_string(index=False))
     print(f"\nresults written to {Path(args.out_dir) / (args.model + '.json')}")
@@ -358,6 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocols", type=_comma_list(PROTOCOL_NAMES), default=None,
                    help=f"comma-separated among {','.join(PROTOCOL_NAMES)} (default: all); the stored results "
                         "of the others are kept")
+    saved = p.add_mutually_exclusive_group()
+    saved.add_argument("--save-fits", dest="fits", action="store_const", const="save",
+                       help="keep every split's fitted model under checkpoints/<model>/fits/")
+    saved.add_argument("--from-fits", dest="fits", action="store_const", const="load",
+                       help="score the saved fits of every split instead of refitting (seconds, not hours)")
     p.add_argument("--jobs", type=int, default=1,
                    help="fit this many seeds at once in worker processes, one core each (default: 1)")
     p.set_defaults(func=cmd_evaluate)

@@ -126,17 +126,39 @@ class Task:
     test: list
     tc: np.ndarray | None = None
     labels: np.ndarray | None = None
+    key: str = ""  # <dataset>_<protocol>_<seed>, the name of its saved fit
 
 
-def _fit_predict(name: str, params: dict, task: Task) -> pd.DataFrame:
-    return model_class(name)(**params).fit(task.train, tc=task.tc, labels=task.labels).predict(task.test)
+def fit_name(model: str, key: str) -> str:
+    """Checkpoint name of a split's fit: ``<model>/fits/<dataset>_<protocol>_<seed>``."""
+    return f"{model}/fits/{key}"
+
+
+def _fit_predict(name: str, params: dict, task: Task, fits: str | None = None) -> pd.DataFrame:
+    """Fit one task's model and predict its test inputs; ``fits="save"`` also writes the fit as a checkpoint,
+    ``fits="load"`` reads that checkpoint instead of fitting (after checking its data and parameters)."""
+    cls = model_class(name)
+    if fits == "load":
+        model = cls.load(fit_name(name, task.key))
+        if model.card.get("data_hash") != data.manifest()["data_hash"] or model.params != cls(**params).params:
+            raise checkpoints.CheckpointError(
+                f"the saved fit {fit_name(name, task.key)} was made on other data or with other parameters; "
+                f"rerun `sc evaluate --model {name} --save-fits`")
+        return model.predict(task.test)
+    model = cls(**params).fit(task.train, tc=task.tc, labels=task.labels)
+    if fits == "save":
+        model.save({"version": f"{name}-{task.key}", "data_hash": data.manifest()["data_hash"],
+                    "training": f"the training part of split {task.key} (see {name}_splits.json)"},
+                   name=fit_name(name, task.key))
+    return model.predict(task.test)
 
 
 class _Run:
     """Collects results, curves and splits of one model's evaluation."""
 
-    def __init__(self, name: str, params: dict, log: Log, jobs: int = 1, protocols: tuple[str, ...] | None = None):
-        self.name, self.params, self.log, self.jobs, self.protocols = name, params, log, jobs, protocols
+    def __init__(self, name: str, params: dict, log: Log, jobs: int = 1, protocols: tuple[str, ...] | None = None,
+                 fits: str | None = None):
+        self.name, self.params, self.log, self.jobs, self.protocols, self.fits = name, params, log, jobs, protocols, fits
         self.results: list[dict] = []
         self.curves: list[dict] = []
         self.splits: dict[str, dict[str, list[str]]] = {}
@@ -148,7 +170,7 @@ class _Run:
     def fit_predict(self, tasks: list[Task]) -> list[pd.DataFrame]:
         """Predictions of each task's model (fitted with `self.params` and the task's seed), `self.jobs` fits
         at a time in worker processes (a single-threaded torch each)."""
-        work = [(self.name, {**self.params, "random_state": t.seed}, t) for t in tasks]
+        work = [(self.name, {**self.params, "random_state": t.seed}, t, self.fits) for t in tasks]
         if self.jobs <= 1 or len(tasks) <= 1:
             return [_fit_predict(*w) for w in work]
         context = multiprocessing.get_context("spawn")  # no torch state is inherited through fork
@@ -196,7 +218,8 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         cls_scores, reg_scores = [], []
         tests = [group_split(groups.to_numpy(), seed) for seed in seeds]
         run.splits[f"supercon/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
-        preds = run.fit_predict([Task(_pick(comps, ~test), seed, _pick(comps, test), tc=tc[~test])
+        preds = run.fit_predict([Task(_pick(comps, ~test), seed, _pick(comps, test), tc=tc[~test],
+                                      key=f"supercon_{protocol}_{seed}")
                                  for seed, test in zip(seeds, tests)])
         for seed, test, pred in zip(seeds, tests, preds):
             y, p = tc[test] > 0, pred["p_sc"].to_numpy()
@@ -229,7 +252,8 @@ def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     for seed in seeds:
         garbage = data.garbage_in(limit or N_GARBAGE, seed)
         tc = np.concatenate([table["tc"].to_numpy(), garbage["tc"].to_numpy()])
-        tasks.append(Task(comps + [parse_formula(f) for f in garbage["formula"]], seed, test_comps, tc=tc))
+        tasks.append(Task(comps + [parse_formula(f) for f in garbage["formula"]], seed, test_comps, tc=tc,
+                          key=f"hosono2018_external_{seed}"))
     for pred in run.fit_predict(tasks):
         for threshold in scores:
             s = score_above(pred, threshold)
@@ -255,7 +279,8 @@ def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         tests = [stratified_split(labels, seed) if protocol == "random"
                  else group_split(table["reduced_formula"].to_numpy(), seed) for seed in seeds]
         run.splits[f"s2s/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
-        preds = run.fit_predict([Task(_pick(inputs, ~test), seed, _pick(inputs, test), labels=labels[~test])
+        preds = run.fit_predict([Task(_pick(inputs, ~test), seed, _pick(inputs, test), labels=labels[~test],
+                                      key=f"s2s_{protocol}_{seed}")
                                  for seed, test in zip(seeds, tests)])
         for seed, test, pred in zip(seeds, tests, preds):
             p = pred["p_sc"].to_numpy()
@@ -286,7 +311,8 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         reg_counts: dict[str, list] = {}
         tests = [group_split(groups, seed) for seed in seeds]
         run.splits[f"3dsc/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
-        preds = run.fit_predict([Task(_pick(structures, ~test), seed, _pick(structures, test), tc=tc[~test])
+        preds = run.fit_predict([Task(_pick(structures, ~test), seed, _pick(structures, test), tc=tc[~test],
+                                      key=f"3dsc_{protocol}_{seed}")
                                  for seed, test in zip(seeds, tests)])
         for seed, test, pred in zip(seeds, tests, preds):
             for threshold in T_THRESHOLDS:
@@ -320,16 +346,20 @@ PROTOCOL_NAMES = ("random", "grouped", "external")
 
 def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[int, ...] = SEEDS,
              limit: int | None = None, out_dir: Path = RESULTS_DIR, log: Log = print, jobs: int = 1,
-             protocols: tuple[str, ...] | None = None) -> dict:
+             protocols: tuple[str, ...] | None = None, fits: str | None = None) -> dict:
     """Run the protocols for model `name` and write ``<name>.json``, ``<name>_curves.json``, ``<name>_splits.json``.
 
     `datasets` defaults to the model family's own list; `limit` subsamples every dataset (for quick
     checks); published results use ``limit=None``. `jobs` > 1 fits that many seeds at once in worker
     processes (the results do not depend on it). `protocols` (among PROTOCOL_NAMES) runs only those.
+    `fits`: "save" writes every split's fit under ``checkpoints/<name>/fits/``; "load" predicts with those
+    saved fits instead of fitting (minutes of training become seconds; the metrics are the same).
     """
+    if fits and limit:
+        raise ValueError("saved fits are for the full data only (no limit)")
     card = checkpoints.read_card(name)
     cls = model_class(name)
-    run = _Run(name, card["params"], log, jobs, protocols)
+    run = _Run(name, card["params"], log, jobs, protocols, fits)
     for dataset in datasets or cls.datasets:
         run.params = {**card["params"], **cls.protocol_params.get(dataset, {})}
         PROTOCOLS[dataset](run, seeds, limit)

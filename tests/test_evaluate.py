@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sc_core import evaluate
+from sc_core import checkpoints, evaluate
+from sc_core.models.crystal_graph import CrystalGraphNet
 
 
 def test_classification_metrics_on_known_case():
@@ -122,3 +123,23 @@ def test_one_protocol_recomputed_keeps_the_other(tmp_path):
     splits = json.loads((tmp_path / "baseline_splits.json").read_text())["splits"]
     assert set(splits["s2s/random"]) == {"0"} and set(splits["s2s/grouped"]) == {"1"}
     assert {(c["protocol"], c["seed"]) for c in evaluate.load_curves("baseline", tmp_path)} == {("random", 0), ("grouped", 1)}
+
+
+def test_saved_fits_reproduce_the_metrics_without_refitting(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path / "checkpoints")
+    params = {"n_members": 2, "width": 8, "layers": 1, "epochs": 2, "batch_size": 16}
+    table = evaluate.data.load_3dsc().sample(n=60, random_state=0).reset_index(drop=True)
+    structures = [evaluate.data.structure_3dsc(name) for name in table["cif_name"]]
+    CrystalGraphNet(**params).fit(structures, tc=table["tc"].to_numpy()).save({"version": "toy", "data_hash": "none"})
+    monkeypatch.setattr(evaluate.data, "load_3dsc", lambda: table)
+    quiet = {"datasets": ("3dsc",), "protocols": ("grouped",), "seeds": (0,), "log": lambda _: None}
+    saved = evaluate.evaluate("crystal_graph", out_dir=tmp_path / "a", fits="save", **quiet)
+    assert checkpoints.exists("crystal_graph/fits/3dsc_grouped_0")
+    monkeypatch.setattr(CrystalGraphNet, "fit", lambda *a, **k: pytest.fail("a saved fit was refitted"))
+    loaded = evaluate.evaluate("crystal_graph", out_dir=tmp_path / "b", fits="load", **quiet)
+    assert json.dumps(loaded["results"]) == json.dumps(saved["results"])  # NaN where a threshold has no positives
+    checkpoints.update_card("crystal_graph", params={**params, "width": 16})  # the recipe changed since
+    with pytest.raises(checkpoints.CheckpointError, match="other parameters"):
+        evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="load", **quiet)
+    with pytest.raises(ValueError, match="full data"):
+        evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="save", limit=10, **quiet)
