@@ -139,6 +139,9 @@ def _fit_predict(name: str, params: dict, task: Task, fits: str | None = None) -
     ``fits="load"`` reads that checkpoint instead of fitting (after checking its data and parameters)."""
     cls = model_class(name)
     if fits == "load":
+        if not checkpoints.exists(fit_name(name, task.key)):
+            raise checkpoints.CheckpointError(f"no saved fit {fit_name(name, task.key)}: run "
+                                              f"`sc evaluate --model {name} --save-fits` (same options) first")
         model = cls.load(fit_name(name, task.key))
         if model.card.get("data_hash") != data.manifest()["data_hash"] or model.params != cls(**params).params:
             raise checkpoints.CheckpointError(

@@ -141,5 +141,7 @@ def test_saved_fits_reproduce_the_metrics_without_refitting(tmp_path, monkeypatc
     checkpoints.update_card("crystal_graph", params={**params, "width": 16})  # the recipe changed since
     with pytest.raises(checkpoints.CheckpointError, match="other parameters"):
         evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="load", **quiet)
+    with pytest.raises(checkpoints.CheckpointError, match="no saved fit"):
+        evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="load", **(quiet | {"seeds": (1,)}))
     with pytest.raises(ValueError, match="full data"):
         evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="save", limit=10, **quiet)
