@@ -35,7 +35,7 @@ def main() -> None:
         model.net = model.network().eval()
         what = f"no checkpoint: freshly initialised network, parameters {model.params}"
     table = data.load_3dsc().sample(n=min(args.n, 10_904), random_state=0)
-    structures = [data.structure_3dsc(name) for name in table["cif_name"]]
+    structures = data.structures_3dsc(table["cif_name"])
     n_sites = sum(len(s) for s in structures)
     model.predict(structures[:10])  # warm-up
 

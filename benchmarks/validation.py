@@ -46,7 +46,7 @@ def validation_split(dataset: str) -> tuple[list, np.ndarray, np.ndarray]:
     table = data.load_3dsc()
     table = table[~group_split(table["group"].to_numpy(), 0)].reset_index(drop=True)
     val = group_split(table["group"].to_numpy(), VALIDATION_SEED, VALIDATION_FRACTION)
-    return [data.structure_3dsc(name) for name in table["cif_name"]], table["tc"].to_numpy(), val
+    return data.structures_3dsc(table["cif_name"]), table["tc"].to_numpy(), val
 
 
 def main() -> None:

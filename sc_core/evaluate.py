@@ -305,7 +305,7 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     table = data.load_3dsc()
     if limit:
         table = table.sample(n=min(limit, len(table)), random_state=0).reset_index(drop=True)
-    structures = [data.structure_3dsc(name) for name in table["cif_name"]]
+    structures = data.structures_3dsc(table["cif_name"])
     tc, families = table["tc"].to_numpy(), table["family"].to_numpy()
     for protocol, groups in run.chosen((("grouped", table["group"].to_numpy()), ("random", table["id"].to_numpy()))):
         cls_scores = {t: [] for t in T_THRESHOLDS}

@@ -94,10 +94,10 @@ def _structures(pool: pd.DataFrame) -> list[Structure | None]:
     if "structure" in pool.columns:
         return pool["structure"].tolist()
     s2s = data.s2s_structures() if (pool["source"] == "s2s").any() else {}
-    out = []
-    for source, ref in zip(pool["source"], pool["structure_ref"]):
-        out.append(s2s.get(ref) if source == "s2s" else data.structure_3dsc(ref) if source == "3dsc" and ref else None)
-    return out
+    refs = [ref for source, ref in zip(pool["source"], pool["structure_ref"]) if source == "3dsc" and ref]
+    dsc = dict(zip(refs, data.structures_3dsc(refs)))
+    return [s2s.get(ref) if source == "s2s" else dsc.get(ref) if source == "3dsc" else None
+            for source, ref in zip(pool["source"], pool["structure_ref"])]
 
 
 def space_group(structure: Structure | None) -> str:

@@ -67,7 +67,7 @@ def train_composition_net(name: str, seed: int = 0) -> CompositionNet:
 def train_crystal_graph(seed: int = 0) -> CrystalGraphNet:
     """The crystal-graph ensemble on every bundled 3DSC structure."""
     table = data.load_3dsc()
-    structures = [data.structure_3dsc(name) for name in table["cif_name"]]
+    structures = data.structures_3dsc(table["cif_name"])
     model = CrystalGraphNet(random_state=seed).fit(structures, tc=table["tc"].to_numpy(), progress=True)
     model.save(_card("crystal_graph", {"3dsc_structures": int(len(table)), "seed": seed},
                      "crystal graphs: 12 nearest neighbours within 8 Å, occupancy-weighted element vectors "
@@ -87,7 +87,7 @@ def pretraining_corpus() -> list[str]:
 
 def pretrain_s2snet(seed: int = 0, epochs: int = 30) -> S2SNet:
     """Masked-atom pretraining of S2SNet's embeddings and attention layers → ``checkpoints/s2snet_pretrained``."""
-    corpus = [data.structure_3dsc(name) for name in pretraining_corpus()]
+    corpus = data.structures_3dsc(pretraining_corpus())
     model = S2SNet(pretrain_epochs=epochs, random_state=seed).pretrain(corpus, progress=True)
     model.save_pretrained({"version": f"{S2SNET_PRETRAINED}-{time.strftime('%Y%m%d')}",
                            "data_hash": data.manifest()["data_hash"],
@@ -107,7 +107,7 @@ def train_s2snet(seed: int = 0) -> S2SNet:
 def finetune_s2snet(seed: int = 0) -> S2SNet:
     """Classification on the S2S labels and Tc on 3DSC, trained jointly from the pretrained layers."""
     s2s, dsc = data.load_s2s(), data.load_3dsc()
-    structures = [data.s2s_structures()[i] for i in s2s["id"]] + [data.structure_3dsc(n) for n in dsc["cif_name"]]
+    structures = [data.s2s_structures()[i] for i in s2s["id"]] + data.structures_3dsc(dsc["cif_name"])
     # S2S superconductors have no Tc: NaN marks "superconductor, Tc unknown"
     tc = np.concatenate([np.where(s2s["label"].to_numpy() == 1, np.nan, 0.0), dsc["tc"].to_numpy()])
     model = S2SNet(pretrained=S2SNET_PRETRAINED, random_state=seed).fit(structures, tc=tc, progress=True)

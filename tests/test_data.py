@@ -80,3 +80,19 @@ def test_structure_lookup_by_mp_id():
 def test_known_supercon_matches_scale_free():
     hits = data.known_supercon(parse_formula("Nb6Sn2"))
     assert not hits.empty and (hits["comp_key"] == composition_key(parse_formula("Nb3Sn"))).all()
+
+
+def test_many_3dsc_structures_come_from_a_parsed_cache(tmp_path, monkeypatch):
+    names = data.load_3dsc()["cif_name"].head(5).tolist()
+    subset = {name: data._3dsc_cifs()[name] for name in names}
+    monkeypatch.setattr(data, "_3dsc_cifs", lambda: subset)
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(data, "PARSED_CACHE_MIN", 2)
+    parsed = [data.structure_3dsc(name) for name in names]
+    assert data.structures_3dsc(names[:2]) == parsed[:2] and not list(tmp_path.iterdir())  # few: parsed directly
+    assert data.structures_3dsc(names) == parsed and len(list(tmp_path.glob("3dsc-*.jsonl.gz"))) == 1
+    monkeypatch.setattr(data, "read_structure", lambda *a, **k: pytest.fail("a cached structure was parsed again"))
+    cached = data.structures_3dsc(reversed(names))
+    assert cached == parsed[::-1]
+    assert [s.lattice.abc for s in cached] == [s.lattice.abc for s in parsed[::-1]]  # exact, not within tolerance
+    assert [s.frac_coords.tolist() for s in cached] == [s.frac_coords.tolist() for s in parsed[::-1]]
