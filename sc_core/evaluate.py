@@ -294,6 +294,7 @@ def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
 
 
 T_THRESHOLDS = (0, 5, 10, 15, 20, 25, 30, 40, 50)  # K, Quinn & McQueen's Fig. 1B
+MIN_CLASS_SUPERCONDUCTORS = 10  # a class with fewer in a test fifth gets no Tc row (R² on 2 hydrides is noise)
 
 
 def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
@@ -329,7 +330,7 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
             sc = tc[test] > 0
             for fam in ("all", *sorted(set(families[test][sc]))):
                 rows = sc & ((families[test] == fam) | (fam == "all"))
-                if rows.sum() >= 2:
+                if rows.sum() >= (2 if fam == "all" else MIN_CLASS_SUPERCONDUCTORS):
                     reg_scores.setdefault(fam, []).append(regression_metrics(tc[test][rows], pred["tc_K"].to_numpy()[rows]))
                     reg_counts.setdefault(fam, []).append(int(rows.sum()))
             if seed == seeds[0]:
