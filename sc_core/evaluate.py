@@ -166,9 +166,17 @@ class _Run:
         self.curves: list[dict] = []
         self.splits: dict[str, dict[str, list[str]]] = {}
 
-    def chosen(self, protocols: tuple[tuple[str, object], ...]) -> list[tuple[str, object]]:
-        """The (protocol, grouping) pairs to run: all, or those named in `self.protocols`."""
-        return [p for p in protocols if self.protocols is None or p[0] in self.protocols]
+    def chosen(self, dataset: str, protocols: tuple[tuple[str, object], ...], seed: int) -> list[tuple[str, object]]:
+        """The (protocol, grouping) pairs of `dataset` to run: those named in `self.protocols`, else all; when
+        predicting from saved fits with none named, only those with a saved fit (the rest keep their results)."""
+        if self.protocols is not None:
+            return [p for p in protocols if p[0] in self.protocols]
+        if self.fits != "load":
+            return list(protocols)
+        saved = [p for p in protocols if checkpoints.exists(fit_name(self.name, f"{dataset}_{p[0]}_{seed}"))]
+        for protocol in sorted({p[0] for p in protocols} - {p[0] for p in saved}):
+            self.log(f"{dataset}/{protocol}: no saved fits, its stored results are kept")
+        return saved
 
     def fit_predict(self, tasks: list[Task]) -> list[pd.DataFrame]:
         """Predictions of each task's model (fitted with `self.params` and the task's seed), `self.jobs` fits
@@ -217,7 +225,8 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         table = table.sample(n=min(limit, len(table)), random_state=0).reset_index(drop=True)
     comps = [parse_formula(f) for f in table["formula"]]
     tc = table["tc"].to_numpy()
-    for protocol, groups in run.chosen((("random", table["comp_key"]), ("grouped", table["chemsys"]))):
+    pairs = (("random", table["comp_key"]), ("grouped", table["chemsys"]))
+    for protocol, groups in run.chosen("supercon", pairs, seeds[0]):
         cls_scores, reg_scores = [], []
         tests = [group_split(groups.to_numpy(), seed) for seed in seeds]
         run.splits[f"supercon/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
@@ -238,7 +247,7 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
 
 
 def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
-    if not run.chosen((("external", None),)):
+    if not run.chosen("hosono2018", (("external", None),), seeds[0]):
         return
     test = data.load_hosono(2018)
     table = data.load_supercon()
@@ -277,7 +286,7 @@ def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     structures = data.s2s_structures()
     inputs = [structures[i] for i in table["id"]]
     labels = table["label"].to_numpy().astype(bool)
-    for protocol, _ in run.chosen((("random", None), ("grouped", None))):
+    for protocol, _ in run.chosen("s2s", (("random", None), ("grouped", None)), seeds[0]):
         per_seed = []
         tests = [stratified_split(labels, seed) if protocol == "random"
                  else group_split(table["reduced_formula"].to_numpy(), seed) for seed in seeds]
@@ -308,7 +317,8 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         table = table.sample(n=min(limit, len(table)), random_state=0).reset_index(drop=True)
     structures = data.structures_3dsc(table["cif_name"])
     tc, families = table["tc"].to_numpy(), table["family"].to_numpy()
-    for protocol, groups in run.chosen((("grouped", table["group"].to_numpy()), ("random", table["id"].to_numpy()))):
+    pairs = (("grouped", table["group"].to_numpy()), ("random", table["id"].to_numpy()))
+    for protocol, groups in run.chosen("3dsc", pairs, seeds[0]):
         cls_scores = {t: [] for t in T_THRESHOLDS}
         tc_scores = {t: [] for t in T_THRESHOLDS}
         reg_scores: dict[str, list] = {}
@@ -371,7 +381,7 @@ def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[in
     out_dir.mkdir(parents=True, exist_ok=True)
     result = {"model": name, "version": card.get("version", card["created"]), "data_hash": data.manifest()["data_hash"],
               "limit": limit, "results": run.results}
-    if datasets or protocols:
+    if datasets or protocols or fits == "load":
         _keep_other_datasets(run, result, out_dir, log)
     (out_dir / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     (out_dir / f"{name}_curves.json").write_text(json.dumps({"model": name, "curves": run.curves}) + "\n")

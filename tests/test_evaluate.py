@@ -138,6 +138,9 @@ def test_saved_fits_reproduce_the_metrics_without_refitting(tmp_path, monkeypatc
     monkeypatch.setattr(CrystalGraphNet, "fit", lambda *a, **k: pytest.fail("a saved fit was refitted"))
     loaded = evaluate.evaluate("crystal_graph", out_dir=tmp_path / "b", fits="load", **quiet)
     assert json.dumps(loaded["results"]) == json.dumps(saved["results"])  # NaN where a threshold has no positives
+    unnamed = evaluate.evaluate("crystal_graph", out_dir=tmp_path / "a", fits="load",
+                                **(quiet | {"protocols": None}))  # 3dsc/random has no saved fits: kept, not refitted
+    assert json.dumps(unnamed["results"]) == json.dumps(saved["results"])
     checkpoints.update_card("crystal_graph", params={**params, "width": 16})  # the recipe changed since
     with pytest.raises(checkpoints.CheckpointError, match="other parameters"):
         evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="load", **quiet)
