@@ -17,10 +17,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from sc_core.data import load_elements
-from sc_core.featurize.composition import MAX_Z, feature_names
+from sc_core.featurize.composition import MAX_Z
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
 from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, train_members, validation_mask
-from sc_core.models.graph_batch import GraphBatch, GraphModel, collate, gaussians
+from sc_core.models.graph_batch import CompositionChannel, GraphBatch, GraphModel, collate, gaussians
 
 N_GAUSSIANS = 41  # edge lengths 0-8 Å on Gaussians 0.2 Å apart
 
@@ -43,15 +43,12 @@ class GraphBackbone(nn.Module):
     """Node embedding, graph convolutions and a mean over the cell, optionally beside an embedding of the
     composition's Magpie descriptors: (members, n_crystals, out)."""
 
-    def __init__(self, members: int, width: int = 64, layers: int = 3, out: int = 128, n_descriptors: int = 0):
+    def __init__(self, members: int, width: int = 64, layers: int = 3, out: int = 128, composition: bool = False):
         super().__init__()
         self.embed = EnsembleLinear(members, element_vectors().shape[1], width)
         self.convs = nn.ModuleList(GatedConv(members, width, N_GAUSSIANS) for _ in range(layers))
-        self.composition = EnsembleLinear(members, n_descriptors, width) if n_descriptors else None
-        if n_descriptors:  # standardisation of the descriptors, set from the training graphs
-            self.register_buffer("descriptor_mean", torch.zeros(n_descriptors))
-            self.register_buffer("descriptor_std", torch.ones(n_descriptors))
-        self.out = EnsembleLinear(members, width * (2 if n_descriptors else 1), out)
+        self.composition = CompositionChannel(members, width) if composition else None
+        self.out = EnsembleLinear(members, width * (2 if composition else 1), out)
 
     def node_states(self, batch: GraphBatch) -> torch.Tensor:
         """(members, n_nodes, width) node vectors after the convolutions."""
@@ -66,9 +63,7 @@ class GraphBackbone(nn.Module):
         descriptors), then a linear layer."""
         pooled = batch.mean_over_cells(h)
         if self.composition is not None:
-            x = (batch.descriptors - self.descriptor_mean) / self.descriptor_std
-            composition = F.softplus(self.composition(x.expand(len(h), -1, -1)))
-            pooled = torch.cat([pooled, composition], dim=2)
+            pooled = torch.cat([pooled, self.composition(batch)], dim=2)
         return F.relu(self.out(pooled))
 
     def forward(self, batch: GraphBatch) -> torch.Tensor:
@@ -95,8 +90,7 @@ class CrystalGraphNet(GraphModel):
 
     def network(self) -> DualHead:
         p = self.params
-        n_descriptors = len(feature_names()) if p["composition"] else 0
-        return DualHead(GraphBackbone(p["n_members"], p["width"], p["layers"], n_descriptors=n_descriptors),
+        return DualHead(GraphBackbone(p["n_members"], p["width"], p["layers"], composition=p["composition"]),
                         p["n_members"])
 
     def graph(self, structure: Structure) -> CrystalGraph:
@@ -119,9 +113,7 @@ class CrystalGraphNet(GraphModel):
         torch.manual_seed(p["random_state"])
         self.net = self.network()
         if p["composition"]:
-            descriptors = torch.from_numpy(np.stack([graphs[i].descriptors for i in train_idx]))
-            self.net.backbone.descriptor_mean.copy_(descriptors.mean(0))
-            self.net.backbone.descriptor_std.copy_(descriptors.std(0).clamp(min=1e-6))
+            self.net.backbone.composition.standardise_on([graphs[i] for i in train_idx])
 
         def loss(item) -> torch.Tensor:
             batch, rows = item

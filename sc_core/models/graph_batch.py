@@ -9,11 +9,14 @@ import numpy as np
 import pandas as pd
 import torch
 from pymatgen.core import Structure
+from torch import nn
+from torch.nn import functional as F
 
 from sc_core.calibration import fit_temperature
+from sc_core.featurize.composition import feature_names
 from sc_core.featurize.graph import CUTOFF, CrystalGraph
 from sc_core.models.base import Model
-from sc_core.models.ensemble import NetworkCheckpoint, summarise
+from sc_core.models.ensemble import EnsembleLinear, NetworkCheckpoint, summarise
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,27 @@ def segment_softmax(scores: torch.Tensor, segment: torch.Tensor, n: int) -> torc
     top = scores.new_full((scores.shape[0], n), -torch.inf).scatter_reduce(1, index, scores, "amax")
     weights = torch.exp(scores - top.gather(1, index))
     return weights / weights.new_zeros(scores.shape[0], n).index_add_(1, segment, weights).gather(1, index)
+
+
+class CompositionChannel(nn.Module):
+    """The composition's Magpie descriptors, standardised on the training graphs and embedded per member:
+    a per-crystal input beside the graph, (members, n, out)."""
+
+    def __init__(self, members: int, out: int):
+        super().__init__()
+        n_descriptors = len(feature_names())
+        self.linear = EnsembleLinear(members, n_descriptors, out)
+        self.register_buffer("mean", torch.zeros(n_descriptors))
+        self.register_buffer("std", torch.ones(n_descriptors))
+
+    def standardise_on(self, graphs: list[CrystalGraph]) -> None:
+        """Set the standardisation from the descriptors of the training graphs."""
+        descriptors = torch.from_numpy(np.stack([g.descriptors for g in graphs]))
+        self.mean.copy_(descriptors.mean(0))
+        self.std.copy_(descriptors.std(0).clamp(min=1e-6))
+
+    def forward(self, batch: GraphBatch) -> torch.Tensor:
+        return F.softplus(self.linear((batch.descriptors - self.mean) / self.std))
 
 
 class GraphModel(NetworkCheckpoint, Model):

@@ -24,7 +24,8 @@ from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
 from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, train_members, validation_mask
-from sc_core.models.graph_batch import GraphBatch, GraphModel, collate, gaussians, segment_softmax
+from sc_core.models.graph_batch import (CompositionChannel, GraphBatch, GraphModel, collate, gaussians,
+                                        segment_softmax)
 
 N_GAUSSIANS = 64
 MASK_FRACTION, MIN_MASKED = 0.15, 2
@@ -110,13 +111,15 @@ class Set2Set(nn.Module):
 class S2SBackbone(nn.Module):
     """Site embedding, neighbour attention layers, Set2Set readout plus lattice parameters: (members, n, 2·width)."""
 
-    def __init__(self, members: int, width: int, layers: int, position: str, lattice: bool, descriptors: bool):
+    def __init__(self, members: int, width: int, layers: int, position: str, lattice: bool, descriptors: bool,
+                 composition: bool = False):
         super().__init__()
         self.embed = SiteEmbedding(members, width, position in ("centroid", "both"), descriptors)
         self.bonds = position in ("bonds", "both")
         self.layers = nn.ModuleList(NeighbourAttention(members, width, self.bonds) for _ in range(layers))
         self.readout = Set2Set(members, width)
         self.lattice = EnsembleLinear(members, 6, 2 * width) if lattice else None
+        self.composition = CompositionChannel(members, 2 * width) if composition else None
 
     def site_states(self, batch: GraphBatch, masked: torch.Tensor | None = None) -> torch.Tensor:
         """(members, n_nodes, width) site vectors after the attention layers."""
@@ -127,8 +130,10 @@ class S2SBackbone(nn.Module):
         return F.layer_norm(h, h.shape[-1:])
 
     def cell_vector(self, q_star: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
-        """The Set2Set output plus the projected lattice parameters (when used)."""
-        return q_star + self.lattice(batch.cell / CELL_SCALE) if self.lattice is not None else q_star
+        """The Set2Set output plus the projected lattice parameters and the embedded composition (when used)."""
+        if self.lattice is not None:
+            q_star = q_star + self.lattice(batch.cell / CELL_SCALE)
+        return q_star + self.composition(batch) if self.composition is not None else q_star
 
     def forward(self, batch: GraphBatch) -> torch.Tensor:
         return self.cell_vector(self.readout(self.site_states(batch), batch), batch)
@@ -154,11 +159,12 @@ class S2SNet(GraphModel):
     attribution_methods = ("cam", "grad_x_input")
 
     def __init__(self, n_members: int = 3, width: int = 64, layers: int = 3, k_neighbors: int = 12,
-                 position: str = "both", lattice: bool = True, descriptors: bool = False, pretrain_epochs: int = 0,
+                 position: str = "both", lattice: bool = True, descriptors: bool = False, composition: bool = False,
+                 pretrain_epochs: int = 0,
                  pretrained: str | None = None, freeze: bool = False, epochs: int = 60, batch_size: int = 64,
                  lr: float = 2e-3, weight_decay: float = 1e-2, random_state: int = 0):
         self.params = {"n_members": n_members, "width": width, "layers": layers, "k_neighbors": k_neighbors,
-                       "position": position, "lattice": lattice, "descriptors": descriptors,
+                       "position": position, "lattice": lattice, "descriptors": descriptors, "composition": composition,
                        "pretrain_epochs": pretrain_epochs, "pretrained": pretrained, "freeze": freeze, "epochs": epochs,
                        "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay, "random_state": random_state}
         self.net: DualHead | None = None
@@ -172,11 +178,13 @@ class S2SNet(GraphModel):
 
     def network(self) -> DualHead:
         p = self.params
-        backbone = S2SBackbone(p["n_members"], p["width"], p["layers"], p["position"], p["lattice"], p["descriptors"])
+        backbone = S2SBackbone(p["n_members"], p["width"], p["layers"], p["position"], p["lattice"], p["descriptors"],
+                               p["composition"])
         return DualHead(backbone, p["n_members"], width=2 * p["width"])
 
     def graph(self, structure: Structure) -> CrystalGraph:
-        return crystal_graph(structure, k=self.params["k_neighbors"], nodes="occupancy")
+        return crystal_graph(structure, k=self.params["k_neighbors"], nodes="occupancy",
+                             descriptors=self.params["composition"])
 
     # -- pretraining -----------------------------------------------------------------------------
     def pretrain(self, structures: list[Structure], progress: bool = False) -> S2SNet:
@@ -223,7 +231,10 @@ class S2SNet(GraphModel):
         self.net = self.network()
         self.element_head = EnsembleLinear(self.params["n_members"], self.params["width"], MAX_Z + 1)
         module = self._pretraining()
-        module.load_state_dict({k: torch.from_numpy(arrays[k]) for k in module.state_dict()})
+        missing = [k for k in module.state_dict() if k not in arrays and ".composition." not in k]  # not pretrained
+        if missing:
+            raise ValueError(f"pretrained checkpoint {name} lacks {', '.join(missing)}")
+        module.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()}, strict=False)
         self.masked_val_accuracy, self.is_pretrained = card["masked_val_accuracy"], True
         return self
 
@@ -272,6 +283,8 @@ class S2SNet(GraphModel):
         val_rows = torch.from_numpy(np.flatnonzero(val))
         val_batch = collate([graphs[i] for i in val_rows.numpy()])
         rng = np.random.default_rng(p["random_state"] + 1)
+        if p["composition"]:
+            self.net.backbone.composition.standardise_on([graphs[i] for i in np.flatnonzero(~val)])
         frozen = [self.net.backbone.embed, self.net.backbone.layers] if p["freeze"] and self.is_pretrained else []
         for module in frozen:
             module.requires_grad_(False)

@@ -59,8 +59,8 @@ def test_save_load_round_trip_and_heavy_elements(tmp_path, monkeypatch, composit
     assert "beyond Lr" in b["error"][3] and np.isnan(b["p_sc"][3])
     assert loaded.element_vectors().shape == (103, FAST["width"])
     if composition:  # the descriptor standardisation is fitted on the training graphs and travels with the weights
-        assert torch.equal(loaded.net.backbone.descriptor_std, model.net.backbone.descriptor_std)
-        assert not torch.all(loaded.net.backbone.descriptor_std == 1)
+        assert torch.equal(loaded.net.backbone.composition.std, model.net.backbone.composition.std)
+        assert not torch.all(loaded.net.backbone.composition.std == 1)
 
 
 def test_composition_descriptors_change_predictions():

@@ -90,7 +90,7 @@ def test_save_load_round_trip_keeps_pretrained_embeddings(tmp_path, monkeypatch)
     structures, labels = toy_set(12)
     with pytest.raises(ValueError, match="without pretraining"):
         S2SNet(**(FAST | {"epochs": 1})).fit(structures, labels=labels).element_vectors("pretrained")
-    model = S2SNet(**(FAST | {"epochs": 2, "pretrain_epochs": 2, "descriptors": True}))
+    model = S2SNet(**(FAST | {"epochs": 2, "pretrain_epochs": 2, "descriptors": True, "composition": True}))
     model.fit(structures, tc=np.where(labels, 9.0, 0.0))
     assert 0.0 <= model.masked_val_accuracy <= 1.0
     model.save({"version": "test", "data_hash": "none"})
@@ -101,6 +101,7 @@ def test_save_load_round_trip_keeps_pretrained_embeddings(tmp_path, monkeypatch)
     pretrained = loaded.element_vectors("pretrained")
     np.testing.assert_array_equal(pretrained.to_numpy(), model.element_vectors("pretrained").to_numpy())
     assert not np.allclose(pretrained.to_numpy(), loaded.element_vectors().to_numpy())  # fine-tuning moved them
+    torch.testing.assert_close(loaded.net.backbone.composition.std, model.net.backbone.composition.std)
     assert models.model_class("s2snet") is S2SNet
 
 
@@ -114,5 +115,11 @@ def test_fine_tuning_starts_from_a_pretrained_checkpoint(tmp_path, monkeypatch):
     torch.testing.assert_close(model.net.backbone.embed.elements, pretrained.net.backbone.embed.elements)
     assert model.masked_val_accuracy == pretrained.masked_val_accuracy
     assert model.embedding_stages == ("fine-tuned", "pretrained")
+    with_composition = S2SNet(**(FAST | {"pretrained": "toy_pretrained", "freeze": True, "composition": True,
+                                         "epochs": 1}))
+    with_composition.fit(structures, labels=labels)  # the composition channel is new, the rest pretrained
+    torch.testing.assert_close(with_composition.net.backbone.layers[0].qkv.weight,
+                               pretrained.net.backbone.layers[0].qkv.weight, rtol=0, atol=0)
+    assert with_composition.net.backbone.composition.mean.abs().sum() > 0  # standardised on the training crystals
     with pytest.raises(ValueError, match="differs in width"):
         S2SNet(**(FAST | {"pretrained": "toy_pretrained", "width": 8})).fit(structures, labels=labels)
