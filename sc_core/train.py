@@ -37,7 +37,7 @@ def deployed_training_set(seed: int = 0) -> tuple[list, np.ndarray, dict]:
 
 def _card(name: str, training_data: dict, features: str) -> dict:
     return {
-        "version": f"{name}-{time.strftime('%Y%m%d')}",
+        "version": f"{name}-{time.strftime('%Y%m%dT%H%M')}",  # a retrain is a new version
         "data_hash": data.manifest()["data_hash"],
         "training_data": training_data,
         "split": "deployed weights use all training rows; metrics come from refits on the stored splits "

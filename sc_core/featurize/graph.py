@@ -19,6 +19,7 @@ from sc_core.featurize.composition import MAX_Z, magpie_features, to_batch
 
 K_NEIGHBORS = 12
 CUTOFF = 8.0  # Å
+TIE_TOLERANCE = 0.01  # Å: neighbours this close to the k-th one belong to its shell
 GRAPH_PROPERTIES = ("electronegativity", "covalent_radius", "valence", "first_ionization_energy",
                     "electron_affinity", "atomic_volume")
 N_GROUPS, N_PERIODS, BLOCKS = 18, 7, "spdf"
@@ -72,14 +73,22 @@ def occupancy_matrix(structure: Structure) -> np.ndarray:
     return out
 
 
-def nearest_neighbours(structure: Structure, k: int = K_NEIGHBORS,
-                       cutoff: float = CUTOFF) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(centre, neighbour, distance) of each site's `k` nearest periodic neighbours within `cutoff` Å, nearest first."""
+def nearest_neighbours(structure: Structure, k: int = K_NEIGHBORS, cutoff: float = CUTOFF,
+                       whole_shells: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(centre, neighbour, distance) of each site's `k` nearest periodic neighbours within `cutoff` Å, nearest first.
+
+    With `whole_shells` a shell is never cut: neighbours tied (within TIE_TOLERANCE) with the k-th are kept
+    too, so sites that are equivalent by symmetry get the same neighbourhoods whatever the order of the search.
+    """
     centres, neighbours, _, distances = structure.get_neighbor_list(cutoff)
     order = np.lexsort((distances, centres))  # by centre, then by distance
     centres, neighbours, distances = centres[order], neighbours[order], distances[order]
     rank = np.arange(len(centres)) - np.searchsorted(centres, centres)  # position within the centre's run
     keep = rank < k
+    if whole_shells:
+        kth = np.full(len(structure), np.inf)  # distance of each site's k-th neighbour (inf: fewer than k)
+        kth[centres[rank == k - 1]] = distances[rank == k - 1]
+        keep |= distances <= kth[centres] + TIE_TOLERANCE
     return centres[keep].astype(np.int64), neighbours[keep].astype(np.int64), distances[keep].astype(np.float32)
 
 
@@ -90,14 +99,15 @@ def centroid_distances(structure: Structure) -> np.ndarray:
 
 
 def crystal_graph(structure: Structure, k: int = K_NEIGHBORS, cutoff: float = CUTOFF,
-                  nodes: str = "elements", descriptors: bool = False) -> CrystalGraph:
+                  nodes: str = "elements", descriptors: bool = False, whole_shells: bool = False) -> CrystalGraph:
     """The crystal graph of `structure`: each site joined to its `k` nearest neighbours within `cutoff` Å.
 
     `nodes`: "elements", the occupancy-weighted element vectors; or "occupancy", the species occupancies
     (column = Z) followed by the site's centroid distance, for models that learn their own element embedding.
     `descriptors`: attach the Magpie descriptors of the composition (a per-crystal input beside the graph).
+    `whole_shells`: see :func:`nearest_neighbours`.
     """
-    src, dst, distance = nearest_neighbours(structure, k, cutoff)
+    src, dst, distance = nearest_neighbours(structure, k, cutoff, whole_shells)
     occupancy = occupancy_matrix(structure)
     if nodes == "elements":
         features = occupancy @ element_vectors()

@@ -79,10 +79,11 @@ class CrystalGraphNet(GraphModel):
 
     def __init__(self, n_members: int = 3, width: int = 32, layers: int = 3, epochs: int = 60,
                  batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-2, random_state: int = 0,
-                 composition: bool = False):
+                 composition: bool = False, whole_shells: bool = False):
         self.params = {"n_members": n_members, "width": width, "layers": layers, "epochs": epochs,
                        "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay,
-                       "random_state": random_state, "composition": composition}
+                       "random_state": random_state, "composition": composition,
+                       "whole_shells": whole_shells}
         self.net: DualHead | None = None
         self.temperature = 1.0
         self.card: dict = {}
@@ -94,7 +95,7 @@ class CrystalGraphNet(GraphModel):
                         p["n_members"])
 
     def graph(self, structure: Structure) -> CrystalGraph:
-        return crystal_graph(structure, descriptors=self.params["composition"])
+        return crystal_graph(structure, descriptors=self.params["composition"], whole_shells=self.params["whole_shells"])
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, structures: list[Structure], tc: np.ndarray | None = None, labels: np.ndarray | None = None,

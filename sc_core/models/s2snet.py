@@ -160,12 +160,12 @@ class S2SNet(GraphModel):
 
     def __init__(self, n_members: int = 3, width: int = 64, layers: int = 3, k_neighbors: int = 12,
                  position: str = "both", lattice: bool = True, descriptors: bool = False, composition: bool = False,
-                 pretrain_epochs: int = 0,
-                 pretrained: str | None = None, freeze: bool = False, epochs: int = 60, batch_size: int = 64,
-                 lr: float = 2e-3, weight_decay: float = 1e-2, random_state: int = 0):
+                 whole_shells: bool = False, pretrain_epochs: int = 0, pretrained: str | None = None,
+                 freeze: bool = False, epochs: int = 60, batch_size: int = 64, lr: float = 2e-3,
+                 weight_decay: float = 1e-2, random_state: int = 0):
         self.params = {"n_members": n_members, "width": width, "layers": layers, "k_neighbors": k_neighbors,
                        "position": position, "lattice": lattice, "descriptors": descriptors, "composition": composition,
-                       "pretrain_epochs": pretrain_epochs, "pretrained": pretrained, "freeze": freeze, "epochs": epochs,
+                       "whole_shells": whole_shells, "pretrain_epochs": pretrain_epochs, "pretrained": pretrained, "freeze": freeze, "epochs": epochs,
                        "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay, "random_state": random_state}
         self.net: DualHead | None = None
         self.element_head: EnsembleLinear | None = None
@@ -183,8 +183,9 @@ class S2SNet(GraphModel):
         return DualHead(backbone, p["n_members"], width=2 * p["width"])
 
     def graph(self, structure: Structure) -> CrystalGraph:
-        return crystal_graph(structure, k=self.params["k_neighbors"], nodes="occupancy",
-                             descriptors=self.params["composition"])
+        p = self.params
+        return crystal_graph(structure, k=p["k_neighbors"], nodes="occupancy", descriptors=p["composition"],
+                             whole_shells=p["whole_shells"])
 
     # -- pretraining -----------------------------------------------------------------------------
     def pretrain(self, structures: list[Structure], progress: bool = False) -> S2SNet:

@@ -35,6 +35,27 @@ def test_k_nearest_periodic_neighbours():
     assert all(np.all(np.diff(g.distance[g.src == i]) >= 0) for i in range(2))  # nearest first
 
 
+def test_whole_shells_keep_ties_with_the_kth_neighbour():
+    a = 3.0
+    structure = Structure(Lattice.cubic(a), ["Po"], [[0, 0, 0]])  # simple cubic: 6 at a, 12 at a√2
+    assert len(crystal_graph(structure, k=6, whole_shells=True).src) == 6
+    graph = crystal_graph(structure, k=8, whole_shells=True)  # the 8th neighbour lies in the a√2 shell: all 12 come in
+    assert len(graph.src) == 18
+    np.testing.assert_allclose(graph.distance[6:], a * np.sqrt(2), rtol=1e-5)
+    cscl = Structure(Lattice.cubic(5.64), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])  # 8 + 6 within 5.64 Å
+    assert np.bincount(crystal_graph(cscl, k=12, whole_shells=True).src).tolist() == [14, 14]
+
+
+@pytest.mark.parametrize("whole_shells", [False, True])
+def test_equivalent_sites_get_equal_neighbourhoods_only_with_whole_shells(whole_shells):
+    h3s = Structure.from_spacegroup("Im-3m", Lattice.cubic(3.09), ["S", "H"], [[0, 0, 0], [0, 0.5, 0.5]])
+    g = crystal_graph(h3s, whole_shells=whole_shells)
+    shells = {tuple(sorted((round(float(d), 4), h3s[j].specie.symbol) for d, j in zip(g.distance[g.src == i],
+                                                                                    g.dst[g.src == i])))
+              for i in range(len(h3s)) if h3s[i].specie.symbol == "H"}  # (distance, neighbour) multisets of H sites
+    assert (len(shells) == 1) == whole_shells
+
+
 def test_isolated_site_has_no_edges_and_heavy_elements_are_refused():
     lonely = Structure(Lattice.cubic(20.0), ["Cu"], [[0, 0, 0]])
     assert len(crystal_graph(lonely, cutoff=8.0).src) == 0
