@@ -24,11 +24,12 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sc_core import data
 from sc_core.evaluate import RESULTS_DIR
 from sc_core.models.s2snet import S2SNet
-from sc_core.train import S2SNET_PRETRAINED
+from sc_core.train import S2SNET_PRETRAINED, S2SNET_RECIPE
 from sc_core.splits import group_split, stratified_split
 
-VARIANTS = {
+VARIANTS = {  # changes to the deployed recipe (S2SNET_RECIPE), trained from scratch unless pretrained
     "base": {},
+    "no_composition": {"composition": False, "whole_shells": False},  # the paper's inputs only
     "pretrained": {"pretrained": S2SNET_PRETRAINED},
     "pretrained_frozen": {"pretrained": S2SNET_PRETRAINED, "freeze": True},
     "descriptors": {"descriptors": True},
@@ -59,7 +60,7 @@ def run(variants: list[str], splits: list[str], seeds: list[int], limit: int | N
             for seed in seeds:
                 test = stratified_split(labels, seed) if split == "stratified" else group_split(formulas, seed)
                 train = [s for s, t in zip(structures, test) if not t]
-                params = {**VARIANTS[variant], "random_state": seed}
+                params = {**S2SNET_RECIPE, **VARIANTS[variant], "random_state": seed}
                 start = time.time()
                 model = S2SNet(**params)
                 masked = {}
@@ -69,7 +70,8 @@ def run(variants: list[str], splits: list[str], seeds: list[int], limit: int | N
                 model.fit(train, labels=labels[~test])
                 p = model.predict([s for s, t in zip(structures, test) if t])["p_sc"].to_numpy()
                 novel = ~np.isin(formulas[test], formulas[~test])
-                row = {"variant": variant, "split": split, "seed": seed, "fit_s": round(time.time() - start, 1),
+                row = {"variant": variant, "params": model.params, "split": split, "seed": seed,
+                       "fit_s": round(time.time() - start, 1),
                        **{f"test_{k}": v for k, v in _scores(labels[test], p).items()},
                        **{f"unseen_formula_{k}": v for k, v in _scores(labels[test][novel], p[novel]).items()},
                        **masked, "test_ids": table.loc[test, "id"].tolist()}
@@ -98,7 +100,7 @@ def main() -> None:
     rows = run(args.variants.split(","), args.splits.split(","), [int(s) for s in args.seeds.split(",")], args.limit)
     if not args.limit:
         rows = merge_stored(rows, RESULTS_DIR / "s2snet_ablation.json", sys.argv[1:])
-    frame = pd.DataFrame(rows).drop(columns="test_ids")
+    frame = pd.DataFrame(rows).drop(columns=["test_ids", "params"], errors="ignore")
     metrics = [c for c in frame if c.endswith(("accuracy", "roc_auc"))]
     summary = frame.groupby(["variant", "split"])[metrics].agg(["mean", "std"])
     print(summary.round(4).to_string())

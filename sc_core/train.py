@@ -76,6 +76,9 @@ def train_crystal_graph(seed: int = 0) -> CrystalGraphNet:
 
 
 S2SNET_PRETRAINED = "s2snet_pretrained"
+# chosen on S2S validation data (benchmarks/validation.py); the pretrained layers were trained on 12-neighbour
+# graphs and fine-tune well on whole shells
+S2SNET_RECIPE = {"composition": True, "whole_shells": True}
 
 
 def pretraining_corpus() -> list[str]:
@@ -110,12 +113,14 @@ def finetune_s2snet(seed: int = 0) -> S2SNet:
     structures = [data.s2s_structures()[i] for i in s2s["id"]] + data.structures_3dsc(dsc["cif_name"])
     # S2S superconductors have no Tc: NaN marks "superconductor, Tc unknown"
     tc = np.concatenate([np.where(s2s["label"].to_numpy() == 1, np.nan, 0.0), dsc["tc"].to_numpy()])
-    model = S2SNet(pretrained=S2SNET_PRETRAINED, random_state=seed).fit(structures, tc=tc, progress=True)
+    model = S2SNet(pretrained=S2SNET_PRETRAINED, random_state=seed, **S2SNET_RECIPE).fit(structures, tc=tc,
+                                                                                         progress=True)
     model.save(_card("s2snet", {"s2s_crystals": int(len(s2s)), "3dsc_structures": int(len(dsc)), "seed": seed,
                                 "pretraining": f"checkpoints/{S2SNET_PRETRAINED}: masked-atom accuracy "
                                                f"{model.masked_val_accuracy:.3f} on its held-out tenth"},
                      f"sites: occupancy-weighted element embeddings, {model.params['k_neighbors']} nearest neighbours "
-                     f"(sc_core.featurize.graph); temperature {model.temperature:.3f} fitted on the held-out tenth"))
+                     "and their whole shells (sc_core.featurize.graph); cell: Set2Set, lattice parameters and the "
+                     f"embedded Magpie descriptors; temperature {model.temperature:.3f} fitted on the held-out tenth"))
     return model
 
 

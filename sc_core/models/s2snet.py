@@ -4,8 +4,11 @@ A site is the occupancy-weighted sum of learned element embeddings (partial occu
 the paper's distance to the centroid of the cell on Gaussians, and/or the lengths of its bonds to its k
 nearest periodic neighbours as a bias inside the attention. Pre-norm attention layers let every site attend
 to itself and its neighbours; Set2Set reads the cell out; the six lattice parameters are added; a
-classification branch and a Tc branch follow. Pretraining predicts the element of masked sites (15%, at
-least 2 per crystal). The model is a deep ensemble run as one network (:mod:`sc_core.models.ensemble`).
+classification branch and a Tc branch follow. Beyond the paper, the composition's Magpie descriptors can be
+embedded and added to the cell vector (``composition``), and neighbour lists can keep whole shells
+(``whole_shells``) so that symmetry-equivalent sites see equal neighbourhoods. Pretraining predicts the element
+of masked sites (15%, at least 2 per crystal). The model is a deep ensemble run as one network
+(:mod:`sc_core.models.ensemble`).
 """
 
 from __future__ import annotations
