@@ -100,7 +100,8 @@ def test_evaluate_writes_results(capsys, tmp_path):
     assert code == 0 and str(tmp_path / "baseline.json") in out
     result = json.loads((tmp_path / "baseline.json").read_text())
     assert {"model", "version", "results"} <= result.keys() and result["model"] == "baseline"
-    assert {(r["dataset"], r["protocol"]) for r in result["results"]} == {("s2s", "random"), ("s2s", "grouped")}
+    assert {(r["dataset"], r["protocol"]) for r in result["results"]} == {("s2s", "random"), ("s2s", "grouped"),
+                                                                           ("s2s", "random_unseen_formula")}
     for entry in result["results"]:
         assert {"dataset", "protocol", "task", "threshold_K", "n_test", "seeds", "metrics"} <= entry.keys()
         assert entry["seeds"] == [0] and entry["n_test"] > 0

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sc_core import checkpoints, evaluate
+from sc_core import checkpoints, data, evaluate
 from sc_core.models.crystal_graph import CrystalGraphNet
 
 
@@ -53,6 +53,7 @@ def test_quick_evaluation_writes_schema(tmp_path):
     assert stored["model"] == "baseline" and stored["version"]
     kinds = {(r["dataset"], r["protocol"], r["task"]) for r in stored["results"]}
     assert ("supercon", "grouped", "tc_regression") in kinds and ("s2s", "random", "classification") in kinds
+    assert ("s2s", evaluate.UNSEEN_FORMULA, "classification") in kinds
     for r in stored["results"]:
         assert r["seeds"] == [0, 1] and r["n_test"] > 0
         for value in r["metrics"].values():
@@ -64,6 +65,16 @@ def test_quick_evaluation_writes_schema(tmp_path):
     assert len(roc["y_true"]) == len(roc["y_score"]) and roc["roc"]["fpr"][0] == 0.0
     table = evaluate.results_table(["baseline"], tmp_path)
     assert {"accuracy", "mae_K"} <= set(table["metric"])
+    # the unseen-formula row counts the random split's test crystals whose formula is absent from training
+    s2s = data.load_s2s().sample(n=400, random_state=0)
+    formula = dict(zip(s2s["id"], s2s["reduced_formula"]))
+    counts = []
+    for ids in splits["s2s/random"].values():
+        train = {formula[i] for i in set(formula) - set(ids)}
+        counts.append(sum(formula[i] not in train for i in ids))
+    unseen = next(r for r in stored["results"] if r["protocol"] == evaluate.UNSEEN_FORMULA)
+    assert unseen["n_test"] == round(np.mean(counts))
+    assert sum(counts) < sum(map(len, splits["s2s/random"].values()))  # some test formulas were seen in training
 
 
 def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier():
