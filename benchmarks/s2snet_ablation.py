@@ -6,7 +6,7 @@ never occurs in training. Pretrained variants fine-tune from ``checkpoints/s2sne
 atoms on the 3DSC structures whose reduced formula is not in S2S, so no test crystal was seen, even
 without its label) and report the masked-atom accuracy on the test crystals before fine-tuning. Adds its
 rows to ``benchmarks/results/s2snet_ablation.json`` (per-seed metrics and test ids; a rerun replaces the rows
-of the same variant, split and seed) and prints mean ± std over every stored row.
+of the same variant, split and seed) and prints mean ± std (ddof = 0, as `sc evaluate`) over every stored row.
 """
 
 from __future__ import annotations
@@ -80,6 +80,11 @@ def run(variants: list[str], splits: list[str], seeds: list[int], limit: int | N
     return rows
 
 
+def population_std(values: pd.Series) -> float:
+    """The std over seeds as `sc evaluate` reports it (ddof = 0)."""
+    return values.std(ddof=0)
+
+
 def merge_stored(rows: list[dict], path: Path, argv: list[str]) -> list[dict]:
     """Write `rows` with the stored rows of other (variant, split, seed) triples; return all of them."""
     stored = json.loads(path.read_text()) if path.exists() else {"rows": [], "runs": []}
@@ -102,7 +107,7 @@ def main() -> None:
         rows = merge_stored(rows, RESULTS_DIR / "s2snet_ablation.json", sys.argv[1:])
     frame = pd.DataFrame(rows).drop(columns=["test_ids", "params"], errors="ignore")
     metrics = [c for c in frame if c.endswith(("accuracy", "roc_auc"))]
-    summary = frame.groupby(["variant", "split"])[metrics].agg(["mean", "std"])
+    summary = frame.groupby(["variant", "split"])[metrics].agg(["mean", population_std])
     print(summary.round(4).to_string())
 
 
