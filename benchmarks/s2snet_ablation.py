@@ -25,7 +25,7 @@ from sc_core import data
 from sc_core.evaluate import RESULTS_DIR
 from sc_core.models.s2snet import S2SNet
 from sc_core.train import S2SNET_PRETRAINED, S2SNET_RECIPE
-from sc_core.splits import group_split, stratified_split
+from sc_core.splits import group_split, stratified_split, unseen_in_training
 
 VARIANTS = {  # changes to the deployed recipe (S2SNET_RECIPE), trained from scratch unless pretrained
     "base": {},
@@ -69,7 +69,7 @@ def run(variants: list[str], splits: list[str], seeds: list[int], limit: int | N
                     masked["masked_accuracy"] = model.masked_accuracy([s for s, t in zip(structures, test) if t])
                 model.fit(train, labels=labels[~test])
                 p = model.predict([s for s, t in zip(structures, test) if t])["p_sc"].to_numpy()
-                novel = ~np.isin(formulas[test], formulas[~test])
+                novel = unseen_in_training(formulas, test)
                 row = {"variant": variant, "params": model.params, "split": split, "seed": seed,
                        "fit_s": round(time.time() - start, 1),
                        **{f"test_{k}": v for k, v in _scores(labels[test], p).items()},

@@ -47,7 +47,7 @@ from sc_core import checkpoints, data
 from sc_core.calibration import expected_calibration_error
 from sc_core.io import parse_formula
 from sc_core.models import model_class
-from sc_core.splits import group_split, stratified_split
+from sc_core.splits import group_split, stratified_split, unseen_in_training
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SEEDS = (0, 1, 2, 3, 4)
@@ -303,8 +303,8 @@ def _s2s(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         for seed, test, pred in zip(seeds, tests, preds):
             p = pred["p_sc"].to_numpy()
             per_seed.append(classification_metrics(labels[test], p))
-            unseen = ~np.isin(formulas[test], formulas[~test])  # every row of a grouped split
-            if protocol == "random":
+            if protocol == "random":  # in a grouped split every test formula is unseen
+                unseen = unseen_in_training(formulas, test)
                 unseen_scores.append(classification_metrics(labels[test][unseen], p[unseen]))
                 unseen_counts.append(int(unseen.sum()))
             if seed == seeds[0]:

@@ -24,3 +24,8 @@ def stratified_split(labels: np.ndarray, seed: int, test_fraction: float = TEST_
     mask = np.zeros(len(labels), dtype=bool)
     mask[test] = True
     return mask
+
+
+def unseen_in_training(groups: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Boolean mask over the test rows: those whose group (e.g. reduced formula) no training row shares."""
+    return ~np.isin(groups[test], groups[~test])

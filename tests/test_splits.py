@@ -19,3 +19,9 @@ def test_stratified_split_preserves_ratio():
     labels = np.array([1] * 100 + [0] * 300)
     test = splits.stratified_split(labels, seed=0)
     assert test.sum() == 80 and labels[test].sum() == 20
+
+
+def test_unseen_in_training_marks_test_rows_of_groups_absent_from_training():
+    groups = np.array(["A", "A", "B", "C", "C", "D"])
+    test = np.array([False, True, True, False, True, True])
+    np.testing.assert_array_equal(splits.unseen_in_training(groups, test), [False, True, False, True])
