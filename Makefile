@@ -25,7 +25,7 @@ train: $(STAMP)  ## retrain every committed checkpoint on this CPU, then evaluat
 	$(BIN)/python -m sc_core.train all
 
 evaluate: $(STAMP)  ## recompute benchmarks/results/*.json from the checkpoints
-	for m in baseline konno_cnn kaplan_fcnn kaplan_cnn crystal_graph s2snet; do $(BIN)/sc evaluate --model $$m || exit 1; done
+	$(BIN)/sc evaluate --model all
 
 bench: $(STAMP)  ## throughput and latency figures
 	$(BIN)/python benchmarks/throughput.py

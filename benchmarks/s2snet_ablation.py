@@ -24,14 +24,14 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sc_core import data
 from sc_core.evaluate import RESULTS_DIR
 from sc_core.models.s2snet import S2SNet
-from sc_core.train import S2SNET_PRETRAINED, S2SNET_RECIPE
+from sc_core.models.s2snet import DEPLOYED, PRETRAINED
 from sc_core.splits import group_split, stratified_split, unseen_in_training
 
-VARIANTS = {  # changes to the deployed recipe (S2SNET_RECIPE), trained from scratch unless pretrained
+VARIANTS = {  # changes to the deployed recipe (DEPLOYED), trained from scratch unless pretrained
     "base": {},
     "no_composition": {"composition": False, "whole_shells": False},  # the paper's inputs only
-    "pretrained": {"pretrained": S2SNET_PRETRAINED},
-    "pretrained_frozen": {"pretrained": S2SNET_PRETRAINED, "freeze": True},
+    "pretrained": {"pretrained": PRETRAINED},
+    "pretrained_frozen": {"pretrained": PRETRAINED, "freeze": True},
     "descriptors": {"descriptors": True},
     "no_lattice": {"lattice": False},
     "centroid_only": {"position": "centroid"},
@@ -60,7 +60,7 @@ def run(variants: list[str], splits: list[str], seeds: list[int], limit: int | N
             for seed in seeds:
                 test = stratified_split(labels, seed) if split == "stratified" else group_split(formulas, seed)
                 train = [s for s, t in zip(structures, test) if not t]
-                params = {**S2SNET_RECIPE, **VARIANTS[variant], "random_state": seed}
+                params = {**DEPLOYED, **VARIANTS[variant], "random_state": seed}
                 start = time.time()
                 model = S2SNet(**params)
                 masked = {}

@@ -280,15 +280,16 @@ def results_frame(result: dict) -> pd.DataFrame:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    _check_model(args.model)
-    result = evaluate(args.model, datasets=args.datasets, seeds=args.seeds, limit=args.limit,
-                      out_dir=args.out_dir, jobs=args.jobs, protocols=args.protocols, fits=args.fits)
-    print()
-    print(results_frame(result).to_string(index=False))
-    print(f"\nresults written to {Path(args.out_dir) / (args.model + '.json')}")
-    if args.limit is None and Path(args.out_dir) == RESULTS_DIR:  # published results go onto the card too
-        train.record_metrics(args.model, result)
-        print(f"metrics recorded on the card of {checkpoints.CHECKPOINT_DIR / args.model}")
+    for name in models.available() if args.model == "all" else [args.model]:
+        _check_model(name)
+        result = evaluate(name, datasets=args.datasets, seeds=args.seeds, limit=args.limit, out_dir=args.out_dir,
+                          jobs=args.jobs, protocols=args.protocols, fits=args.fits)
+        print()
+        print(results_frame(result).to_string(index=False))
+        print(f"\nresults written to {Path(args.out_dir) / (name + '.json')}")
+        if args.limit is None and Path(args.out_dir) == RESULTS_DIR:  # published results go onto the card too
+            train.record_metrics(name, result)
+            print(f"metrics recorded on the card of {checkpoints.CHECKPOINT_DIR / name}")
     return 0
 
 
@@ -348,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_screen)
 
     p = sub.add_parser("evaluate", help="run the evaluation protocols and write benchmarks/results/<model>.json")
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", required=True, help="a trained model, or all: every trained model in turn")
     p.add_argument("--datasets", type=_comma_list(tuple(PROTOCOLS)), default=None,
                    help=f"comma-separated among {','.join(PROTOCOLS)} (default: those that apply to the model)")
     p.add_argument("--seeds", type=_comma_list(cast=int), default=SEEDS,
@@ -368,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train a model family and write its checkpoint")
-    p.add_argument("name", choices=sorted(train.TRAINERS))
+    p.add_argument("name", choices=models.registered() + ["all"], help="a model, or all: every trained model")
     p.add_argument("--skip-evaluation", action="store_true", help="write the checkpoint only")
     p.set_defaults(func=cmd_train)
 

@@ -51,7 +51,6 @@ from sc_core.splits import group_split, stratified_split, unseen_in_training
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SEEDS = (0, 1, 2, 3, 4)
-N_GARBAGE = 15_000
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece")
 REGRESSION_METRICS = ("mae_K", "rmse_K", "r2", "mae_all_K")
 Log = Callable[[str], None]
@@ -145,7 +144,7 @@ def _fit_predict(name: str, params: dict, task: Task, fits: str | None = None) -
             raise checkpoints.CheckpointError(f"no saved fit {fit_name(name, task.key)}: run "
                                               f"`sc evaluate --model {name} --save-fits` (same options) first")
         model = cls.load(fit_name(name, task.key))
-        if model.card.get("data_hash") != data.manifest()["data_hash"] or model.params != cls(**params).params:
+        if model.card.get("data_hash") != data.manifest()["data_hash"] or model.config != cls(**params).config:
             raise checkpoints.CheckpointError(
                 f"the saved fit {fit_name(name, task.key)} was made on other data or with other parameters; "
                 f"rerun `sc evaluate --model {name} --save-fits`")
@@ -264,7 +263,7 @@ def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     comps = [parse_formula(f) for f in table["formula"]]
     tasks = []
     for seed in seeds:
-        garbage = data.garbage_in(limit or N_GARBAGE, seed)
+        garbage = data.garbage_in(limit or data.N_GARBAGE, seed)
         tc = np.concatenate([table["tc"].to_numpy(), garbage["tc"].to_numpy()])
         tasks.append(Task(comps + [parse_formula(f) for f in garbage["formula"]], seed, test_comps, tc=tc,
                           key=f"hosono2018_external_{seed}"))

@@ -1,7 +1,8 @@
 """sc_core.train: the training sets behind the committed checkpoints."""
 
 from sc_core import data
-from sc_core.train import TRAINERS, deployed_training_set, pretraining_corpus
+from sc_core.data import deployed_training_set
+from sc_core.models.s2snet import pretraining_corpus
 
 
 def test_pretraining_corpus_holds_no_s2s_formula():
@@ -19,9 +20,3 @@ def test_deployed_training_set_leaves_out_the_hosono_list():
     assert described["supercon_rows"] == int((~supercon["comp_key"].isin(hosono)).sum())
     assert len(comps) == len(tc) == described["supercon_rows"] + described["garbage_in_rows"]
     assert (tc[described["supercon_rows"]:] == 0).all()  # garbage-in rows are non-superconductors
-
-
-def test_every_registered_model_has_a_trainer():
-    from sc_core.models import _REGISTRY
-
-    assert set(_REGISTRY) <= set(TRAINERS)

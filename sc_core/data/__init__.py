@@ -16,11 +16,12 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Lattice, Structure
 
 from sc_core.chemistry import composition_key
-from sc_core.io import InputError, read_structure
+from sc_core.io import InputError, parse_formula, read_structure
 
 # Magpie element properties bundled in data/elements.csv and used by the composition features.
 ELEMENT_PROPERTIES = [
@@ -33,6 +34,7 @@ ELEMENT_PROPERTIES = [
 DATA_DIR = Path(os.environ.get("SC_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
 CACHE_DIR = Path(os.environ.get("SC_CACHE_DIR", Path.home() / ".cache" / "sc_core"))
 PARSED_CACHE_MIN = 1000  # structures: above this, 3DSC CIFs are parsed once into CACHE_DIR
+N_GARBAGE = 15_000  # COD garbage-in rows added to a composition training set
 
 
 class DataIntegrityError(RuntimeError):
@@ -107,6 +109,19 @@ def garbage_in(n: int, seed: int, exclude_keys: set[str] = frozenset()) -> pd.Da
     cod = cod[~cod["in_supercon"] & ~cod["in_hosono"] & ~cod["comp_key"].isin(exclude_keys)]
     picked = cod.sample(n=min(n, len(cod)), random_state=seed)
     return picked.assign(tc=0.0).reset_index(drop=True)
+
+
+def deployed_training_set(seed: int = 0) -> tuple[list[Composition], np.ndarray, dict]:
+    """All SuperCon rows (minus overlaps with the Hosono 2018 list) plus COD garbage-in, with a description."""
+    hosono_keys = set(load_hosono(2018)["comp_key"])
+    table = load_supercon()
+    table = table[~table["comp_key"].isin(hosono_keys)]
+    garbage = garbage_in(N_GARBAGE, seed)
+    comps = [parse_formula(f) for f in list(table["formula"]) + list(garbage["formula"])]
+    tc = np.concatenate([table["tc"].to_numpy(), garbage["tc"].to_numpy()])
+    described = {"supercon_rows": int(len(table)), "garbage_in_rows": int(len(garbage)), "seed": seed,
+                 "excluded": "SuperCon rows whose composition is on the Hosono 2018 list"}
+    return comps, tc, described
 
 
 def load_elements() -> pd.DataFrame:

@@ -16,6 +16,7 @@ from pymatgen.core import Structure
 
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z, magpie_features, to_batch
+from sc_core.io import InputError
 
 K_NEIGHBORS = 12
 CUTOFF = 8.0  # Å
@@ -67,7 +68,7 @@ def occupancy_matrix(structure: Structure) -> np.ndarray:
             cols.append(species.Z)
             amounts.append(amount)
     if max(cols, default=0) > MAX_Z:
-        raise ValueError(f"Elements beyond Lr (Z > {MAX_Z}) are not covered by this model.")
+        raise InputError(f"Elements beyond Lr (Z > {MAX_Z}) are not covered by this model.")
     out = np.zeros((len(structure), MAX_Z + 1), dtype=np.float32)
     out[rows, cols] = amounts
     return out

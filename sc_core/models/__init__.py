@@ -1,7 +1,7 @@
-"""Model registry: every family behind one interface, ``predict(inputs) -> DataFrame``.
+"""Model registry: every family behind one protocol (:class:`~sc_core.models.base.Model`).
 
-A new model is one file in this package plus one line in ``_REGISTRY``; the app, the CLI,
-evaluation and screening find it through :func:`available` and :func:`load`.
+A new model is one file in this package plus one line in ``REGISTRY``; the app, the CLI, training,
+evaluation and screening find it through :func:`registered`, :func:`available` and :func:`load`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from importlib import import_module
 from sc_core import checkpoints
 from sc_core.models.base import PREDICTION_COLUMNS, Model
 
-# name → "module:class"; the class has ``load(name) -> Model``.
-_REGISTRY = {
+# name → "module:class"; the class implements the Model protocol
+REGISTRY = {
     "baseline": "sc_core.models.baseline:MagpieForest",
     "konno_cnn": "sc_core.models.composition_nets:KonnoCNN",
     "kaplan_fcnn": "sc_core.models.composition_nets:KaplanFCNN",
@@ -22,20 +22,26 @@ _REGISTRY = {
     "s2snet": "sc_core.models.s2snet:S2SNet",
 }
 
-__all__ = ["PREDICTION_COLUMNS", "Model", "available", "load", "model_class"]
+__all__ = ["PREDICTION_COLUMNS", "REGISTRY", "Model", "available", "load", "model_class", "registered"]
 
 
 def model_class(name: str) -> type[Model]:
     """The class registered under `name`."""
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown model {name!r}; choose one of {sorted(_REGISTRY)}")
-    module, cls = _REGISTRY[name].split(":")
+    if name not in REGISTRY:
+        raise KeyError(f"unknown model {name!r}; choose one of {sorted(REGISTRY)}")
+    module, cls = REGISTRY[name].split(":")
     return getattr(import_module(module), cls)
 
 
-def available() -> list[str]:
-    """Registered models that have a committed checkpoint."""
-    return [name for name in _REGISTRY if checkpoints.exists(name)]
+def registered() -> list[str]:
+    """Every registered model name, trained or not."""
+    return list(REGISTRY)
+
+
+def available(kind: str | None = None) -> list[str]:
+    """Registered models that have a committed checkpoint; with `kind`, only those of that kind
+    ("composition" or "structure"), told from the class without loading any weights."""
+    return [name for name in REGISTRY if checkpoints.exists(name) and kind in (None, model_class(name).kind)]
 
 
 @lru_cache(maxsize=None)

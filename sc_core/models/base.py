@@ -1,15 +1,19 @@
-"""The one model interface: ``predict(inputs) -> DataFrame``, whatever the model family.
+"""The one model protocol, whatever the family: ``fit``, ``predict(inputs) -> DataFrame``, ``save``, ``load``,
+``element_vectors``, ``atom_contributions`` (structure models), and the deployed training recipe.
 
-Inputs may be formula strings, pymatgen Compositions or Structures, or a DataFrame with a
-``formula`` column (and optionally ``id``). A bad row never stops a batch: it gets a message in the
-``error`` column and NaN predictions.
+Inputs may be formula strings, pymatgen Compositions or Structures, or a DataFrame with a ``formula``
+column (and optionally ``id``). A bad input row (an :class:`InputError`) never stops a batch: it gets a
+message in the ``error`` column and NaN predictions. Anything else is a bug and raises, and so does a
+model whose outputs leave their range (P outside [0, 1], a negative or non-finite Tc).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -19,6 +23,7 @@ from sc_core.featurize.composition import MAX_Z
 from sc_core.io import InputError, parse_formula
 
 PREDICTION_COLUMNS = ["id", "formula", "p_sc", "p_sc_std", "tc_K", "tc_std_K", "error"]
+OUTPUT_COLUMNS = ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]
 Input = str | Composition | Structure
 Progress = Callable[[int, int], None]
 
@@ -53,36 +58,75 @@ def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
                          "structure": structures, "error": errors})
 
 
+@dataclass(frozen=True)
+class Config:
+    """Every hyperparameter of a model family, fixed ones included; stored whole on the checkpoint card."""
+
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):  # a card's JSON lists are the config's tuples
+            if isinstance(getattr(self, field.name), list):
+                object.__setattr__(self, field.name, tuple(getattr(self, field.name)))
+
+
+class ModelOutputError(RuntimeError):
+    """A model produced an output outside its range: a bug or damaged weights, never shown as a prediction."""
+
+
 class Model(ABC):
-    """Base of every model family. Subclasses set ``name``/``kind`` and implement ``_predict_valid``."""
+    """Base of every model family.
+
+    A family sets the class attributes, a frozen :class:`Config` subclass, and implements ``fit``,
+    ``_predict_valid``, ``save``, ``load`` and :meth:`train_deployed` (its recipe for the committed checkpoint).
+    """
 
     name: ClassVar[str]
-    kind: str  # "composition" (uses the composition of any input) or "structure" (needs a Structure)
+    kind: ClassVar[str]  # "composition" (uses the composition of any input) or "structure" (needs a Structure)
+    config_class: ClassVar[type[Config]] = Config
+    features: ClassVar[str] = ""  # what the model reads, for the checkpoint card
     datasets: ClassVar[tuple[str, ...]] = ("supercon", "hosono2018")  # evaluation protocols that apply
-    protocol_params: ClassVar[dict[str, dict]] = {}  # parameters a protocol overrides, by dataset
+    protocol_params: ClassVar[dict[str, dict]] = {}  # config fields a protocol overrides, by dataset
     attribution_methods: ClassVar[tuple[str, ...]] = ()  # per-site contributions offered (atom_contributions)
     embedding_stages: tuple[str, ...] = ()  # training stages element_vectors(stage) can show, if more than one
-    version: str = "untrained"
-    card: dict
+
+    def __init__(self, config: Config | None = None, **overrides):
+        self.config = dataclasses.replace(config or self.config_class(), **overrides)
+        self.card: dict = {}
+        self.version = "untrained"
+
+    @property
+    def params(self) -> dict:
+        """The config as a plain dict (what the card stores)."""
+        return dataclasses.asdict(self.config)
+
+    @property
+    def input_column(self) -> str:
+        """The records column the model reads: "composition" or "structure"."""
+        return self.kind
+
+    # -- the protocol ------------------------------------------------------------------------------
+    @abstractmethod
+    def fit(self, inputs: list, tc: np.ndarray | None = None, labels: np.ndarray | None = None,
+            progress: bool = False) -> Self:
+        """Train on inputs and Tc in K (0 = not a superconductor); `labels` override ``tc > 0`` as the class."""
 
     def predict(self, inputs: Input | Sequence[Input] | pd.DataFrame, batch_size: int = 20_000,
                 progress: Progress | None = None) -> pd.DataFrame:
         """P(superconductor), Tc in K and their uncertainties, one row per input."""
         records = as_records(inputs)
-        if self.kind == "structure":
+        if self.input_column == "structure":
             missing = records["structure"].isna() & (records["error"] == "")
             records.loc[missing, "error"] = f"The {self.name} model needs a crystal structure (CIF or POSCAR)."
         out = records[["id", "formula", "error"]].copy()
-        for col in ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]:
+        for col in OUTPUT_COLUMNS:
             out[col] = np.nan
         valid = np.flatnonzero((records["error"] == "").to_numpy())
         for start in range(0, len(valid), batch_size):
             rows = valid[start : start + batch_size]
-            try:
-                preds = self._predict_valid(records.iloc[rows])
-                out.loc[out.index[rows], preds.columns] = preds.to_numpy()
-            except (InputError, ValueError) as exc:
-                out.loc[out.index[rows], "error"] = str(exc)
+            preds = self._predict_valid(records.iloc[rows])
+            _check_outputs(self.name, preds)
+            out.loc[out.index[rows], preds.columns] = preds.to_numpy()
             if progress:
                 progress(min(start + batch_size, len(valid)), len(valid))
         out["model"] = self.name
@@ -90,11 +134,45 @@ class Model(ABC):
 
     @abstractmethod
     def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
-        """Predictions (columns among p_sc, p_sc_std, tc_K, tc_std_K) for rows that parsed."""
+        """Columns among p_sc, p_sc_std, tc_K, tc_std_K and error for rows that parsed; a row that cannot be
+        predicted gets NaN outputs and its message in ``error``."""
 
-    def element_vectors(self) -> pd.DataFrame | None:
+    @abstractmethod
+    def save(self, card: dict, name: str | None = None) -> None:
+        """Write the weights and `card` (plus the config) to ``checkpoints/<name or self.name>``."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, name: str | None = None) -> Self:
+        """The model stored in ``checkpoints/<name or cls.name>``, after checking hashes and shapes."""
+
+    def element_vectors(self, stage: str | None = None) -> pd.DataFrame | None:
         """Per-element vectors the model uses or learned (index: element symbol), if any."""
         return None
+
+    def atom_contributions(self, structure: Structure, method: str | None = None) -> np.ndarray:
+        """Per-site contribution to the superconductor logit, for the methods in ``attribution_methods``."""
+        raise NotImplementedError(f"{self.name} offers no per-site contributions")
+
+    # -- the recipe for the committed checkpoint ---------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def train_deployed(cls, seed: int = 0, progress: bool = False) -> tuple[Self, dict]:
+        """Fit the deployed model on its full training data; returns it with a description of that data."""
+
+    def card_notes(self) -> str:
+        """What the card says about this fit beyond the config (e.g. the fitted temperature)."""
+        return ""
+
+
+def _check_outputs(name: str, preds: pd.DataFrame) -> None:
+    """ModelOutputError unless every predicted row has a finite P in [0, 1] and a Tc ≥ 0 (blank: no Tc head)."""
+    predicted = preds[preds["error"] == ""] if "error" in preds.columns else preds
+    p, tc = predicted["p_sc"].to_numpy(dtype=float), predicted["tc_K"].to_numpy(dtype=float)
+    spreads = predicted[["p_sc_std", "tc_std_K"]].to_numpy(dtype=float)
+    if (~np.isfinite(p) | (p < 0) | (p > 1) | (tc < 0) | np.isinf(tc) | np.isinf(spreads).any(axis=1)).any():
+        raise ModelOutputError(f"The {name} model produced outputs outside their range (P in [0, 1], finite "
+                               "Tc >= 0); its weights may be damaged: restore its checkpoint or retrain it.")
 
 
 class FeatureModel(Model):
@@ -102,8 +180,6 @@ class FeatureModel(Model):
 
     Rows with elements beyond Lr get an error message; the others are featurised and predicted together.
     """
-
-    input_column = "composition"  # the records column that ``featurize`` reads
 
     @abstractmethod
     def featurize(self, inputs: list) -> np.ndarray:
@@ -115,7 +191,7 @@ class FeatureModel(Model):
 
     def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
         supported = np.array([all(el.Z <= MAX_Z for el in c) for c in records["composition"]], dtype=bool)
-        out = pd.DataFrame(index=range(len(records)), columns=["p_sc", "p_sc_std", "tc_K", "tc_std_K"], dtype=float)
+        out = pd.DataFrame(index=range(len(records)), columns=OUTPUT_COLUMNS, dtype=float)
         if supported.any():
             X = self.featurize(records[self.input_column][supported].tolist())
             out.loc[supported] = self.predict_features(X).to_numpy()

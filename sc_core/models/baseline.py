@@ -9,6 +9,7 @@ rebuilt into scikit-learn trees at load.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,13 +18,23 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 
-from sc_core import checkpoints
+from sc_core import checkpoints, data
 from sc_core.data import ELEMENT_PROPERTIES, load_elements
 from sc_core.featurize.composition import MAX_Z, magpie_features, to_batch
 from sc_core.featurize.structure import global_features
-from sc_core.models.base import FeatureModel
+from sc_core.models.base import Config, FeatureModel
 
 _N_THREADS = 2
+
+
+@dataclass(frozen=True)
+class ForestConfig(Config):
+    """The two forests; the regressor looks at a third of the features at each split."""
+
+    n_estimators: int = 100
+    min_samples_leaf: int = 1
+    regressor_max_features: float = 1 / 3
+    use_structure: bool = False  # add global structure descriptors (and then need a structure)
 
 
 class MagpieForest(FeatureModel):
@@ -31,42 +42,52 @@ class MagpieForest(FeatureModel):
 
     name = "baseline"
     kind = "composition"
+    config_class = ForestConfig
+    config: ForestConfig
+    features = "Magpie-style composition descriptors (138), sc_core.featurize.composition"
     datasets = ("supercon", "hosono2018", "s2s", "3dsc")
     # on structure benchmarks, global structure descriptors are added to the Magpie features
     protocol_params = {"s2s": {"use_structure": True}, "3dsc": {"use_structure": True}}
 
-    def __init__(self, n_estimators: int = 100, min_samples_leaf: int = 1, random_state: int = 0,
-                 use_structure: bool = False):
-        self.params = {"n_estimators": n_estimators, "min_samples_leaf": min_samples_leaf,
-                       "random_state": random_state, "use_structure": use_structure}
-        self.kind = "structure" if use_structure else "composition"
-        self.input_column = "structure" if use_structure else "composition"
+    def __init__(self, config: ForestConfig | None = None, **overrides):
+        super().__init__(config, **overrides)
         self.classifier: RandomForestClassifier | None = None
         self.regressor: RandomForestRegressor | None = None
-        self.card = {}
+
+    @property
+    def input_column(self) -> str:
+        return "structure" if self.config.use_structure else "composition"
+
+    @classmethod
+    def train_deployed(cls, seed: int = 0, progress: bool = False) -> tuple[MagpieForest, dict]:
+        """SuperCon (minus the Hosono 2018 list) plus COD garbage-in."""
+        comps, tc, described = data.deployed_training_set(seed)
+        return cls(random_state=seed).fit(comps, tc=tc), described
 
     # -- training -------------------------------------------------------------------------
     def fit(self, inputs: list[Composition | Structure], tc: np.ndarray | None = None,
-            labels: np.ndarray | None = None) -> MagpieForest:
+            labels: np.ndarray | None = None, progress: bool = False) -> MagpieForest:
         """Fit on compositions (or structures, with ``use_structure``) and Tc in K (0 = not a superconductor).
 
         `labels` overrides ``tc > 0`` as the classification target; without `tc` no regressor is fitted.
         """
         X = self.featurize(inputs)
         y = np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=bool)
-        common = {**self.params, "n_jobs": _N_THREADS}
-        common.pop("use_structure")
+        c = self.config
+        common = {"n_estimators": c.n_estimators, "min_samples_leaf": c.min_samples_leaf,
+                  "random_state": c.random_state, "n_jobs": _N_THREADS}
         self.classifier = RandomForestClassifier(**common).fit(X, y)
         if tc is not None:
             tc = np.asarray(tc, dtype=float)
-            self.regressor = RandomForestRegressor(max_features=1 / 3, **common).fit(X[tc > 0], tc[tc > 0])
+            self.regressor = RandomForestRegressor(max_features=c.regressor_max_features, **common).fit(
+                X[tc > 0], tc[tc > 0])
         return self
 
     def featurize(self, inputs: list[Composition | Structure]) -> np.ndarray:
         """Magpie features, plus global structure descriptors when ``use_structure`` is set."""
         comps = [s.composition if isinstance(s, Structure) else s for s in inputs]
         X = magpie_features(to_batch(comps))
-        if self.params["use_structure"]:
+        if self.config.use_structure:
             X = np.hstack([X, np.stack([global_features(s) for s in inputs])])
         return X
 
@@ -80,7 +101,7 @@ class MagpieForest(FeatureModel):
             t_mean, t_std = _tree_moments(self.regressor.estimators_, X, proba=False)
         return pd.DataFrame({"p_sc": p_mean, "p_sc_std": p_std, "tc_K": t_mean, "tc_std_K": t_std})
 
-    def element_vectors(self) -> pd.DataFrame:
+    def element_vectors(self, stage: str | None = None) -> pd.DataFrame:
         """The Magpie element properties the forests read, standardised per property."""
         table = load_elements().set_index("symbol")[ELEMENT_PROPERTIES].iloc[:MAX_Z]
         table = table.fillna(table.median())

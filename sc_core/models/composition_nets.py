@@ -18,14 +18,17 @@ Weights are saved as plain arrays (no pickles).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import torch
 from pymatgen.core import Composition, Structure
 from torch import nn
 
-from sc_core.calibration import fit_temperature
+from sc_core import data
 from sc_core.data import load_elements
+from sc_core.calibration import fit_temperature
 from sc_core.featurize.composition import (
     MAX_Z,
     TABLE_SHAPE,
@@ -37,15 +40,25 @@ from sc_core.featurize.composition import (
 )
 from sc_core.models.base import FeatureModel
 from sc_core.models.ensemble import (
-    TC_SCALE,
     DualHead,
     EnsembleLinear,
     MemberFeatures,
-    NetworkCheckpoint,
+    NetworkConfig,
+    NetworkModel,
+    seeded,
     summarise,
     train_members,
     validation_mask,
 )
+
+
+@dataclass(frozen=True)
+class CompositionNetConfig(NetworkConfig):
+    """A composition network: the backbone's channel (or hidden) widths, its output width and dropout."""
+
+    channels: tuple[int, ...] = (8, 16)
+    width: int = 128
+    dropout: float = 0.2
 
 
 # -- networks ----------------------------------------------------------------------------------
@@ -78,56 +91,92 @@ def _pure_elements(encode) -> torch.Tensor:
     return torch.from_numpy(encode(batch))
 
 
-def konno_backbone(members: int) -> nn.Module:
+def konno_backbone(members: int, c: CompositionNetConfig) -> nn.Module:
     """Strided convolutions over the (4, 7, 32) block-split periodic table, sized for CPU inference."""
-    first = nn.Conv2d(TABLE_SHAPE[0], members * 8, 3, stride=2, padding=1)  # → 8 × 4 × 16 per member
+    c1, c2 = c.channels
+    first = nn.Conv2d(TABLE_SHAPE[0], members * c1, 3, stride=2, padding=1)  # → c1 × 4 × 16 per member
     return nn.Sequential(
         ElementAffine(first, _pure_elements(periodic_table_tensor)), nn.ReLU(),
-        nn.Conv2d(members * 8, members * 16, 3, stride=2, padding=1, groups=members), nn.ReLU(),  # → 16 × 2 × 8
-        MemberFeatures(members), nn.Dropout(0.2), EnsembleLinear(members, 256, 128), nn.ReLU(),
+        nn.Conv2d(members * c1, members * c2, 3, stride=2, padding=1, groups=members), nn.ReLU(),  # → c2 × 2 × 8
+        MemberFeatures(members), nn.Dropout(c.dropout), EnsembleLinear(members, c2 * 16, c.width), nn.ReLU(),
     )
 
 
-def kaplan_fcnn_backbone(members: int) -> nn.Module:
+def kaplan_fcnn_backbone(members: int, c: CompositionNetConfig) -> nn.Module:
     """Fully connected layers over the 120-slot fraction vector."""
-    return nn.Sequential(EnsembleLinear(members, VECTOR_LENGTH, 256), nn.ReLU(), nn.Dropout(0.2),
-                         EnsembleLinear(members, 256, 128), nn.ReLU())
+    (hidden,) = c.channels
+    return nn.Sequential(EnsembleLinear(members, VECTOR_LENGTH, hidden), nn.ReLU(), nn.Dropout(c.dropout),
+                         EnsembleLinear(members, hidden, c.width), nn.ReLU())
 
 
-def kaplan_cnn_backbone(members: int) -> nn.Module:
+def kaplan_cnn_backbone(members: int, c: CompositionNetConfig) -> nn.Module:
     """Convolutions over the fraction vector read as a 10 × 12 image."""
-    first = nn.Sequential(nn.Unflatten(1, (1, 10, 12)), nn.Conv2d(1, members * 16, 3, stride=2, padding=1))
+    c1, c2 = c.channels
+    first = nn.Sequential(nn.Unflatten(1, (1, 10, 12)), nn.Conv2d(1, members * c1, 3, stride=2, padding=1))
     return nn.Sequential(
-        ElementAffine(first, _pure_elements(fraction_vector)), nn.ReLU(),  # → 16 × 5 × 6 per member
-        nn.Conv2d(members * 16, members * 16, 3, padding=1, groups=members), nn.ReLU(),  # → 16 × 5 × 6
-        MemberFeatures(members), nn.Dropout(0.2), EnsembleLinear(members, 480, 128), nn.ReLU(),
+        ElementAffine(first, _pure_elements(fraction_vector)), nn.ReLU(),  # → c1 × 5 × 6 per member
+        nn.Conv2d(members * c1, members * c2, 3, padding=1, groups=members), nn.ReLU(),  # → c2 × 5 × 6
+        MemberFeatures(members), nn.Dropout(c.dropout), EnsembleLinear(members, c2 * 30, c.width), nn.ReLU(),
     )
+
+
+@dataclass
+class TensorObjective:
+    """Minibatches of (fraction vectors, labels, scaled Tc) over the training rows, and a stage's loss."""
+
+    net: CompositionNet
+    stage: str
+    X: torch.Tensor
+    y: torch.Tensor
+    t: torch.Tensor
+    val: torch.Tensor
+    batch_size: int
+    generator: torch.Generator
+
+    @property
+    def n_batches(self) -> int:
+        return -(-int((~self.val).sum()) // self.batch_size)
+
+    def batches(self):
+        rows = torch.nonzero(~self.val).squeeze(1)
+        for batch in rows[torch.randperm(len(rows), generator=self.generator)].split(self.batch_size):
+            yield self.X[batch], self.y[batch], self.t[batch]
+
+    def loss(self, batch) -> torch.Tensor:
+        return self.net.loss(self.stage, *batch)
+
+    def val_loss(self) -> torch.Tensor:
+        return self.net.loss(self.stage, self.X[self.val], self.y[self.val], self.t[self.val])
 
 
 # -- estimator ---------------------------------------------------------------------------------
-class CompositionNet(NetworkCheckpoint, FeatureModel):
+class CompositionNet(NetworkModel, FeatureModel):
     """An ensemble of dual-head networks on the fraction vector; subclasses choose the backbone."""
 
     kind = "composition"
+    config_class = CompositionNetConfig
+    config: CompositionNetConfig
     two_stage = False
-    reads: str  # what the backbone reads, for the checkpoint card
 
-    def __init__(self, n_members: int = 5, epochs: int = 150, batch_size: int = 256, lr: float = 4e-3,
-                 weight_decay: float = 1e-2, random_state: int = 0):
-        self.params = {"n_members": n_members, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-                       "weight_decay": weight_decay, "random_state": random_state}
+    def __init__(self, config: CompositionNetConfig | None = None, **overrides):
+        super().__init__(config, **overrides)
         self.net: DualHead | None = None
         self.temperature = 1.0
-        self.card: dict = {}
         self.history: list[dict] = []
 
     @staticmethod
-    def backbone(members: int) -> nn.Module:
+    def backbone(members: int, config: CompositionNetConfig) -> nn.Module:
         raise NotImplementedError
 
     def network(self) -> DualHead:
-        members = self.params["n_members"]
-        return DualHead(self.backbone(members), members)
+        c = self.config
+        return DualHead(self.backbone(c.n_members, c), c.n_members, c.width, c.head_width)
+
+    @classmethod
+    def train_deployed(cls, seed: int = 0, progress: bool = False) -> tuple[CompositionNet, dict]:
+        """SuperCon (minus the Hosono 2018 list) plus COD garbage-in."""
+        comps, tc, described = data.deployed_training_set(seed)
+        return cls(random_state=seed).fit(comps, tc=tc, progress=progress), described
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, inputs: list[Composition | Structure], tc: np.ndarray | None = None,
@@ -137,44 +186,38 @@ class CompositionNet(NetworkCheckpoint, FeatureModel):
         `labels` overrides ``tc > 0`` as the classification target; without `tc` only the
         classification branch learns (Kaplan's Tc stage is then skipped).
         """
+        c = self.config
         comps = [s.composition if isinstance(s, Structure) else s for s in inputs]
         X = torch.from_numpy(self.featurize(comps))
         y = torch.as_tensor(np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=np.float32))
-        t = torch.as_tensor(np.zeros(len(comps)) if tc is None else np.asarray(tc) / TC_SCALE, dtype=torch.float32)
-        seed = self.params["random_state"]
-        val = torch.from_numpy(validation_mask(comps, seed))
-        torch.manual_seed(seed)
-        self.net, self.history = self.network(), []
+        t = torch.as_tensor(np.zeros(len(comps)) if tc is None else np.asarray(tc) / c.tc_scale, dtype=torch.float32)
+        val = torch.from_numpy(validation_mask(comps, c))
+        generator = torch.Generator().manual_seed(c.random_state)
+        self.history = []
         stages = (("tc", "cls") if self.two_stage else ("joint",)) if tc is not None else ("cls",)
-        for stage in stages:
-            self._train(stage, X, y, t, val, progress)
+        with seeded(c.random_state):
+            self.net = self.network()
+            for stage in stages:
+                self._train(TensorObjective(self, stage, X, y, t, val, c.batch_size, generator), progress)
         self.net.eval()
         logits = self._member_outputs(X[val])[0].mean(axis=0)
         self.temperature = fit_temperature(logits, y[val].numpy())
         return self
 
-    def _train(self, stage: str, X, y, t, val, progress: bool) -> None:
+    def _train(self, objective: TensorObjective, progress: bool) -> None:
         """One training stage; Kaplan's second stage trains the classification branch on the frozen backbone."""
-        net, p = self.net, self.params
+        net, stage = self.net, objective.stage
         frozen = stage == "cls" and self.two_stage
         net.backbone.requires_grad_(not frozen)
-        train_idx = torch.nonzero(~val).squeeze(1)
-
-        def batches():
-            for batch in train_idx[torch.randperm(len(train_idx))].split(p["batch_size"]):
-                yield X[batch], y[batch], t[batch]
-
-        losses = train_members(
-            net, [q for q in net.parameters() if q.requires_grad], lambda b: self._loss(stage, *b), batches,
-            -(-len(train_idx) // p["batch_size"]), lambda: self._loss(stage, X[val], y[val], t[val]),
-            p["epochs"], p["lr"], p["weight_decay"], frozen=net.backbone if frozen else None,
-            desc=f"{self.name} {stage}", progress=progress)
+        losses = train_members(net, [q for q in net.parameters() if q.requires_grad], objective, self.config,
+                               frozen=net.backbone if frozen else None, desc=f"{self.name} {stage}",
+                               progress=progress)
         self.history += [{"member": m, "stage": stage, "epoch": epoch, "val_loss": float(v)}
                          for epoch, per_member in enumerate(losses) for m, v in enumerate(per_member)]
         net.requires_grad_(True)
 
-    def _loss(self, stage: str, X, y, t) -> torch.Tensor:
-        """Per-member loss, shape (members,)."""
+    def loss(self, stage: str, X, y, t) -> torch.Tensor:
+        """Per-member loss of a training stage, shape (members,)."""
         logit, tc = self.net(X)
         bce = nn.functional.binary_cross_entropy_with_logits(logit, y.expand_as(logit), reduction="none").mean(1)
         if stage == "cls":
@@ -197,9 +240,9 @@ class CompositionNet(NetworkCheckpoint, FeatureModel):
 
     def predict_features(self, X: np.ndarray) -> pd.DataFrame:
         """Ensemble mean and spread of calibrated P(superconductor) and of Tc for an input array."""
-        return summarise(*self._member_outputs(torch.from_numpy(X)), self.temperature)
+        return summarise(*self._member_outputs(torch.from_numpy(X)), self.temperature, self.config.tc_scale)
 
-    def element_vectors(self) -> pd.DataFrame:
+    def element_vectors(self, stage: str | None = None) -> pd.DataFrame:
         """Backbone features of each pure element (Z = 1-103), averaged over the ensemble."""
         symbols = load_elements().set_index("Z").loc[1:MAX_Z, "symbol"]
         X = torch.from_numpy(fraction_vector(CompositionBatch(z=np.arange(1, MAX_Z + 1)[:, None],
@@ -209,11 +252,21 @@ class CompositionNet(NetworkCheckpoint, FeatureModel):
         return pd.DataFrame(h, index=symbols.to_numpy(), columns=[f"h{i}" for i in range(h.shape[1])])
 
 
+@dataclass(frozen=True)
+class KaplanFCNNConfig(CompositionNetConfig):
+    channels: tuple[int, ...] = (256,)  # one hidden layer
+
+
+@dataclass(frozen=True)
+class KaplanCNNConfig(CompositionNetConfig):
+    channels: tuple[int, ...] = (16, 16)
+
+
 class KonnoCNN(CompositionNet):
     """Konno et al.'s reading-periodic-table CNN, classification and Tc heads trained jointly."""
 
     name = "konno_cnn"
-    reads = "the block-split periodic table (4 × 7 × 32) of the composition"
+    features = "the block-split periodic table (4 × 7 × 32) of the composition (sc_core.featurize.composition)"
     backbone = staticmethod(konno_backbone)
 
 
@@ -222,8 +275,9 @@ class KaplanFCNN(CompositionNet):
 
     name = "kaplan_fcnn"
     two_stage = True
-    reads = "the 120-slot fraction vector of the composition"
+    features = "the 120-slot fraction vector of the composition (sc_core.featurize.composition)"
     backbone = staticmethod(kaplan_fcnn_backbone)
+    config_class = KaplanFCNNConfig
 
 
 class KaplanCNN(CompositionNet):
@@ -231,5 +285,6 @@ class KaplanCNN(CompositionNet):
 
     name = "kaplan_cnn"
     two_stage = True
-    reads = "the 120-slot fraction vector of the composition as a 10 × 12 image"
+    features = "the 120-slot fraction vector of the composition as a 10 × 12 image (sc_core.featurize.composition)"
     backbone = staticmethod(kaplan_cnn_backbone)
+    config_class = KaplanCNNConfig

@@ -9,6 +9,8 @@ trained jointly. The model is a deep ensemble run as one network (:mod:`sc_core.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import torch
@@ -16,13 +18,30 @@ from pymatgen.core import Structure
 from torch import nn
 from torch.nn import functional as F
 
+from sc_core import data
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
-from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, train_members, validation_mask
-from sc_core.models.graph_batch import CompositionChannel, GraphBatch, GraphModel, collate, gaussians
+from sc_core.models.ensemble import (DualHead, EnsembleLinear, NetworkConfig, seeded, train_members,
+                                     validation_mask)
+from sc_core.models.graph_batch import (CompositionChannel, GraphBatch, GraphModel, GraphObjective, collate,
+                                        gaussians)
 
-N_GAUSSIANS = 41  # edge lengths 0-8 Å on Gaussians 0.2 Å apart
+
+@dataclass(frozen=True)
+class CrystalGraphConfig(NetworkConfig):
+    """The crystal-graph ensemble: node width, convolutions, readout width and the edge expansion."""
+
+    n_members: int = 3
+    width: int = 32
+    layers: int = 3
+    out: int = 128  # width of the pooled cell vector the heads read
+    n_gaussians: int = 41  # edge lengths 0-8 Å on Gaussians 0.2 Å apart
+    epochs: int = 60
+    batch_size: int = 64
+    lr: float = 2e-3
+    composition: bool = False  # embed the composition's Magpie descriptors beside the graph
+    whole_shells: bool = False  # keep neighbours tied with the 12th (see sc_core.featurize.graph)
 
 
 class GatedConv(nn.Module):
@@ -43,16 +62,17 @@ class GraphBackbone(nn.Module):
     """Node embedding, graph convolutions and a mean over the cell, optionally beside an embedding of the
     composition's Magpie descriptors: (members, n_crystals, out)."""
 
-    def __init__(self, members: int, width: int = 64, layers: int = 3, out: int = 128, composition: bool = False):
+    def __init__(self, members: int, c: CrystalGraphConfig):
         super().__init__()
-        self.embed = EnsembleLinear(members, element_vectors().shape[1], width)
-        self.convs = nn.ModuleList(GatedConv(members, width, N_GAUSSIANS) for _ in range(layers))
-        self.composition = CompositionChannel(members, width) if composition else None
-        self.out = EnsembleLinear(members, width * (2 if composition else 1), out)
+        self.n_gaussians = c.n_gaussians
+        self.embed = EnsembleLinear(members, element_vectors().shape[1], c.width)
+        self.convs = nn.ModuleList(GatedConv(members, c.width, c.n_gaussians) for _ in range(c.layers))
+        self.composition = CompositionChannel(members, c.width) if c.composition else None
+        self.out = EnsembleLinear(members, c.width * (2 if c.composition else 1), c.out)
 
     def node_states(self, batch: GraphBatch) -> torch.Tensor:
         """(members, n_nodes, width) node vectors after the convolutions."""
-        edges = gaussians(batch.distance, N_GAUSSIANS)
+        edges = gaussians(batch.distance, self.n_gaussians)
         h = self.embed(batch.nodes)
         for conv in self.convs:
             h = conv(h, batch.src, batch.dst, edges)
@@ -77,25 +97,25 @@ class CrystalGraphNet(GraphModel):
     datasets = ("3dsc",)
     attribution_methods = ("grad_x_input",)
 
-    def __init__(self, n_members: int = 3, width: int = 32, layers: int = 3, epochs: int = 60,
-                 batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-2, random_state: int = 0,
-                 composition: bool = False, whole_shells: bool = False):
-        self.params = {"n_members": n_members, "width": width, "layers": layers, "epochs": epochs,
-                       "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay,
-                       "random_state": random_state, "composition": composition,
-                       "whole_shells": whole_shells}
-        self.net: DualHead | None = None
-        self.temperature = 1.0
-        self.card: dict = {}
-        self.history: list[torch.Tensor] = []
+    config_class = CrystalGraphConfig
+    config: CrystalGraphConfig
+    features = ("crystal graphs: 12 nearest neighbours within 8 Å, occupancy-weighted element vectors "
+                "(sc_core.featurize.graph)")
 
     def network(self) -> DualHead:
-        p = self.params
-        return DualHead(GraphBackbone(p["n_members"], p["width"], p["layers"], composition=p["composition"]),
-                        p["n_members"])
+        c = self.config
+        return DualHead(GraphBackbone(c.n_members, c), c.n_members, c.out, c.head_width)
 
     def graph(self, structure: Structure) -> CrystalGraph:
-        return crystal_graph(structure, descriptors=self.params["composition"], whole_shells=self.params["whole_shells"])
+        return crystal_graph(structure, descriptors=self.config.composition, whole_shells=self.config.whole_shells)
+
+    @classmethod
+    def train_deployed(cls, seed: int = 0, progress: bool = False) -> tuple[CrystalGraphNet, dict]:
+        """Every bundled 3DSC structure."""
+        table = data.load_3dsc()
+        model = cls(random_state=seed).fit(data.structures_3dsc(table["cif_name"]), tc=table["tc"].to_numpy(),
+                                           progress=progress)
+        return model, {"3dsc_structures": int(len(table)), "seed": seed}
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, structures: list[Structure], tc: np.ndarray | None = None, labels: np.ndarray | None = None,
@@ -104,28 +124,23 @@ class CrystalGraphNet(GraphModel):
 
         A tenth of the compositions is held out for early stopping (per member) and the temperature.
         """
+        c = self.config
         graphs = [self.graph(s) for s in structures]
         y = torch.as_tensor(np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=np.float32))
-        t = torch.as_tensor(np.zeros(len(graphs)) if tc is None else np.asarray(tc) / TC_SCALE, dtype=torch.float32)
-        p = self.params
-        val = validation_mask([s.composition for s in structures], p["random_state"])
+        t = torch.as_tensor(np.zeros(len(graphs)) if tc is None else np.asarray(tc) / c.tc_scale, dtype=torch.float32)
+        val = validation_mask([s.composition for s in structures], c)
         train_idx, val_batch = np.flatnonzero(~val), collate([graphs[i] for i in np.flatnonzero(val)])
-        rng = np.random.default_rng(p["random_state"])
-        torch.manual_seed(p["random_state"])
-        self.net = self.network()
-        if p["composition"]:
-            self.net.backbone.composition.standardise_on([graphs[i] for i in train_idx])
-
-        def loss(item) -> torch.Tensor:
-            batch, rows = item
-            return self._loss(batch, y[rows], t[rows], with_tc=tc is not None)
-
         val_rows = torch.from_numpy(np.flatnonzero(val))
-        self.history = train_members(
-            self.net, list(self.net.parameters()), loss, lambda: self.batches(graphs, train_idx, rng),
-            -(-len(train_idx) // p["batch_size"]),
-            lambda: self._loss(val_batch, y[val_rows], t[val_rows], with_tc=tc is not None),
-            p["epochs"], p["lr"], p["weight_decay"], desc=self.name, progress=progress)
+        objective = GraphObjective(
+            graphs, train_idx, c.batch_size, np.random.default_rng(c.random_state),
+            lambda batch, rows: self._loss(batch, y[rows], t[rows], with_tc=tc is not None),
+            lambda: self._loss(val_batch, y[val_rows], t[val_rows], with_tc=tc is not None))
+        with seeded(c.random_state):
+            self.net = self.network()
+            if c.composition:
+                self.net.backbone.composition.standardise_on([graphs[i] for i in train_idx])
+            self.history = train_members(self.net, list(self.net.parameters()), objective, c, desc=self.name,
+                                         progress=progress)
         self.calibrate(val_batch, y[val_rows])
         return self
 
@@ -139,12 +154,12 @@ class CrystalGraphNet(GraphModel):
         return loss
 
     # -- inference -----------------------------------------------------------------------------
-    def atom_contributions(self, structure: Structure, method: str = "grad_x_input") -> np.ndarray:
+    def atom_contributions(self, structure: Structure, method: str | None = None) -> np.ndarray:
         """Per-site gradient × input of the final node vectors on the classification logit (ensemble mean).
 
         Positive: the site pushes the prediction towards a superconductor. ValueError beyond Lr.
         """
-        if method != "grad_x_input":
+        if method not in (None, "grad_x_input"):
             raise ValueError(f"unknown attribution method {method!r}")
         batch = collate([self.graph(structure)])
         backbone = self.net.backbone
@@ -154,7 +169,7 @@ class CrystalGraphNet(GraphModel):
         self.net.cls_branch(backbone.readout(h, batch)).mean().backward()
         return (h.grad * h).sum(-1).mean(0).detach().numpy()
 
-    def element_vectors(self) -> pd.DataFrame:
+    def element_vectors(self, stage: str | None = None) -> pd.DataFrame:
         """Each pure element's embedded node vector (Z = 1-103), averaged over the ensemble."""
         symbols = load_elements().set_index("Z").loc[1:MAX_Z, "symbol"]
         with torch.inference_mode():

@@ -8,8 +8,11 @@ training them together is training them independently, in one pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -21,10 +24,22 @@ from tqdm import tqdm
 from sc_core import checkpoints
 from sc_core.calibration import apply_temperature
 from sc_core.chemistry import composition_key
+from sc_core.models.base import Config
 from sc_core.splits import group_split
 
-TC_SCALE = 30.0  # K; networks regress Tc / TC_SCALE
-VALIDATION_FRACTION = 0.1
+
+@dataclass(frozen=True)
+class NetworkConfig(Config):
+    """What every ensemble network shares: the ensemble, its schedule, the heads and the held-out tenth."""
+
+    n_members: int = 5
+    epochs: int = 150
+    batch_size: int = 256
+    lr: float = 4e-3
+    weight_decay: float = 1e-2
+    tc_scale: float = 30.0  # K; networks regress Tc / tc_scale
+    head_width: int = 64  # hidden width of the Tc and classification branches
+    validation_fraction: float = 0.1  # of the training compositions, for early stopping and the temperature
 
 
 class EnsembleLinear(nn.Module):
@@ -62,12 +77,12 @@ def ensemble_mlp(members: int, *widths: int) -> nn.Sequential:
 class DualHead(nn.Module):
     """A backbone producing (members, n, width) features, a Tc branch and a classification branch."""
 
-    def __init__(self, backbone: nn.Module, members: int, width: int = 128):
+    def __init__(self, backbone: nn.Module, members: int, width: int, head_width: int):
         super().__init__()
         self.members = members
         self.backbone = backbone
-        self.tc_branch = ensemble_mlp(members, width, 64, 1)
-        self.cls_branch = ensemble_mlp(members, width, 64, 1)
+        self.tc_branch = ensemble_mlp(members, width, head_width, 1)
+        self.cls_branch = ensemble_mlp(members, width, head_width, 1)
 
     def forward(self, x) -> tuple[torch.Tensor, torch.Tensor]:
         """(members, n) classification logits and scaled Tc."""
@@ -75,29 +90,50 @@ class DualHead(nn.Module):
         return self.cls_branch(h).squeeze(-1), self.tc_branch(h).squeeze(-1)
 
 
-def validation_mask(compositions: list[Composition], seed: int) -> np.ndarray:
-    """Boolean mask of the tenth of the training rows held out for early stopping and calibration.
+def validation_mask(compositions: list[Composition], config: NetworkConfig) -> np.ndarray:
+    """Boolean mask of the share of the training rows held out for early stopping and calibration.
 
     Whole compositions go one way (duplicates and polymorphs never straddle).
     """
-    return group_split(np.array([composition_key(c) for c in compositions]), seed, VALIDATION_FRACTION)
+    keys = np.array([composition_key(c) for c in compositions])
+    return group_split(keys, config.random_state, config.validation_fraction)
 
 
-def train_members(net: nn.Module, params: list[nn.Parameter], loss: Callable[[object], torch.Tensor],
-                  batches: Callable[[], Iterable], n_batches: int, val_loss: Callable[[], torch.Tensor],
-                  epochs: int, lr: float, weight_decay: float, frozen: nn.Module | None = None,
-                  desc: str = "", progress: bool = False) -> list[torch.Tensor]:
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a fit on torch's random stream seeded with `seed`, leaving the caller's stream as it was."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
+
+
+class Objective(Protocol):
+    """What :func:`train_members` needs from a model: an epoch of shuffled batches and per-member losses."""
+
+    n_batches: int
+
+    def batches(self) -> Iterable[object]:
+        """One epoch's batches, in a fresh random order."""
+
+    def loss(self, batch: object) -> torch.Tensor:
+        """(members,) training loss of one batch."""
+
+    def val_loss(self) -> torch.Tensor:
+        """(members,) loss on the held-out rows."""
+
+
+def train_members(net: nn.Module, params: list[nn.Parameter], objective: Objective, config: NetworkConfig,
+                  epochs: int | None = None, frozen: nn.Module | None = None, desc: str = "",
+                  progress: bool = False) -> list[torch.Tensor]:
     """AdamW with one-cycle decay on `params`; each member keeps the parameters of its best validation epoch.
 
     `net` has a ``members`` count; it is put in train mode for each epoch and in eval mode to validate.
-
-    `loss(batch)` and `val_loss()` return one loss per member; `batches()` yields one epoch's shuffled
-    batches (`n_batches` of them). `frozen`, if given, stays in eval mode (no dropout) while the rest
-    trains. Returns the validation losses of every epoch.
+    The schedule (``lr``, ``weight_decay``, ``epochs`` unless given) comes from `config`. `frozen`, if given,
+    stays in eval mode (no dropout) while the rest trains. Returns the validation losses of every epoch.
     """
-    members = net.members
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * n_batches)
+    members, epochs = net.members, config.epochs if epochs is None else epochs
+    opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=epochs * objective.n_batches)
     best = torch.full((members,), torch.inf)
     kept = [q.detach().clone() for q in params]
     history = []
@@ -105,14 +141,14 @@ def train_members(net: nn.Module, params: list[nn.Parameter], loss: Callable[[ob
         net.train()
         if frozen is not None:
             frozen.eval()
-        for batch in batches():
+        for batch in objective.batches():
             opt.zero_grad()
-            loss(batch).sum().backward()  # members share no parameter: their gradients stay apart
+            objective.loss(batch).sum().backward()  # members share no parameter: their gradients stay apart
             opt.step()
             sched.step()
         net.eval()
         with torch.no_grad():
-            losses = val_loss()
+            losses = objective.val_loss()
             better = losses < best
             best = torch.where(better, losses, best)
             for q, k in zip(params, kept):
@@ -124,18 +160,22 @@ def train_members(net: nn.Module, params: list[nn.Parameter], loss: Callable[[ob
     return history
 
 
-def summarise(logits: np.ndarray, tc_scaled: np.ndarray, temperature: float) -> pd.DataFrame:
+def summarise(logits: np.ndarray, tc_scaled: np.ndarray, temperature: float, tc_scale: float) -> pd.DataFrame:
     """Ensemble mean and spread of calibrated P(superconductor) and of Tc in K (clipped at 0) from (members, n) outputs."""
     probs = apply_temperature(logits, temperature)
-    tc_K = np.maximum(tc_scaled * TC_SCALE, 0.0)
+    tc_K = np.maximum(tc_scaled * tc_scale, 0.0)
     return pd.DataFrame({"p_sc": probs.mean(0), "p_sc_std": probs.std(0), "tc_K": tc_K.mean(0),
                          "tc_std_K": tc_K.std(0)})
 
 
-class NetworkCheckpoint:
-    """Persistence of an ensemble network model: weights as plain arrays, the temperature, params on the card."""
+class NetworkModel:
+    """Persistence of an ensemble network model: weights as plain arrays, the temperature, the config on the card.
+
+    Mixed into a :class:`~sc_core.models.base.Model` whose ``network()`` builds the untrained :class:`DualHead`.
+    """
 
     name: str
+    config: NetworkConfig
     params: dict
     net: DualHead | None
     temperature: float
@@ -145,6 +185,9 @@ class NetworkCheckpoint:
     def network(self) -> DualHead:
         raise NotImplementedError
 
+    def card_notes(self) -> str:
+        return f"temperature {self.temperature:.3f} fitted on the held-out tenth"
+
     def save(self, card: dict, name: str | None = None) -> None:
         """Write the ensemble's weights as arrays plus a card to ``checkpoints/<name>``."""
         arrays = {k: v.numpy() for k, v in self.net.state_dict().items()}
@@ -153,10 +196,11 @@ class NetworkCheckpoint:
 
     @classmethod
     def load(cls, name: str | None = None):
-        """Rebuild from a checkpoint after checking its hash."""
-        arrays, card = checkpoints.load(name or cls.name)
-        model = cls(**card["params"])
+        """Rebuild from a checkpoint after checking its hash and every array's shape."""
+        model = cls(**checkpoints.read_card(name or cls.name)["params"])
         model.net = model.network()
+        shapes = {k: tuple(v.shape) for k, v in model.net.state_dict().items()} | {"temperature": ()}
+        arrays, card = checkpoints.load(name or cls.name, shapes=shapes)
         model.net.load_state_dict({k: torch.from_numpy(arrays[k]) for k in model.net.state_dict()})
         model.net.eval()
         model.temperature = float(arrays["temperature"])

@@ -3,6 +3,7 @@ inference path they share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +16,9 @@ from torch.nn import functional as F
 from sc_core.calibration import fit_temperature
 from sc_core.featurize.composition import feature_names
 from sc_core.featurize.graph import CUTOFF, CrystalGraph
+from sc_core.io import InputError
 from sc_core.models.base import Model
-from sc_core.models.ensemble import EnsembleLinear, NetworkCheckpoint, summarise
+from sc_core.models.ensemble import EnsembleLinear, NetworkModel, summarise
 
 
 @dataclass(frozen=True)
@@ -89,20 +91,50 @@ class CompositionChannel(nn.Module):
         return F.softplus(self.linear((batch.descriptors - self.mean) / self.std))
 
 
-class GraphModel(NetworkCheckpoint, Model):
+@dataclass
+class GraphObjective:
+    """Minibatches of crystal graphs over the training rows (a fresh order each epoch) and their losses.
+
+    `train_loss(batch, rows)` and `held_out()` return one loss per member.
+    """
+
+    graphs: list[CrystalGraph]
+    rows: np.ndarray
+    batch_size: int
+    rng: np.random.Generator
+    train_loss: Callable[[GraphBatch, torch.Tensor], torch.Tensor]
+    held_out: Callable[[], torch.Tensor]
+
+    @property
+    def n_batches(self) -> int:
+        return -(-len(self.rows) // self.batch_size)
+
+    def batches(self) -> Iterator[tuple[GraphBatch, torch.Tensor]]:
+        order = self.rng.permutation(self.rows)
+        for start in range(0, len(order), self.batch_size):
+            part = order[start : start + self.batch_size]
+            yield collate([self.graphs[i] for i in part]), torch.from_numpy(part)
+
+    def loss(self, batch: tuple[GraphBatch, torch.Tensor]) -> torch.Tensor:
+        return self.train_loss(*batch)
+
+    def val_loss(self) -> torch.Tensor:
+        return self.held_out()
+
+
+class GraphModel(NetworkModel, Model):
     """A structure model reading crystal graphs: graph building, batched ensemble inference, per-row errors."""
 
     kind = "structure"
 
+    def __init__(self, config=None, **overrides):
+        super().__init__(config, **overrides)
+        self.net = None
+        self.temperature = 1.0
+        self.history: list[torch.Tensor] = []
+
     def graph(self, structure: Structure) -> CrystalGraph:
         raise NotImplementedError
-
-    def batches(self, graphs: list[CrystalGraph], rows: np.ndarray, rng: np.random.Generator):
-        """One epoch of (batch, row indices) over `rows` in a random order, ``batch_size`` graphs at a time."""
-        order = rng.permutation(rows)
-        for start in range(0, len(order), self.params["batch_size"]):
-            part = order[start : start + self.params["batch_size"]]
-            yield collate([graphs[i] for i in part]), torch.from_numpy(part)
 
     def calibrate(self, val_batch: GraphBatch, y_val: torch.Tensor) -> None:
         """Eval mode, then the temperature that best calibrates the mean logit on the validation graphs."""
@@ -119,7 +151,8 @@ class GraphModel(NetworkCheckpoint, Model):
                 logit, tc = self.net(collate(graphs[start : start + batch_size]))
                 logits.append(logit.numpy())
                 tcs.append(tc.numpy())
-        return summarise(np.concatenate(logits, axis=1), np.concatenate(tcs, axis=1), self.temperature)
+        return summarise(np.concatenate(logits, axis=1), np.concatenate(tcs, axis=1), self.temperature,
+                         self.config.tc_scale)
 
     def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
         columns = ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]
@@ -130,7 +163,7 @@ class GraphModel(NetworkCheckpoint, Model):
             try:
                 graphs.append(self.graph(structure))
                 rows.append(i)
-            except ValueError as exc:  # elements beyond Lr
+            except InputError as exc:  # e.g. elements beyond Lr
                 out.loc[i, "error"] = str(exc)
         if graphs:
             out.loc[rows, columns] = self.predict_graphs(graphs).to_numpy()

@@ -14,6 +14,8 @@ of masked sites (15%, at least 2 per crystal). The model is a deep ensemble run 
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,18 +24,46 @@ from pymatgen.core import Structure
 from torch import nn
 from torch.nn import functional as F
 
-from sc_core import checkpoints
+from sc_core import checkpoints, data
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
-from sc_core.models.ensemble import TC_SCALE, DualHead, EnsembleLinear, train_members, validation_mask
-from sc_core.models.graph_batch import (CompositionChannel, GraphBatch, GraphModel, collate, gaussians,
-                                        segment_softmax)
+from sc_core.models.ensemble import (DualHead, EnsembleLinear, NetworkConfig, seeded, train_members,
+                                     validation_mask)
+from sc_core.models.graph_batch import (CompositionChannel, GraphBatch, GraphModel, GraphObjective, collate,
+                                        gaussians, segment_softmax)
 
-N_GAUSSIANS = 64
-MASK_FRACTION, MIN_MASKED = 0.15, 2
-ARCHITECTURE = ("n_members", "width", "layers", "k_neighbors", "position", "lattice", "descriptors")
+ARCHITECTURE = ("n_members", "width", "layers", "k_neighbors", "position", "lattice", "descriptors", "n_gaussians")
 CELL_SCALE = torch.tensor([10.0, 10.0, 10.0, 90.0, 90.0, 90.0])  # Å and degrees to order one
+PRETRAINED = "s2snet_pretrained"  # the committed masked-atom pretraining checkpoint
+# the deployed recipe (fine-tuned from PRETRAINED), chosen on S2S validation data (benchmarks/validation.py); the
+# pretrained layers were trained on 12-neighbour graphs and fine-tune well on whole shells
+DEPLOYED = {"composition": True, "whole_shells": True}
+
+
+@dataclass(frozen=True)
+class S2SNetConfig(NetworkConfig):
+    """S2SNet: site width, attention layers, neighbours, position encodings, pretraining and fine-tuning."""
+
+    n_members: int = 3
+    width: int = 64
+    layers: int = 3
+    k_neighbors: int = 12
+    position: str = "both"  # "centroid", "bonds" or "both"
+    lattice: bool = True
+    descriptors: bool = False  # element embeddings start from element descriptors
+    composition: bool = False  # embed the composition's Magpie descriptors into the cell vector
+    whole_shells: bool = False
+    n_gaussians: int = 64
+    set2set_steps: int = 3
+    mask_fraction: float = 0.15  # masked-atom pretraining: share of each crystal's sites masked
+    min_masked: int = 2  # ... and at least this many
+    pretrain_epochs: int = 0  # > 0: pretrain on the training structures first
+    pretrained: str | None = None  # start from this pretraining checkpoint
+    freeze: bool = False  # keep the pretrained embedding and attention layers fixed
+    epochs: int = 60
+    batch_size: int = 64
+    lr: float = 2e-3
 
 
 class SiteEmbedding(nn.Module):
@@ -43,14 +73,15 @@ class SiteEmbedding(nn.Module):
     descriptors (group, period, block, six properties), so elements rare in training start from chemistry.
     """
 
-    def __init__(self, members: int, width: int, centroid: bool, descriptors: bool):
+    def __init__(self, members: int, width: int, centroid: bool, descriptors: bool, n_gaussians: int):
         super().__init__()
+        self.n_gaussians = n_gaussians
         self.elements = nn.Parameter(torch.randn(members, MAX_Z + 1, width) * width**-0.5)
         self.register_buffer("pretrained", torch.zeros(members, MAX_Z + 1, width))  # kept for the embeddings page
         self.register_buffer("descriptors", torch.tensor(element_vectors()) if descriptors else None)
         self.project = EnsembleLinear(members, element_vectors().shape[1], width) if descriptors else None
         self.mask = nn.Parameter(torch.zeros(members, 1, width))
-        self.position = EnsembleLinear(members, N_GAUSSIANS, width) if centroid else None
+        self.position = EnsembleLinear(members, n_gaussians, width) if centroid else None
 
     def table(self) -> torch.Tensor:
         """(members, MAX_Z + 1, width) embedding of every element."""
@@ -64,17 +95,17 @@ class SiteEmbedding(nn.Module):
         if masked is not None:
             h = torch.where(masked[:, None], self.mask, h)
         if self.position is not None:
-            h = h + self.position(gaussians(centroid, N_GAUSSIANS))
+            h = h + self.position(gaussians(centroid, self.n_gaussians))
         return h
 
 
 class NeighbourAttention(nn.Module):
     """Each site attends to itself and its neighbours; bond lengths bias the scores (pre-norm, residual, MLP)."""
 
-    def __init__(self, members: int, width: int, bonds: bool):
+    def __init__(self, members: int, width: int, bonds: bool, n_gaussians: int):
         super().__init__()
         self.qkv = EnsembleLinear(members, width, 3 * width)
-        self.bond_bias = EnsembleLinear(members, N_GAUSSIANS, 1) if bonds else None
+        self.bond_bias = EnsembleLinear(members, n_gaussians, 1) if bonds else None
         self.proj = EnsembleLinear(members, width, width)
         self.mlp = nn.Sequential(EnsembleLinear(members, width, 2 * width), nn.GELU(),
                                  EnsembleLinear(members, 2 * width, width))
@@ -114,19 +145,20 @@ class Set2Set(nn.Module):
 class S2SBackbone(nn.Module):
     """Site embedding, neighbour attention layers, Set2Set readout plus lattice parameters: (members, n, 2·width)."""
 
-    def __init__(self, members: int, width: int, layers: int, position: str, lattice: bool, descriptors: bool,
-                 composition: bool = False):
+    def __init__(self, members: int, c: S2SNetConfig):
         super().__init__()
-        self.embed = SiteEmbedding(members, width, position in ("centroid", "both"), descriptors)
-        self.bonds = position in ("bonds", "both")
-        self.layers = nn.ModuleList(NeighbourAttention(members, width, self.bonds) for _ in range(layers))
-        self.readout = Set2Set(members, width)
-        self.lattice = EnsembleLinear(members, 6, 2 * width) if lattice else None
-        self.composition = CompositionChannel(members, 2 * width) if composition else None
+        self.n_gaussians = c.n_gaussians
+        self.embed = SiteEmbedding(members, c.width, c.position in ("centroid", "both"), c.descriptors, c.n_gaussians)
+        self.bonds = c.position in ("bonds", "both")
+        self.layers = nn.ModuleList(NeighbourAttention(members, c.width, self.bonds, c.n_gaussians)
+                                    for _ in range(c.layers))
+        self.readout = Set2Set(members, c.width, c.set2set_steps)
+        self.lattice = EnsembleLinear(members, 6, 2 * c.width) if c.lattice else None
+        self.composition = CompositionChannel(members, 2 * c.width) if c.composition else None
 
     def site_states(self, batch: GraphBatch, masked: torch.Tensor | None = None) -> torch.Tensor:
         """(members, n_nodes, width) site vectors after the attention layers."""
-        bonds = gaussians(batch.distance, N_GAUSSIANS) if self.bonds else None
+        bonds = gaussians(batch.distance, self.n_gaussians) if self.bonds else None
         h = self.embed(batch, masked)
         for layer in self.layers:
             h = layer(h, batch.src, batch.dst, bonds)
@@ -142,10 +174,12 @@ class S2SBackbone(nn.Module):
         return self.cell_vector(self.readout(self.site_states(batch), batch), batch)
 
 
-def mask_sites(batch: GraphBatch, generator: torch.Generator) -> torch.Tensor:
-    """Boolean (n_nodes,): 15% of each crystal's sites, at least 2 (all of a crystal with fewer), at random."""
+def mask_sites(batch: GraphBatch, generator: torch.Generator, fraction: float, minimum: int
+               ) -> torch.Tensor:
+    """Boolean (n_nodes,): `fraction` of each crystal's sites, at least `minimum` (all of a crystal with fewer),
+    at random."""
     counts = torch.bincount(batch.crystal, minlength=batch.n)
-    wanted = torch.minimum(counts, torch.clamp(torch.ceil(counts * MASK_FRACTION).long(), min=MIN_MASKED))
+    wanted = torch.minimum(counts, torch.clamp(torch.ceil(counts * fraction).long(), min=minimum))
     order = torch.argsort(batch.crystal * 2.0 + torch.rand(len(batch.crystal), generator=generator))
     rank = torch.empty_like(order)
     rank[order] = torch.arange(len(order)) - (torch.cumsum(counts, 0) - counts)[batch.crystal[order]]
@@ -161,58 +195,80 @@ class S2SNet(GraphModel):
     protocol_params = {"3dsc": {"pretrained": None}}
     attribution_methods = ("cam", "grad_x_input")
 
-    def __init__(self, n_members: int = 3, width: int = 64, layers: int = 3, k_neighbors: int = 12,
-                 position: str = "both", lattice: bool = True, descriptors: bool = False, composition: bool = False,
-                 whole_shells: bool = False, pretrain_epochs: int = 0, pretrained: str | None = None,
-                 freeze: bool = False, epochs: int = 60, batch_size: int = 64, lr: float = 2e-3,
-                 weight_decay: float = 1e-2, random_state: int = 0):
-        self.params = {"n_members": n_members, "width": width, "layers": layers, "k_neighbors": k_neighbors,
-                       "position": position, "lattice": lattice, "descriptors": descriptors, "composition": composition,
-                       "whole_shells": whole_shells, "pretrain_epochs": pretrain_epochs, "pretrained": pretrained, "freeze": freeze, "epochs": epochs,
-                       "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay, "random_state": random_state}
-        self.net: DualHead | None = None
+    config_class = S2SNetConfig
+    config: S2SNetConfig
+
+    def __init__(self, config: S2SNetConfig | None = None, **overrides):
+        super().__init__(config, **overrides)
         self.element_head: EnsembleLinear | None = None
-        self.temperature = 1.0
-        self.card: dict = {}
-        self.history: list[torch.Tensor] = []
         self.pretrain_history: list[torch.Tensor] = []
         self.masked_val_accuracy = float("nan")
         self.is_pretrained = False
 
     def network(self) -> DualHead:
-        p = self.params
-        backbone = S2SBackbone(p["n_members"], p["width"], p["layers"], p["position"], p["lattice"], p["descriptors"],
-                               p["composition"])
-        return DualHead(backbone, p["n_members"], width=2 * p["width"])
+        c = self.config
+        return DualHead(S2SBackbone(c.n_members, c), c.n_members, 2 * c.width, c.head_width)
 
     def graph(self, structure: Structure) -> CrystalGraph:
-        p = self.params
-        return crystal_graph(structure, k=p["k_neighbors"], nodes="occupancy", descriptors=p["composition"],
-                             whole_shells=p["whole_shells"])
+        c = self.config
+        return crystal_graph(structure, k=c.k_neighbors, nodes="occupancy", descriptors=c.composition,
+                             whole_shells=c.whole_shells)
+
+    features = ("sites: occupancy-weighted element embeddings, nearest neighbours and their whole shells "
+                "(sc_core.featurize.graph); cell: Set2Set, lattice parameters and the embedded Magpie descriptors")
+
+    def card_notes(self) -> str:
+        return (f"{super().card_notes()}; pretraining: checkpoints/{self.config.pretrained}, masked-atom accuracy "
+                f"{self.masked_val_accuracy:.3f} on its held-out tenth")
+
+    # -- the deployed recipe -----------------------------------------------------------------------
+    @classmethod
+    def train_deployed(cls, seed: int = 0, progress: bool = False) -> tuple[S2SNet, dict]:
+        """Masked-atom pretraining (:meth:`pretrain_deployed`), then classification on the S2S labels and Tc on
+        3DSC, trained jointly from the pretrained layers."""
+        cls.pretrain_deployed(seed, progress=progress)
+        s2s, dsc = data.load_s2s(), data.load_3dsc()
+        structures = [data.s2s_structures()[i] for i in s2s["id"]] + data.structures_3dsc(dsc["cif_name"])
+        # S2S superconductors have no Tc: NaN marks "superconductor, Tc unknown"
+        tc = np.concatenate([np.where(s2s["label"].to_numpy() == 1, np.nan, 0.0), dsc["tc"].to_numpy()])
+        model = cls(random_state=seed, pretrained=PRETRAINED, **DEPLOYED).fit(structures, tc=tc, progress=progress)
+        return model, {"s2s_crystals": int(len(s2s)), "3dsc_structures": int(len(dsc)), "seed": seed}
+
+    @classmethod
+    def pretrain_deployed(cls, seed: int = 0, epochs: int = 30, progress: bool = False) -> S2SNet:
+        """Masked-atom pretraining on :func:`pretraining_corpus` → ``checkpoints/s2snet_pretrained``."""
+        corpus = data.structures_3dsc(pretraining_corpus())
+        model = cls(pretrain_epochs=epochs, random_state=seed).pretrain(corpus, progress=progress)
+        model.save_pretrained({"version": f"{PRETRAINED}-{time.strftime('%Y%m%d')}",
+                               "data_hash": data.manifest()["data_hash"],
+                               "training_data": {"3dsc_structures": len(corpus), "seed": seed,
+                                                 "excluded": "3DSC structures whose reduced formula is in S2S"},
+                               "split": "a tenth of the compositions held out for early stopping and the "
+                                        "masked-atom accuracy"}, PRETRAINED)
+        return model
 
     # -- pretraining -----------------------------------------------------------------------------
+    def _mask(self, batch: GraphBatch, generator: torch.Generator) -> torch.Tensor:
+        return mask_sites(batch, generator, self.config.mask_fraction, self.config.min_masked)
+
     def pretrain(self, structures: list[Structure], progress: bool = False) -> S2SNet:
         """Masked-atom modelling on unlabelled structures: predict the majority element of masked sites."""
-        p = self.params
-        torch.manual_seed(p["random_state"])
-        self.net = self.network()
-        self.element_head = EnsembleLinear(p["n_members"], p["width"], MAX_Z + 1)
+        c = self.config
         graphs = [self.graph(s) for s in structures]
-        val = validation_mask([s.composition for s in structures], p["random_state"])
-        rng, generator = np.random.default_rng(p["random_state"]), torch.Generator().manual_seed(p["random_state"])
+        val = validation_mask([s.composition for s in structures], c)
+        generator = torch.Generator().manual_seed(c.random_state)
         val_batch = collate([graphs[i] for i in np.flatnonzero(val)])
-        val_masked = mask_sites(val_batch, torch.Generator().manual_seed(0))
-
-        def loss(item) -> torch.Tensor:
-            batch, _ = item
-            return self._masked_loss(batch, mask_sites(batch, generator))
-
-        pretraining = self._pretraining()
-        self.pretrain_history = train_members(
-            pretraining, list(pretraining.parameters()), loss,
-            lambda: self.batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
-            lambda: self._masked_loss(val_batch, val_masked), p["pretrain_epochs"], p["lr"], p["weight_decay"],
-            desc=f"{self.name} pretraining", progress=progress)
+        val_masked = self._mask(val_batch, torch.Generator().manual_seed(0))
+        objective = GraphObjective(graphs, np.flatnonzero(~val), c.batch_size, np.random.default_rng(c.random_state),
+                                   lambda batch, _: self._masked_loss(batch, self._mask(batch, generator)),
+                                   lambda: self._masked_loss(val_batch, val_masked))
+        with seeded(c.random_state):
+            self.net = self.network()
+            self.element_head = EnsembleLinear(c.n_members, c.width, MAX_Z + 1)
+            pretraining = self._pretraining()
+            self.pretrain_history = train_members(pretraining, list(pretraining.parameters()), objective, c,
+                                                  epochs=c.pretrain_epochs, desc=f"{self.name} pretraining",
+                                                  progress=progress)
         self.net.backbone.embed.pretrained.copy_(self.net.backbone.embed.table().detach())
         self.masked_val_accuracy = self._masked_accuracy(val_batch, val_masked)
         self.is_pretrained = True
@@ -227,23 +283,22 @@ class S2SNet(GraphModel):
     def start_from(self, name: str) -> S2SNet:
         """Take the backbone and element head of pretrained checkpoint `name` (hash-checked); its architecture
         parameters must match this model's."""
-        arrays, card = checkpoints.load(name)
-        differ = [k for k in ARCHITECTURE if card["params"][k] != self.params[k]]
+        c = self.config
+        theirs = S2SNetConfig(**checkpoints.read_card(name)["params"])
+        differ = [k for k in ARCHITECTURE if getattr(theirs, k) != getattr(c, k)]
         if differ:
             raise ValueError(f"pretrained checkpoint {name} differs in {', '.join(differ)}")
-        torch.manual_seed(self.params["random_state"])  # the fresh heads
-        self.net = self.network()
-        self.element_head = EnsembleLinear(self.params["n_members"], self.params["width"], MAX_Z + 1)
+        self.net = self.network()  # fresh heads, on the caller's seeded stream
+        self.element_head = EnsembleLinear(c.n_members, c.width, MAX_Z + 1)
         module = self._pretraining()
-        missing = [k for k in module.state_dict() if k not in arrays and ".composition." not in k]  # not pretrained
-        if missing:
-            raise ValueError(f"pretrained checkpoint {name} lacks {', '.join(missing)}")
+        shapes = {k: tuple(v.shape) for k, v in module.state_dict().items() if ".composition." not in k}
+        arrays, card = checkpoints.load(name, shapes=shapes)  # the composition channel is not pretrained
         module.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()}, strict=False)
         self.masked_val_accuracy, self.is_pretrained = card["masked_val_accuracy"], True
         return self
 
     def _pretraining(self) -> nn.Module:
-        return _Pretraining(self.net.backbone, self.element_head, self.params["n_members"])
+        return _Pretraining(self.net.backbone, self.element_head, self.config.n_members)
 
     def _masked_loss(self, batch: GraphBatch, masked: torch.Tensor) -> torch.Tensor:
         logits = self.element_head(self.net.backbone.site_states(batch, masked)[:, masked])
@@ -253,7 +308,7 @@ class S2SNet(GraphModel):
     def masked_accuracy(self, structures: list[Structure], seed: int = 0) -> float:
         """Share of masked sites whose majority element the ensemble (mean logits) recovers."""
         batch = collate([self.graph(s) for s in structures])
-        return self._masked_accuracy(batch, mask_sites(batch, torch.Generator().manual_seed(seed)))
+        return self._masked_accuracy(batch, self._mask(batch, torch.Generator().manual_seed(seed)))
 
     def _masked_accuracy(self, batch: GraphBatch, masked: torch.Tensor) -> float:
         self.net.eval()
@@ -271,33 +326,33 @@ class S2SNet(GraphModel):
         first pretrains on `pretrain_on` (default: the same structures, whose labels are not used) unless
         :meth:`pretrain` ran already. With ``freeze``, pretrained embedding and attention layers stay fixed.
         """
-        p = self.params
-        torch.manual_seed(p["random_state"])
-        if p["pretrained"] and not self.is_pretrained:
-            self.start_from(p["pretrained"])
-        if p["pretrain_epochs"] and not self.is_pretrained:
+        c = self.config
+        with seeded(c.random_state):
+            if c.pretrained and not self.is_pretrained:
+                self.start_from(c.pretrained)
+        if c.pretrain_epochs and not self.is_pretrained:
             self.pretrain(pretrain_on if pretrain_on is not None else structures, progress)
-        if not self.is_pretrained:
-            self.net = self.network()
         tc_values = np.full(len(structures), np.nan) if tc is None else np.asarray(tc, dtype=float)
         y = torch.as_tensor(np.asarray(labels if labels is not None else tc_values != 0, dtype=np.float32))
-        t = torch.as_tensor(tc_values / TC_SCALE, dtype=torch.float32)
+        t = torch.as_tensor(tc_values / c.tc_scale, dtype=torch.float32)
         graphs = [self.graph(s) for s in structures]
-        val = validation_mask([s.composition for s in structures], p["random_state"])
+        val = validation_mask([s.composition for s in structures], c)
         val_rows = torch.from_numpy(np.flatnonzero(val))
         val_batch = collate([graphs[i] for i in val_rows.numpy()])
-        rng = np.random.default_rng(p["random_state"] + 1)
-        if p["composition"]:
-            self.net.backbone.composition.standardise_on([graphs[i] for i in np.flatnonzero(~val)])
-        frozen = [self.net.backbone.embed, self.net.backbone.layers] if p["freeze"] and self.is_pretrained else []
-        for module in frozen:
-            module.requires_grad_(False)
-        self.history = train_members(
-            self.net, [q for q in self.net.parameters() if q.requires_grad],
-            lambda item: self._loss(item[0], y[item[1]], t[item[1]]),
-            lambda: self.batches(graphs, np.flatnonzero(~val), rng), -(-int((~val).sum()) // p["batch_size"]),
-            lambda: self._loss(val_batch, y[val_rows], t[val_rows]), p["epochs"], p["lr"], p["weight_decay"],
-            desc=self.name, progress=progress)
+        objective = GraphObjective(graphs, np.flatnonzero(~val), c.batch_size,
+                                   np.random.default_rng(c.random_state + 1),
+                                   lambda batch, rows: self._loss(batch, y[rows], t[rows]),
+                                   lambda: self._loss(val_batch, y[val_rows], t[val_rows]))
+        with seeded(c.random_state):
+            if not self.is_pretrained:
+                self.net = self.network()
+            if c.composition:
+                self.net.backbone.composition.standardise_on([graphs[i] for i in np.flatnonzero(~val)])
+            frozen = [self.net.backbone.embed, self.net.backbone.layers] if c.freeze and self.is_pretrained else []
+            for module in frozen:
+                module.requires_grad_(False)
+            self.history = train_members(self.net, [q for q in self.net.parameters() if q.requires_grad], objective,
+                                         c, desc=self.name, progress=progress)
         self.net.requires_grad_(True)
         self.calibrate(val_batch, y[val_rows])
         return self
@@ -310,7 +365,7 @@ class S2SNet(GraphModel):
         return loss + ((tc[:, known] - t[known]) ** 2).mean(1) if known.any() else loss
 
     # -- inference -------------------------------------------------------------------------------
-    def atom_contributions(self, structure: Structure, method: str = "cam") -> np.ndarray:
+    def atom_contributions(self, structure: Structure, method: str | None = None) -> np.ndarray:
         """Per-site contribution to the classification logit (ensemble mean); positive: towards a superconductor.
 
         ``cam``: the paper's class activation map at the readout. Set2Set reads a cell as an attention-weighted
@@ -326,7 +381,7 @@ class S2SNet(GraphModel):
             h.requires_grad_(True)
             self.net.cls_branch(backbone.cell_vector(backbone.readout(h, batch), batch)).sum().backward()
             return (h.grad * h).sum(-1).mean(0).detach().numpy()
-        if method != "cam":
+        if method not in (None, "cam"):
             raise ValueError(f"unknown attribution method {method!r}")
         width = h.shape[2]
         with torch.no_grad():
@@ -338,9 +393,9 @@ class S2SNet(GraphModel):
 
     @property
     def embedding_stages(self) -> tuple[str, ...]:
-        return ("fine-tuned", "pretrained") if self.params["pretrain_epochs"] or self.params["pretrained"] else ()
+        return ("fine-tuned", "pretrained") if self.config.pretrain_epochs or self.config.pretrained else ()
 
-    def element_vectors(self, stage: str = "fine-tuned") -> pd.DataFrame:
+    def element_vectors(self, stage: str | None = "fine-tuned") -> pd.DataFrame:
         """The learned element embeddings (Z = 1-103), averaged over the ensemble, after fine-tuning or (``stage=
         "pretrained"``) after masked-atom pretraining; ValueError if the model was not pretrained."""
         embed = self.net.backbone.embed
@@ -357,3 +412,10 @@ class _Pretraining(nn.Module):
     def __init__(self, backbone: S2SBackbone, head: EnsembleLinear, members: int):
         super().__init__()
         self.backbone, self.head, self.members = backbone, head, members
+
+
+def pretraining_corpus() -> list[str]:
+    """CIF names of the 3DSC structures whose reduced formula is not among the S2S crystals: S2S evaluations
+    that start from the pretrained checkpoint never saw a test crystal, even unlabelled."""
+    s2s, dsc = data.load_s2s(), data.load_3dsc()
+    return dsc.loc[~dsc["reduced_formula"].isin(set(s2s["reduced_formula"])), "cif_name"].tolist()

@@ -5,16 +5,14 @@ import pytest
 import torch
 from pymatgen.core import Composition, Element
 
-from sc_core import checkpoints, models
+from sc_core import checkpoints
 from sc_core.calibration import apply_temperature
 from sc_core.featurize.composition import fraction_vector, periodic_table_tensor, table_positions, to_batch
 from sc_core.models.composition_nets import (
-    DualHead,
     ElementAffine,
     KaplanCNN,
     KaplanFCNN,
     KonnoCNN,
-    kaplan_fcnn_backbone,
 )
 
 FAST = {"n_members": 2, "epochs": 2, "batch_size": 32}
@@ -86,7 +84,7 @@ def test_member_is_independent_of_the_others():
     """Training member 0 alone gives the same member as training it inside a larger ensemble: no coupling."""
     comps, tc = toy_set(60)
     torch.manual_seed(0)
-    net = DualHead(kaplan_fcnn_backbone(3), 3)
+    net = KaplanFCNN(n_members=3).network()
     x = torch.from_numpy(KaplanFCNN().featurize(comps))
     logit, tc_out = net(x)
     logit[1].sum().backward()
@@ -125,8 +123,3 @@ def test_element_vectors_cover_the_periodic_table():
     comps, tc = toy_set(40)
     vectors = KonnoCNN(**FAST).fit(comps, tc=tc).element_vectors()
     assert vectors.shape == (103, 128) and vectors.index[0] == "H" and vectors.index[-1] == "Lr"
-
-
-def test_registry_knows_the_composition_nets():
-    for name in ("konno_cnn", "kaplan_fcnn", "kaplan_cnn"):
-        assert models.model_class(name).name == name

@@ -8,7 +8,7 @@ import torch
 from pymatgen.core import Lattice, Structure
 from toy_structures import toy_structures
 
-from sc_core import checkpoints, models
+from sc_core import checkpoints
 from sc_core.featurize.composition import feature_names
 from sc_core.featurize.graph import crystal_graph
 from sc_core.models.crystal_graph import CrystalGraphNet
@@ -70,10 +70,6 @@ def test_composition_descriptors_change_predictions():
     assert graphs[0].descriptors.shape == (len(feature_names()),) and crystal_graph(structures[0]).descriptors.shape == (0,)
     swapped = [dataclasses.replace(graphs[0], descriptors=graphs[1].descriptors), graphs[1]]
     assert not np.allclose(model.predict_graphs(graphs)["p_sc"][0], model.predict_graphs(swapped)["p_sc"][0])
-
-
-def test_registered():
-    assert models.model_class("crystal_graph") is CrystalGraphNet
 
 
 def test_atom_contributions_are_per_site_gradient_times_input():
