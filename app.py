@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._common import get_model, unexpected_error
 from sc_core import InputError, data, io, models
 
 TITLE = "Superconductor discovery"
 
 st.set_page_config(page_title=TITLE, page_icon=":material/bolt:", layout="wide")
-
-
-@st.cache_resource(show_spinner="Loading the model…")
-def get_model(name: str):
-    """A trained model, loaded once per server process."""
-    return models.load(name)
 
 
 def read_text(text: str):
@@ -51,7 +46,7 @@ def quick_lookup() -> None:
         st.error(str(exc))
         return
     except Exception:  # never show a traceback for user input
-        st.error("Sorry, this input could not be processed. Check it, or try the Predict page.")
+        unexpected_error("Sorry, this input could not be processed. Check it, or try the Predict page.")
         return
     if row["error"]:
         st.error(row["error"])

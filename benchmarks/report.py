@@ -11,10 +11,7 @@ import argparse
 
 from sc_core import models
 from sc_core.evaluate import results_table
-
-CLASSIFICATION = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece"]
-SHOWN = {"classification": CLASSIFICATION, "tc_as_classifier": CLASSIFICATION,
-         "tc_regression": ["mae_K", "rmse_K", "r2", "mae_all_K"]}
+from sc_core.report import metric_tables
 
 
 def main() -> None:
@@ -28,18 +25,7 @@ def main() -> None:
         return
     if args.thresholds:
         table = table[table["threshold_K"].isin([float(t) for t in args.thresholds.split(",")])]
-    table["class"] = [t.removeprefix("tc_regression_") if t.startswith("tc_regression_") else ""
-                      for t in table["task"]]
-    table["task"] = table["task"].where(~table["task"].str.startswith("tc_regression"), "tc_regression")
-    table["cell"] = table.apply(lambda r: f"{r['mean']:.3f} ± {r['std']:.3f}", axis=1)
-    for task, metrics in SHOWN.items():
-        part = table[(table["task"] == task) & table["metric"].isin(metrics)]
-        if part.empty:
-            continue
-        index = ["dataset", "protocol", "threshold_K", "n_test", "model"] + (["class"] if task == "tc_regression"
-                                                                            else [])
-        wide = part.pivot_table(index=index, columns="metric", values="cell", aggfunc="first")
-        wide = wide[[m for m in metrics if m in wide.columns]].reset_index()
+    for task, wide in metric_tables(table, readable=False).items():
         print(f"\n#### {task}\n")
         print(wide.to_markdown(index=False))
 

@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+from pages._common import unexpected_error
 from sc_core import InputError, chemistry, models, screening
 
 UPLOAD = "upload"
@@ -142,7 +143,7 @@ if clicked:
     except InputError as exc:
         st.error(str(exc))
     except Exception:  # never show a traceback for user input
-        st.error("Sorry, screening failed for this pool. Check the file and try again.")
+        unexpected_error("Sorry, screening failed for this pool. Check the file and try again.")
 
 result = st.session_state.get("candidates")
 if result is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
+from pages._common import get_model, unexpected_error
 from sc_core import InputError, attribution, data, io, models, viewer
 
 VIEW_WIDTH, VIEW_HEIGHT = 640, 480
@@ -13,13 +14,6 @@ DEFAULT_MP_ID = "mp-19735"  # La2CuO4, the parent compound of the first high-Tc 
 
 FROM_PREDICT, BUNDLED_3DSC, BUNDLED_S2S, EXAMPLES, UPLOAD = (
     "From the Predict page", "Bundled 3DSC structure", "S2S crystal", "S2SNet paper examples", "Upload a file")
-DEFAULT_COLOUR_MODEL = "s2snet"  # offers the paper's class activation maps
-METHODS = {"cam": "class activation map (CAM)", "grad_x_input": "gradient × input"}
-
-
-@st.cache_resource(show_spinner="Loading the model…")
-def get_model(name: str):
-    return models.load(name)
 
 
 @st.cache_data(show_spinner=False)
@@ -54,10 +48,6 @@ def structure_3dsc(entry_id: str):
 @st.cache_resource(show_spinner="Reading the S2S crystals…")
 def s2s_structures():
     return data.s2s_structures()
-
-
-def structure_models() -> list[str]:
-    return [name for name in models.available() if get_model(name).kind == "structure"]
 
 
 @st.cache_resource(show_spinner=False)
@@ -103,21 +93,21 @@ def pick_structure():
 
 def colour_controls(structure):
     """Model and method chosen in the sidebar column → (site table with contributions or None, model name)."""
-    names = structure_models()
+    names = models.available("structure")
     if not names:
         st.caption("Atoms are coloured by element. Per-atom contributions appear here once a structure "
                    "model is trained.")
         return None, None
-    default = 1 + (names.index(DEFAULT_COLOUR_MODEL) if DEFAULT_COLOUR_MODEL in names else 0)
+    default = 1 + (names.index(attribution.DEFAULT_MODEL) if attribution.DEFAULT_MODEL in names else 0)
     name = st.selectbox("Colour by contributions of", ["element colours", *names], index=default)
     if name == "element colours":
         return None, None
     model = get_model(name)
-    method = st.radio("Method", model.attribution_methods, format_func=METHODS.get,
+    method = st.radio("Method", model.attribution_methods, format_func=attribution.METHOD_NAMES.get,
                       horizontal=True) if len(model.attribution_methods) > 1 else model.attribution_methods[0]
     sites = attribution.site_contributions(model, structure, method)
     st.caption("Red atoms push the prediction towards a superconductor, blue atoms away from it "
-               f"({METHODS[method]} on the classification logit).")
+               f"({attribution.METHOD_NAMES[method]} on the classification logit).")
     if warning := attribution.symmetry_warning(sites):
         st.warning(warning, icon=":material/warning:")
     return sites, name
@@ -195,4 +185,4 @@ try:
 except InputError as exc:
     st.error(str(exc))
 except Exception:  # never show a traceback for user input
-    st.error("Sorry, this structure could not be shown. Check the file and try again.")
+    unexpected_error("Sorry, this structure could not be shown. Check the file and try again.")

@@ -6,6 +6,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from pages._common import PLOT_CONFIG, get_model, unexpected_error
 from sc_core import embeddings, models
 
 COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period",
@@ -13,15 +14,9 @@ COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period",
 BLOCK_COLOURS = {"s": "#e6550d", "p": "#31a354", "d": "#3182bd", "f": "#9e59c2"}
 
 
-@st.cache_resource(show_spinner="Loading the model…")
-def get_model(name: str):
-    return models.load(name)
-
-
 @st.cache_data(show_spinner=False)
 def element_vectors(name: str, stage: str | None = None):
-    model = get_model(name)
-    return model.element_vectors(stage) if stage else model.element_vectors()
+    return get_model(name).element_vectors(stage)
 
 
 @st.cache_data(show_spinner="Computing correlations…")
@@ -79,7 +74,7 @@ st.markdown("Each model describes an element by a vector: tabulated properties f
 try:
     names = [name for name in models.available() if element_vectors(name) is not None]
 except Exception:
-    st.error("Sorry, the element vectors could not be loaded.")
+    unexpected_error("Sorry, the element vectors could not be loaded.")
     st.stop()
 if not names:
     st.info("No trained model exposes element vectors yet.")
@@ -95,7 +90,7 @@ st.caption(f"{len(vectors)} elements × {vectors.shape[1]} dimensions.")
 st.subheader("Pearson correlation between element vectors")
 st.caption("Elements are in Mendeleev order, so chemically similar elements sit next to each other; blocks of "
            "blue along the diagonal are families the model sees as alike (red: anti-correlated).")
-st.plotly_chart(heatmap(pearson(name, stage)), width="stretch", config={"displaylogo": False})
+st.plotly_chart(heatmap(pearson(name, stage)), width="stretch", config=PLOT_CONFIG)
 
 st.subheader("t-SNE map")
 colour = st.segmented_control("Colour by", list(COLOUR_BY), format_func=COLOUR_BY.get, default="block",
@@ -105,6 +100,6 @@ if colour == "frequency":
     points = points.assign(frequency=frequency(name))
     st.caption("Colour: the share of the bundled S2S crystals this model predicts to superconduct (P ≥ 0.5) "
                "that contain the element.")
-st.plotly_chart(tsne_scatter(points, colour), width="stretch", config={"displaylogo": False})
+st.plotly_chart(tsne_scatter(points, colour), width="stretch", config=PLOT_CONFIG)
 st.caption("A 2-D map in which nearby elements have similar vectors. Distances between distant clusters are not "
            "meaningful in t-SNE.")

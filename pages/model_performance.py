@@ -14,21 +14,11 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from sc_core import calibration, evaluate, models
+from pages._common import PLOT_CONFIG
+from sc_core import calibration, evaluate, models, report
+from sc_core.report import DATASET_NAMES, METRIC_NAMES, TASK_DESCRIPTIONS
 
 RESULTS_DIR = Path(os.environ.get("SC_RESULTS_DIR") or evaluate.RESULTS_DIR)
-DATASETS = {"supercon": "SuperCon", "hosono2018": "Hosono 2018 list", "s2s": "S2S structures",
-            "3dsc": "3DSC structures"}
-TASKS = {"classification": "Classification (superconductor or not; with a threshold T: Tc > T, scored by "
-                           "P(superconductor) × P(Tc > T))",
-         "tc_as_classifier": "Regressed Tc used as a classifier (predicted Tc > T, 1 K for T = 0; Quinn & McQueen's "
-                             "Fig. 6)",
-         "tc_regression": "Tc regression (superconductors, overall and by class; the last column scores every row, "
-                          "predicting 0 K where P(superconductor) < 0.5)"}
-METRICS = {"accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
-           "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "ece": "ECE", "mae_K": "MAE (K)", "rmse_K": "RMSE (K)",
-           "r2": "R²", "mae_all_K": "MAE all rows (K)"}
-PLOT_CONFIG = {"displaylogo": False}
 PALETTE = px.colors.qualitative.D3
 LEGEND_BELOW = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
 
@@ -48,36 +38,15 @@ def load_curves(name: str, results_dir: str) -> list[dict]:
     return evaluate.load_curves(name, Path(results_dir))
 
 
-def threshold_text(threshold: float) -> str:
-    return f" · Tc > {threshold:g} K" if threshold else ""
-
-
 def curve_label(model: str, curve: dict, datasets: bool = False) -> str:
-    where = f"{DATASETS.get(curve['dataset'], curve['dataset'])} · " if datasets else ""
-    return f"{model} · {where}{curve['protocol']}{threshold_text(curve['threshold_K'])}"
+    where = f"{DATASET_NAMES.get(curve['dataset'], curve['dataset'])} · " if datasets else ""
+    return f"{model} · {where}{report.protocol_label(curve['protocol'], curve['threshold_K'])}"
 
 
 def metric_tables(table: pd.DataFrame) -> None:
-    """One row per model/dataset/protocol/task/threshold, one column per metric ('mean ± std')."""
-    shown = table.assign(
-        value=[f"{m:.3f} ± {s:.3f}" if metric not in ("mae_K", "rmse_K", "mae_all_K") else f"{m:.2f} ± {s:.2f}"
-               for metric, m, s in zip(table["metric"], table["mean"], table["std"])],
-        dataset=table["dataset"].map(lambda d: DATASETS.get(d, d)),
-        protocol=[p + threshold_text(t) for p, t in zip(table["protocol"], table["threshold_K"])],
-    )
-    shown["class"] = [t.removeprefix("tc_regression_") if t.startswith("tc_regression_") else "all"
-                      for t in shown["task"]]
-    shown["task"] = [t if not t.startswith("tc_regression") else "tc_regression" for t in shown["task"]]
-    for task, title in TASKS.items():
-        part = shown[shown["task"] == task]
-        if part.empty:
-            continue
-        keys = ["model", "dataset", "protocol", "n_test"] + (["class"] if task == "tc_regression" else [])
-        wide = part.pivot_table(index=keys, columns="metric", values="value", aggfunc="first", sort=False)
-        wide = wide[[m for m in METRICS if m in wide.columns]].rename(columns=METRICS).reset_index()
-        wide = wide.rename(columns={"model": "Model", "dataset": "Test set", "protocol": "Protocol",
-                                    "n_test": "n test", "class": "Class"})
-        st.markdown(f"**{title}**")
+    """One table per task: a row per model/test set/protocol, one column per metric ('mean ± std')."""
+    for task, wide in report.metric_tables(table).items():
+        st.markdown(f"**{TASK_DESCRIPTIONS[task]}**")
         st.dataframe(wide, hide_index=True)
 
 
@@ -89,14 +58,14 @@ def threshold_section(table: pd.DataFrame) -> None:
         return
     st.subheader("Classification against the Tc threshold")
     metric = st.segmented_control("Metric", ["f1", "accuracy", "roc_auc", "precision", "recall"],
-                                  format_func=METRICS.get, default="f1", required=True, key="threshold_metric")
+                                  format_func=METRIC_NAMES.get, default="f1", required=True, key="threshold_metric")
     part = swept[swept["metric"] == metric].assign(
         series=lambda t: t["model"] + " · " + t["task"].map({"classification": "P(Tc > T)",
                                                               "tc_as_classifier": "regressed Tc > T"}),
-        dataset=lambda t: t["dataset"].map(lambda d: DATASETS.get(d, d)))
+        dataset=lambda t: t["dataset"].map(lambda d: DATASET_NAMES.get(d, d)))
     fig = px.line(part, x="threshold_K", y="mean", error_y="std", color="series", line_dash="protocol",
                   facet_col="dataset", markers=True, color_discrete_sequence=PALETTE,
-                  labels={"threshold_K": "Threshold T (K)", "mean": METRICS[metric], "series": "",
+                  labels={"threshold_K": "Threshold T (K)", "mean": METRIC_NAMES[metric], "series": "",
                           "protocol": "split"})
     fig.update_layout(height=460, margin={"t": 40}, legend=LEGEND_BELOW)
     st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
@@ -166,7 +135,7 @@ def calibration_section(curves: dict[str, list[dict]]) -> None:
     if not scored:
         return
     st.subheader("Calibration")
-    test_sets = {f"{DATASETS.get(c['dataset'], c['dataset'])} · {c['protocol']}{threshold_text(c['threshold_K'])}":
+    test_sets = {f"{DATASET_NAMES.get(c['dataset'], c['dataset'])} · {report.protocol_label(c['protocol'], c['threshold_K'])}":
                  split_key(c) for _, c in scored}
     left, right = st.columns([1, 2])
     with left:
@@ -213,16 +182,7 @@ def parity_section(curves: dict[str, list[dict]]) -> None:
 
 
 st.title("Model performance")
-st.caption(
-    "All numbers come from held-out test splits, never from the data a model was trained on. "
-    "**random**: 80/20 split over unique compositions; **grouped**: 80/20 split by chemical system (element "
-    "set), so test chemistries are unseen; **external**: trained on SuperCon without the overlaps, tested on "
-    "the Hosono et al. 2018 list of materials searched for superconductivity (Tc > 10 K: scored as "
-    "P(superconductor) × P(Tc > 10 K)). S2S rows refit the model with structure descriptors on the S2S crystals "
-    "(random: stratified; grouped: by reduced formula). 3DSC rows refit structure models on 3DSC (grouped: by "
-    "SuperCon formula, so doped variants of one compound stay on one side; random: over structures). Tables "
-    "show mean ± std over seeds; curves and points show the first seed."
-)
+st.caption(report.PROTOCOLS_TEXT)
 
 results_dir = str(RESULTS_DIR)
 names = [name for name in models.available() if load_results(name, results_dir)]
@@ -248,7 +208,7 @@ threshold_section(table)
 curves = {name: load_curves(name, results_dir) for name in chosen}
 for dataset in dict.fromkeys(c["dataset"] for entries in curves.values() for c in entries
                              if c["task"] == "classification"):
-    st.subheader(f"ROC and precision–recall: {DATASETS.get(dataset, dataset)}")
+    st.subheader(f"ROC and precision–recall: {DATASET_NAMES.get(dataset, dataset)}")
     roc_pr(table, curves, dataset)
 confusion_section(curves)
 calibration_section(curves)

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from pymatgen.core import Structure
 from streamlit.errors import StreamlitPageNotFoundError
 
-from sc_core import InputError, attribution, chemistry, data, io, models, screening
+from pages._common import PLOT_CONFIG, get_model, unexpected_error
+from sc_core import InputError, attribution, chemistry, data, intervals, io, models, screening
 
 EXAMPLES = ("La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95")
 MAX_MB = io.MAX_FILE_BYTES // 2**20
 GENERIC_ERROR = "Sorry, this input could not be processed. Check the formula or file and try again."
 DIVERGING = "RdBu"  # red: pushes away from a superconductor, blue: towards one
 GREY = "#e6e6e6"
-PLOT_CONFIG = {"displaylogo": False}
-
-
-@st.cache_resource(show_spinner="Loading the model…")
-def get_model(name: str):
-    return models.load(name)
 
 
 @st.cache_data(show_spinner="Searching SuperCon…", max_entries=256)
@@ -59,14 +53,6 @@ def page_link(page: str, label: str) -> None:
         st.page_link(page, label=label, icon=":material/deployed_code:")
     except StreamlitPageNotFoundError:  # this page was started on its own, outside app.py
         st.caption(f"{label}: open the Crystal viewer page of the app.")
-
-
-def interval_caption(row: pd.Series) -> str:
-    p_low, p_high = np.clip([row["p_sc"] - 2 * row["p_sc_std"], row["p_sc"] + 2 * row["p_sc_std"]], 0, 1)
-    tc_low, tc_high = max(row["tc_K"] - 2 * row["tc_std_K"], 0), row["tc_K"] + 2 * row["tc_std_K"]
-    return (f"P(superconductor) interval [{p_low:.2f}, {p_high:.2f}] (clipped to [0, 1]); Tc interval "
-            f"[{tc_low:.1f}, {tc_high:.1f}] K (clipped at 0 K): ± 2 standard deviations across the members of "
-            "the model's ensemble (the trees, for a forest).")
 
 
 def contribution_bars(table: pd.DataFrame) -> go.Figure:
@@ -148,7 +134,7 @@ def show_prediction(item, source: str, name: str) -> None:
     c2.metric("Tc if superconducting", f"{row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K",
               help="Predicted critical temperature, assuming the material superconducts.")
     c3.metric("Model version", model.version, help=f"The {model.kind} model `{name}`.")
-    st.caption(interval_caption(row))
+    st.caption(intervals.describe(row))
     if model.kind == "composition" and is_structure:
         st.caption(f"`{name}` is a composition model: only the composition of this structure is used.")
 
@@ -209,4 +195,4 @@ try:
 except InputError as exc:
     st.error(str(exc))
 except Exception:  # never show a traceback for user input
-    st.error(GENERIC_ERROR)
+    unexpected_error(GENERIC_ERROR)

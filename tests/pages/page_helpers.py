@@ -52,15 +52,21 @@ class FakeStructureModel(Model):
         return pd.DataFrame({"p_sc": np.full(n, 0.25), "p_sc_std": np.full(n, 0.05),
                              "tc_K": np.full(n, 12.0), "tc_std_K": np.full(n, 3.0)})
 
-    def atom_contributions(self, structure, method: str = "grad_x_input") -> list[float]:
+    def atom_contributions(self, structure, method: str | None = None) -> list[float]:
         return [(-1.0) ** i * 0.1 * (i + 1) for i in range(len(structure))]
+
+    def fit(self, inputs, tc=None, labels=None, progress=False):
+        raise NotImplementedError("a fake: it predicts constants")
+
+    save = load = train_deployed = fit
 
 
 @pytest.fixture
 def with_structure_model(monkeypatch):
     """Register FakeStructureModel next to the real models for the duration of one test."""
     real_available, real_load = models.available, models.load
-    monkeypatch.setattr(models, "available", lambda: [*real_available(), "fake_structure"])
+    monkeypatch.setattr(models, "available", lambda kind=None: [*real_available(kind)] + (
+        ["fake_structure"] if kind in (None, "structure") else []))
     monkeypatch.setattr(models, "load", lambda name: FakeStructureModel() if name == "fake_structure"
                         else real_load(name))
     yield "fake_structure"
@@ -70,5 +76,5 @@ def with_structure_model(monkeypatch):
 def only_composition_models(monkeypatch):
     """Hide the structure models (trained or not) for the duration of one test."""
     real_available = models.available
-    monkeypatch.setattr(models, "available", lambda: [n for n in real_available()
-                                                      if models.model_class(n).kind != "structure"])
+    monkeypatch.setattr(models, "available", lambda kind=None: [] if kind == "structure" else real_available(
+        "composition"))

@@ -1,0 +1,68 @@
+"""Stored evaluation results as readers see them: names of test sets, tasks and metrics, the protocols in
+words, and wide metric tables (one column per metric, 'mean ± std' over seeds). Used by the Model performance
+page and ``benchmarks/report.py``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+DATASET_NAMES = {"supercon": "SuperCon", "hosono2018": "Hosono 2018 list", "s2s": "S2S structures",
+                 "3dsc": "3DSC structures"}
+TASK_DESCRIPTIONS = {
+    "classification": "Classification (superconductor or not; with a threshold T: Tc > T, scored by "
+                      "P(superconductor) × P(Tc > T))",
+    "tc_as_classifier": "Regressed Tc used as a classifier (predicted Tc > T, 1 K for T = 0; Quinn & McQueen's "
+                        "Fig. 6)",
+    "tc_regression": "Tc regression (superconductors, overall and by class; the last column scores every row, "
+                     "predicting 0 K where P(superconductor) < 0.5)",
+}
+METRIC_NAMES = {"accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
+                "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "ece": "ECE", "mae_K": "MAE (K)", "rmse_K": "RMSE (K)",
+                "r2": "R²", "mae_all_K": "MAE all rows (K)"}
+KELVIN_METRICS = ("mae_K", "rmse_K", "mae_all_K")
+PROTOCOLS_TEXT = (
+    "All numbers come from held-out test splits, never from the data a model was trained on. "
+    "**random**: 80/20 split over unique compositions; **grouped**: 80/20 split by chemical system (element "
+    "set), so test chemistries are unseen; **external**: trained on SuperCon without the overlaps, tested on "
+    "the Hosono et al. 2018 list of materials searched for superconductivity (Tc > 10 K: scored as "
+    "P(superconductor) × P(Tc > 10 K)). S2S rows refit the model with structure descriptors on the S2S crystals "
+    "(random: stratified; grouped: by reduced formula). 3DSC rows refit structure models on 3DSC (grouped: by "
+    "SuperCon formula, so doped variants of one compound stay on one side; random: over structures). Tables "
+    "show mean ± std over seeds; curves and points show the first seed."
+)
+
+
+def protocol_label(protocol: str, threshold_K: float) -> str:
+    """``random`` or ``external · Tc > 10 K``."""
+    return protocol + (f" · Tc > {threshold_K:g} K" if threshold_K else "")
+
+
+def metric_tables(table: pd.DataFrame, readable: bool = True) -> dict[str, pd.DataFrame]:
+    """Task → wide table of a long :func:`sc_core.evaluate.results_table`: one row per model, test set,
+    protocol (and Tc class), one 'mean ± std' column per metric. `readable` names datasets, protocols with their
+    threshold, and metrics in words (else the stored keys, with a threshold column)."""
+    cells = [f"{m:.2f} ± {s:.2f}" if metric in KELVIN_METRICS and readable else f"{m:.3f} ± {s:.3f}"
+             for metric, m, s in zip(table["metric"], table["mean"], table["std"])]
+    long = table.assign(
+        cell=cells,
+        tc_class=[t.removeprefix("tc_regression_") if t.startswith("tc_regression_") else "all"
+                  for t in table["task"]],
+        task=table["task"].where(~table["task"].str.startswith("tc_regression"), "tc_regression"))
+    if readable:
+        long = long.assign(dataset=long["dataset"].map(lambda d: DATASET_NAMES.get(d, d)),
+                           protocol=[protocol_label(p, t) for p, t in zip(long["protocol"], long["threshold_K"])])
+    out = {}
+    for task in TASK_DESCRIPTIONS:
+        part = long[long["task"] == task]
+        if part.empty:
+            continue
+        keys = ["model", "dataset", "protocol"] + ([] if readable else ["threshold_K"]) + ["n_test"]
+        keys += ["tc_class"] if task == "tc_regression" else []
+        wide = part.pivot_table(index=keys, columns="metric", values="cell", aggfunc="first", sort=False)
+        wide = wide[[m for m in METRIC_NAMES if m in wide.columns]].reset_index()
+        if readable:
+            wide = wide.rename(columns=METRIC_NAMES | {"model": "Model", "dataset": "Test set",
+                                                       "protocol": "Protocol", "n_test": "n test",
+                                                       "tc_class": "Class"})
+        out[task] = wide
+    return out
