@@ -59,7 +59,7 @@ def _looks_like_path(token: str) -> bool:
 def _rows(pool: pd.DataFrame) -> list[Row]:
     """The rows of a pool read by :func:`sc_core.io.read_pool`."""
     carried = pool.drop(columns=list(POOL_COLUMNS)).to_dict("records")
-    return [Row(i, structure if structure is not None else None if error else formula, error, extra)
+    return [Row(i, None if error else formula if structure is None else structure, error, extra)
             for i, formula, structure, error, extra
             in zip(pool["id"], pool["formula"], pool["structure"], pool["error"], carried)]
 

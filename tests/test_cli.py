@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Lattice, Structure
 from pymatgen.io.cif import CifWriter
+from test_pools import hostile_zip
 
 from sc_core.cli import main, pool_from_argument
-from test_pools import hostile_zip
 
 NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
 

@@ -16,7 +16,7 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def neutralise(value: object) -> object:
-    """`value` with a leading apostrophe if it is text a spreadsheet could run as a formula; numbers stay as they are."""
+    """`value` with a leading apostrophe if it is text a spreadsheet could run as a formula; numbers as they are."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
