@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 from pages._common import unexpected_error
-from sc_core import InputError, chemistry, models, screening
+from sc_core import InputError, chemistry, io, models, screening
 
 UPLOAD = "upload"
 KNOWN = {"any": "Any", "known": "In SuperCon", "unknown": "Not in SuperCon"}
@@ -32,7 +32,7 @@ def get_pool(choice: str, upload):
         return load_pool(choice), choice
     if upload is None:
         raise InputError("Upload a CSV or zip file first.")
-    return screening.read_pool(upload.name, upload.getvalue()), upload.name
+    return io.read_pool(upload.name, upload.getvalue()), upload.name
 
 
 def run_screen(pool, label: str, chosen: list[str]) -> None:
@@ -131,7 +131,10 @@ with left:
     upload = None
     if choice == UPLOAD:
         upload = st.file_uploader("CSV (formula column, optional id) or zip of CIF/POSCAR files",
-                                  type=["csv", "zip"])
+                                  type=["csv", "zip"],
+                                  help=f"Up to {io.MAX_UPLOAD_BYTES // 2**20} MB and {io.MAX_CSV_ROWS:,} rows; "
+                                       f"a zip may unpack to {io.MAX_TOTAL_BYTES // 2**20} MB, "
+                                       f"{io.MAX_MEMBER_BYTES // 2**20} MB a file.")
 with right:
     chosen = st.multiselect("Models", names, default=names)
     clicked = st.button("Screen", type="primary", disabled=not chosen, icon=":material/play_arrow:")

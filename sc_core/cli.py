@@ -9,11 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,19 +21,17 @@ from tqdm import tqdm
 from sc_core import checkpoints, chemistry, models, screening, train
 from sc_core.data import DataIntegrityError
 from sc_core.evaluate import PROTOCOL_NAMES, PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
-from sc_core.io import InputError, read_structure
+from sc_core.io import POOL_COLUMNS, InputError, is_structure_name, read_pool
 
 BATCH_SIZE = 2_000
 PROGRESS_MIN_ROWS = 1_000
 TABLE_SUFFIXES = (".csv",)
 ARCHIVE_SUFFIXES = (".zip",)
-STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar")
-STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
 OUTPUT_SUFFIXES = (".csv", ".json")
 INPUT_RULES = """How each INPUT is read:
   * an existing file or folder: a .csv (a 'formula' column, optional 'id'; other columns are
-    carried through), a .zip or folder (every CIF/POSCAR inside; ids are the file names), any
-    other file one CIF/POSCAR;
+    carried through), a .zip or folder (every CIF/POSCAR inside; ids are their paths inside it;
+    hidden files and __MACOSX are skipped), any other file one CIF/POSCAR;
   * a token that looks like a path but does not exist is an error (exit code 2): it contains '/',
     ends in .cif, .vasp, .poscar, .csv or .zip, or is named POSCAR*/CONTCAR*;
   * anything else is a chemical formula (La1.85Sr0.15CuO4).
@@ -57,75 +53,27 @@ def _looks_like_path(token: str) -> bool:
     """True if `token` can only be meant as a file: a separator, a known suffix or a POSCAR name."""
     return (any(sep in token for sep in {"/", os.sep})
             or token.lower().endswith(TABLE_SUFFIXES + ARCHIVE_SUFFIXES)
-            or _is_structure_name(token))
+            or is_structure_name(token))
 
 
-def _is_structure_name(name: str) -> bool:
-    """True for CIF/POSCAR file names (hidden files and macOS resource forks excluded)."""
-    path = PurePath(name)
-    if path.name.startswith(".") or "__MACOSX" in path.parts:
-        return False
-    return path.name.lower().endswith(STRUCTURE_SUFFIXES) or path.name.upper().startswith(STRUCTURE_PREFIXES)
-
-
-def _structure_row(name: str, read: Callable[[], bytes]) -> Row:
-    """One row from a structure file; a file that cannot be read becomes an error row."""
-    try:
-        return Row(name, read_structure(read(), filename=name))
-    except (InputError, OSError, zipfile.BadZipFile) as exc:
-        return Row(name, None, str(exc))
-
-
-def _folder_rows(folder: Path) -> list[Row]:
-    """Rows for every CIF/POSCAR under `folder`; ids are paths relative to it."""
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and _is_structure_name(str(p.relative_to(folder))))
-    return [_structure_row(p.relative_to(folder).as_posix(), p.read_bytes) for p in paths]
-
-
-def _zip_rows(path: Path) -> list[Row]:
-    """Rows for every CIF/POSCAR in a zip archive; ids are the member names."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return [_structure_row(info.filename, partial(archive.read, info)) for info in archive.infolist()
-                    if not info.is_dir() and _is_structure_name(info.filename)]
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"{path} is not a readable zip archive.") from exc
-
-
-def _table_rows(path: Path) -> list[Row]:
-    """Rows of a CSV with a ``formula`` column; ids from its ``id`` column, else the formula text."""
-    try:
-        table = pd.read_csv(path, dtype={"id": str, "formula": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not a readable CSV file ({exc}).") from exc
-    if "formula" not in table.columns:
-        raise InputError(f"{path} has no 'formula' column (columns: {', '.join(map(str, table.columns))}).")
-    formulas = table["formula"].fillna("")
-    ids = table["id"].fillna("") if "id" in table.columns else formulas
-    extra = table.drop(columns=["id", "formula"], errors="ignore").to_dict("records")
-    return [Row(i, f, extra=e) for i, f, e in zip(ids, formulas, extra)]
+def _rows(pool: pd.DataFrame) -> list[Row]:
+    """The rows of a pool read by :func:`sc_core.io.read_pool`."""
+    carried = pool.drop(columns=list(POOL_COLUMNS)).to_dict("records")
+    return [Row(i, None if error else formula if structure is None else structure, error, extra)
+            for i, formula, structure, error, extra
+            in zip(pool["id"], pool["formula"], pool["structure"], pool["error"], carried)]
 
 
 def read_inputs(tokens: list[str]) -> list[Row]:
     """One row per formula, CSV row or structure file, in the order given (see INPUT_RULES)."""
     rows: list[Row] = []
     for token in tokens:
-        path = Path(token)
-        if path.is_dir():
-            found = _folder_rows(path)
-        elif path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
-            found = _table_rows(path)
-        elif path.is_file() and path.suffix.lower() in ARCHIVE_SUFFIXES:
-            found = _zip_rows(path)
-        elif path.is_file():
-            found = [_structure_row(path.name, path.read_bytes)]
+        if os.path.exists(token):
+            rows += _rows(read_pool(token))
         elif _looks_like_path(token):
             raise InputError(f"No such file or folder: {token}")
         else:
-            found = [Row(token, token)]
-        if not found:
-            raise InputError(f"Found no formulas or CIF/POSCAR files in {token}.")
-        rows += found
+            rows.append(Row(token, token))
     return rows
 
 
@@ -197,18 +145,14 @@ SHORTLIST_SUFFIXES = (".csv", ".json", ".xlsx")
 
 
 def pool_from_argument(token: str) -> pd.DataFrame:
-    """A bundled pool by name (3dsc, s2s, cod), or a pool from a CSV, folder, zip or structure file."""
-    if token in screening.POOLS:
-        return screening.load_pool(token)
-    rows = read_inputs([token])
-    return pd.DataFrame({
-        "id": [row.id for row in rows],
-        "formula": [row.item.composition.formula.replace(" ", "") if isinstance(row.item, Structure)
-                    else row.item or "" for row in rows],
-        "source": token, "mp_id": "", "structure_ref": "",
-        "structure": [row.item if isinstance(row.item, Structure) else None for row in rows],
-        "error": [row.error for row in rows],
-    })
+    """A bundled pool by name in any case (3dsc, s2s, cod), or a pool from a CSV, folder, zip or structure file."""
+    name = screening.pool_name(token)
+    if name:
+        return screening.load_pool(name)
+    if not os.path.exists(token):
+        raise InputError(f"'{token[:60]}' is neither a bundled pool ({', '.join(screening.POOLS)}) "
+                         "nor an existing file or folder.")
+    return read_pool(token)
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -245,12 +189,15 @@ def cmd_screen(args: argparse.Namespace) -> int:
                                  backend=args.backend)
     filters = screening.Filters(min_p=args.min_p, tc_min=args.tc_min, exclude_families=args.exclude_family,
                                 known=args.known)
-    shortlist = screening.apply_filters(table, filters).head(args.top)
-    shortlist = screening.annotate(shortlist)
+    shortlist = screening.annotate(screening.apply_filters(table, filters).head(args.top))
+    n_passed, n_unscored = len(shortlist), int(table["p_sc"].isna().sum())
+    if not args.hide_errors:
+        shortlist = screening.with_unscored(shortlist, table)
     Path(args.output).write_bytes(screening.export(shortlist, args.output.rsplit(".", 1)[1].lower(), names))
     where = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
-    print(f"{len(shortlist):,} of {len(table):,} materials from {args.pool}{where} pass the filters; "
-          f"{int(table['p_sc'].isna().sum()):,} could not be scored; shortlist written to {args.output}")
+    unscored = "left out (--hide-errors)" if args.hide_errors else "written after the shortlist with their error"
+    print(f"{n_passed:,} of {len(table):,} materials from {args.pool}{where} pass the filters; "
+          f"{n_unscored:,} could not be scored, {unscored}; shortlist written to {args.output}")
     return 0
 
 
@@ -330,8 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("screen", help="screen a pool of materials and write a filtered, ranked shortlist",
-                       description="POOL is a bundled pool (" + ", ".join(screening.POOLS) + ") or, as for "
-                                   "`sc predict`, a CSV with a formula column, a folder or .zip of CIF/POSCAR files.")
+                       description="POOL is a bundled pool (" + ", ".join(screening.POOLS) + ", in any case) or, "
+                                   "as for `sc predict`, a CSV with a formula column, a folder or .zip of CIF/POSCAR "
+                                   "files, or one such file; anything else is an error.")
     p.add_argument("pool", metavar="POOL")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="shortlist file: .csv, .json or .xlsx")
     p.add_argument("--models", type=_comma_list(), help="comma-separated (default: every trained model)")
@@ -346,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="screen only shard i (0-based) of N contiguous shards of the pool, e.g. on N machines")
     p.add_argument("--backend", choices=("local", "ray"), default="local",
                    help="run in this process, or as Ray tasks on a running or local Ray cluster (pip install ray)")
+    p.add_argument("--hide-errors", action="store_true",
+                   help="leave out the materials no model could score (by default they follow the shortlist, "
+                        "each with its error)")
     p.set_defaults(func=cmd_screen)
 
     p = sub.add_parser("evaluate", help="run the evaluation protocols and write benchmarks/results/<model>.json")

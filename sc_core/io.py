@@ -276,3 +276,200 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- pools: a CSV of formulas, or CIF/POSCAR files in a zip, a folder or one file ----------------
+# (imports of this section kept here so that it merges apart from the code above)
+import itertools  # noqa: E402
+import lzma  # noqa: E402
+import struct  # noqa: E402
+import zipfile  # noqa: E402
+import zlib  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from functools import partial  # noqa: E402
+from io import BytesIO  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import BinaryIO  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+MAX_UPLOAD_BYTES = 50 * 2**20  # a CSV or zip file as given
+MAX_CSV_ROWS = 200_000
+MAX_MEMBERS = 20_000  # entries of a zip, structure files of a folder
+MAX_MEMBER_BYTES = MAX_FILE_BYTES  # one structure file, decompressed
+MAX_TOTAL_BYTES = 200 * 2**20  # all structure files of a zip or folder, decompressed
+STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar")
+STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
+POOL_COLUMNS = ("id", "formula", "structure", "error")  # then the carried columns of a CSV
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_UNPACK_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, struct.error, EOFError, OSError, ValueError,
+                  NotImplementedError, RuntimeError)  # what zipfile raises for damaged or unusual members
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A structure file to read: its id, its declared size, how to open it, a problem known up front."""
+
+    id: str
+    size: int
+    open: Callable[[], BinaryIO]
+    problem: str = ""
+
+
+def is_structure_name(name: str) -> bool:
+    """True for CIF/POSCAR file names (.cif, .vasp, .poscar, POSCAR*, CONTCAR*), not hidden, not in __MACOSX."""
+    path = PurePath(name)
+    if any(part.startswith(".") or part == "__MACOSX" for part in path.parts):
+        return False
+    return path.name.lower().endswith(STRUCTURE_SUFFIXES) or path.name.upper().startswith(STRUCTURE_PREFIXES)
+
+
+def read_pool(name: str, content: bytes | None = None) -> pd.DataFrame:
+    """Rows of a pool: a CSV with a 'formula' column, a zip or folder of CIF/POSCAR files, or one such file.
+
+    `content` holds the bytes of an upload called `name`; without it `name` is a file or folder on disk.
+    Columns: :data:`POOL_COLUMNS` (structure None for formulas and unreadable files; error '' if read),
+    then the CSV's other columns. Ids come from an 'id' column, else the formula text, or are the file's
+    path inside the zip or folder. A file that cannot be read is a row with its error; a pool that cannot
+    be read at all (or breaks a limit) raises InputError.
+    """
+    label = _short_name(name)
+    if content is None:
+        path = Path(name)
+        if path.is_dir():
+            return _structure_pool(_folder_members(path), f"the folder {label}")
+        if not path.is_file():
+            raise InputError(f"Cannot read {label}: it is not a regular file or folder.")
+        if not name.lower().endswith((".csv", ".zip")):
+            return _structure_pool([_Member(path.name, path.stat().st_size, partial(path.open, "rb"))], label)
+        content = _read_upload(path)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise InputError(f"The file {label} is {_megabytes(len(content))} MB; "
+                         f"the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+    if name.lower().endswith(".csv"):
+        return _csv_pool(content, label)
+    if name.lower().endswith(".zip"):
+        return _structure_pool(_zip_members(content, label), label)
+    return _structure_pool([_Member(PurePath(name).name, len(content), partial(BytesIO, content))], label)
+
+
+def _short_name(name: str) -> str:
+    """A file name as quoted in messages: its last part, cut to 60 characters."""
+    base = PurePath(name).name or name
+    return base if len(base) <= 60 else base[:57] + "..."
+
+
+def _read_upload(path: Path) -> bytes:
+    """The bytes of a CSV or zip on disk, refused before reading if larger than MAX_UPLOAD_BYTES."""
+    size = path.stat().st_size
+    if size > MAX_UPLOAD_BYTES:
+        raise InputError(f"The file {_short_name(path.name)} is {_megabytes(size)} MB; "
+                         f"the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+    with path.open("rb") as stream:
+        return stream.read(MAX_UPLOAD_BYTES + 1)
+
+
+def _csv_pool(content: bytes, label: str) -> pd.DataFrame:
+    """Pool rows of a CSV table with a 'formula' column (at most MAX_CSV_ROWS)."""
+    try:
+        table = pd.read_csv(BytesIO(content), dtype={"id": str, "formula": str}, nrows=MAX_CSV_ROWS + 1)
+    except ValueError as exc:  # pandas' parser, empty-file and decoding errors are all ValueErrors
+        raise InputError(f"Could not read {label} as a CSV table ({str(exc).strip()[:150]}).") from exc
+    if "formula" not in table.columns:
+        columns = ", ".join(str(c)[:30] for c in table.columns[:10]) or "none"
+        raise InputError(f"The table {label} needs a 'formula' column; its columns are: {columns}.")
+    if len(table) > MAX_CSV_ROWS:
+        raise InputError(f"The table {label} has more than {MAX_CSV_ROWS:,} rows, the limit; "
+                         "split it into smaller files.")
+    if table.empty:
+        raise InputError(f"The table {label} has no rows.")
+    formulas = table["formula"].fillna("")
+    carried = table.drop(columns=list(POOL_COLUMNS), errors="ignore")
+    ids = table["id"].fillna("") if "id" in table.columns else formulas
+    return pd.concat([pd.DataFrame({"id": ids, "formula": formulas, "structure": None, "error": ""}), carried],
+                     axis=1)
+
+
+def _zip_members(content: bytes, label: str) -> list[_Member]:
+    """The structure files of a zip archive, with encrypted and oddly compressed ones flagged up front."""
+    if content.count(b"PK\x01\x02") > MAX_MEMBERS:  # central directory entries, counted before parsing them
+        raise InputError(f"The archive {label} holds more than {MAX_MEMBERS:,} files, the limit.")
+    try:
+        archive = zipfile.ZipFile(BytesIO(content))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError(f"The file {label} is not a readable zip archive.") from exc
+    return [_Member(info.filename, info.file_size, partial(archive.open, info), _zip_problem(info))
+            for info in archive.infolist() if not info.is_dir() and is_structure_name(info.filename)]
+
+
+def _zip_problem(info: zipfile.ZipInfo) -> str:
+    """Why a zip member cannot be unpacked, or ''."""
+    if info.flag_bits & 0x1:
+        return "This file is encrypted (password-protected) in the archive; zip it again without a password."
+    if info.compress_type not in _ZIP_METHODS:
+        return ("This file is compressed with a method that cannot be unpacked here (such as 'implode'); "
+                "zip it again with ordinary (deflate) compression.")
+    return ""
+
+
+def _folder_members(folder: Path) -> list[_Member]:
+    """The structure files under `folder` in path order; ids are paths relative to it."""
+    found = (p for p in folder.rglob("*") if is_structure_name(p.relative_to(folder).as_posix()) and p.is_file())
+    paths = list(itertools.islice(found, MAX_MEMBERS + 1))
+    if len(paths) > MAX_MEMBERS:
+        raise InputError(f"The folder {_short_name(str(folder))} holds more than {MAX_MEMBERS:,} structure files, "
+                         "the limit.")
+    return [_Member(p.relative_to(folder).as_posix(), p.stat().st_size, partial(p.open, "rb")) for p in sorted(paths)]
+
+
+def _structure_pool(members: list[_Member], label: str) -> pd.DataFrame:
+    """One pool row per structure file, read one at a time within the size limits."""
+    if not members:
+        raise InputError(f"Found no CIF/POSCAR files (.cif, .vasp, .poscar, POSCAR*, CONTCAR*) in {label}.")
+    if len(members) > MAX_MEMBERS:
+        raise InputError(f"There are {len(members):,} structure files in {label}; the limit is {MAX_MEMBERS:,}.")
+    limit = f"the limit is {MAX_TOTAL_BYTES // 2**20} MB"
+    declared = sum(m.size for m in members if not m.problem and m.size <= MAX_MEMBER_BYTES)
+    if declared > MAX_TOTAL_BYTES:
+        raise InputError(f"The structure files in {label} add up to {_megabytes(declared)} MB unpacked; {limit}.")
+    rows, total = [], 0
+    for member in members:
+        try:
+            blob = _read_member(member)
+        except InputError as exc:
+            rows.append({"id": member.id, "formula": "", "structure": None, "error": str(exc)})
+            continue
+        total += len(blob)
+        if total > MAX_TOTAL_BYTES:  # the sizes in a zip's headers can lie
+            raise InputError(f"The structure files in {label} add up to more than their stated sizes "
+                             f"unpacked; {limit}.")
+        rows.append(_structure_row(member.id, blob))
+    return pd.DataFrame(rows, columns=list(POOL_COLUMNS))
+
+
+def _read_member(member: _Member) -> bytes:
+    """The bytes of one structure file; no more than MAX_MEMBER_BYTES + 1 of them are ever read."""
+    limit = f"the limit is {MAX_MEMBER_BYTES // 2**20} MB"
+    if member.problem:
+        raise InputError(member.problem)
+    if member.size > MAX_MEMBER_BYTES:
+        raise InputError(f"The file is {_megabytes(member.size)} MB unpacked; {limit}.")
+    try:
+        with member.open() as stream:
+            blob = stream.read(MAX_MEMBER_BYTES + 1)
+    except _UNPACK_ERRORS as exc:
+        raise InputError("The file is damaged and could not be unpacked or read.") from exc
+    if len(blob) > MAX_MEMBER_BYTES:
+        raise InputError(f"The file unpacks to more than its stated size and {limit}.")
+    return blob
+
+
+def _structure_row(member_id: str, blob: bytes) -> dict:
+    """The pool row of one structure file's bytes; unreadable content becomes the row's error."""
+    try:
+        structure = read_structure(blob, filename=member_id)
+    except InputError as exc:
+        return {"id": member_id, "formula": "", "structure": None, "error": str(exc)}
+    return {"id": member_id, "formula": structure.composition.formula.replace(" ", ""), "structure": structure,
+            "error": ""}

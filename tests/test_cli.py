@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Lattice, Structure
 from pymatgen.io.cif import CifWriter
+from test_pools import hostile_zip
 
-from sc_core.cli import main
+from sc_core.cli import main, pool_from_argument
 
 NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
 
@@ -114,10 +115,36 @@ def test_screen_writes_a_filtered_annotated_shortlist(capsys, tmp_path):
     out = tmp_path / "short.csv"
     code, text, _ = run(capsys, "screen", str(pool), "-o", str(out), "--models", "baseline", "--min-p", "0.3",
                         "--exclude-family", "cuprate,iron")
-    table = pd.read_csv(out)
-    assert code == 0 and "1 could not be scored" in text
-    assert "a" in set(table["id"]) and not {"b", "c", "d", "e"} & set(table["id"])  # cuprate, bad, NaCl, iron
+    table = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert code == 0 and "1 could not be scored, written after the shortlist" in text
+    assert table["id"].tolist() == ["a", "c"]  # cuprate, NaCl and iron left out; the bad row follows
+    assert table["error"].isna().tolist() == [True, False] and "Xx" in table.loc[1, "error"]
+    assert np.isnan(table.loc[1, "p_sc"]) and 0.3 <= table.loc[0, "p_sc"] <= 1
     assert {"nearest_sc", "space_group", "models", "exported"} <= set(table.columns)
+    code, text, _ = run(capsys, "screen", str(pool), "-o", str(out), "--models", "baseline", "--min-p", "0.3",
+                        "--exclude-family", "cuprate,iron", "--hide-errors")
+    assert code == 0 and "1 could not be scored, left out" in text and pd.read_csv(out)["id"].tolist() == ["a"]
+
+
+def test_screen_pool_names_in_any_case_and_unknown_tokens(capsys, tmp_path):
+    for token, source in (("S2S", "s2s"), ("COD", "cod"), ("3dsc", "3dsc")):
+        pool = pool_from_argument(token)
+        assert len(pool) > 1000 and (pool["source"] == source).all()  # not sulfur, nor C-O-D
+    for token in ("nosuchpool", "MgB2"):
+        code, out, err = run(capsys, "screen", token, "-o", str(tmp_path / "x.csv"), "--models", "baseline")
+        assert code == 2 and out == "" and f"'{token}' is neither a bundled pool" in err
+        assert not (tmp_path / "x.csv").exists()
+
+
+def test_predict_zip_with_hostile_members_reports_each(capsys, tmp_path):
+    archive = tmp_path / "hostile.zip"
+    archive.write_bytes(hostile_zip())
+    code, out, err = run(capsys, "predict", str(archive), "--json")
+    records = {r["id"]: r for r in json.loads(out)}
+    assert code == 0 and "Traceback" not in err
+    assert records["NaCl.cif"]["error"] == "" and 0 <= records["NaCl.cif"]["p_sc"] <= 1
+    for name, reason in (("locked", "encrypted"), ("imploded", "implode"), ("corrupt", "damaged"), ("bomb", "MB")):
+        assert reason in records[f"{name}.cif"]["error"] and records[f"{name}.cif"]["p_sc"] is None
 
 
 def test_screen_shards_cover_the_pool(capsys, tmp_path):

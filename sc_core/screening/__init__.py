@@ -1,0 +1,19 @@
+"""Screening: pools → batch prediction → filters → shortlist export, with matching to known SuperCon entries.
+
+Modules by responsibility: :mod:`.pools` (bundled pools, shards), :mod:`.batch` (predicting a pool),
+:mod:`.backends` (local or Ray), :mod:`.symmetry` (space groups), :mod:`.known` (SuperCon matches and
+nearest known superconductors), :mod:`.filters`, :mod:`.export`. Uploaded and command-line pools are
+read by :func:`sc_core.io.read_pool`.
+"""
+
+from sc_core.screening.backends import screen
+from sc_core.screening.batch import screen_batch
+from sc_core.screening.export import export, neutralise
+from sc_core.screening.filters import Filters, apply_filters, with_unscored
+from sc_core.screening.known import annotate, nearest_known, nearest_superconductors
+from sc_core.screening.pools import POOLS, load_pool, pool_name, shard
+from sc_core.screening.symmetry import crystal_system, space_group
+
+__all__ = ["POOLS", "Filters", "annotate", "apply_filters", "crystal_system", "export", "load_pool", "nearest_known",
+           "nearest_superconductors", "neutralise", "pool_name", "screen", "screen_batch", "shard", "space_group",
+           "with_unscored"]

@@ -1,0 +1,79 @@
+"""Batch prediction of a pool with one or more models, with the chemistry columns of every row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from sc_core import models
+from sc_core.chemistry import family
+from sc_core.io import InputError, parse_formula
+from sc_core.screening.known import supercon_match
+from sc_core.screening.pools import structures
+from sc_core.screening.symmetry import crystal_system, space_groups
+
+Progress = Callable[[int, int], None]
+POOL_ONLY = ("source", "structure_ref", "structure", "error")  # pool columns used here, not carried to the table
+
+
+def _describe(pool: pd.DataFrame) -> pd.DataFrame:
+    """Chemistry columns for each pool row: space group, family, elements, SuperCon match."""
+    rows = []
+    for formula in pool["formula"]:
+        try:
+            comp = parse_formula(formula)
+        except InputError:
+            rows.append({"family": "", "n_elements": 0, "elements": "", "contains_O": False, "in_supercon": False,
+                         "supercon_tc_K": np.nan})
+            continue
+        known = supercon_match(comp)
+        symbols = sorted(el.symbol for el in comp)
+        rows.append({"family": family(comp), "n_elements": len(symbols), "elements": " ".join(symbols),
+                     "contains_O": "O" in symbols, "in_supercon": known is not None,
+                     "supercon_tc_K": np.nan if known is None else known})
+    groups = space_groups(pool)
+    return pd.DataFrame(rows, index=pool.index).assign(space_group=groups,
+                                                       crystal_system=[crystal_system(g) for g in groups])
+
+
+def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None) -> pd.DataFrame:
+    """Predict every pool row with each model; p_sc is the consensus, the mean over models that scored the row.
+
+    The pool is a bundled one (:func:`~sc_core.screening.pools.load_pool`) or one read by
+    :func:`sc_core.io.read_pool`, whose other columns (a CSV's own) are carried to the end of the table.
+    A pure function of its arguments (models are loaded by name in the calling process), so a distributed
+    engine can run it on any part of a pool: see :func:`~sc_core.screening.backends.screen`.
+    """
+    if not model_names:
+        raise InputError("Choose at least one model.")
+    pool = pool.reset_index(drop=True)
+    table = pd.DataFrame({"id": pool["id"], "formula": pool["formula"],
+                          "mp_id": pool["mp_id"] if "mp_id" in pool.columns else ""})
+    table = table.join(_describe(pool))
+    errors = pool["error"].fillna("").to_numpy() if "error" in pool.columns else np.full(len(pool), "")
+    done, total = 0, len(pool) * len(model_names)
+
+    def step(n: int, _: int) -> None:
+        if progress:
+            progress(done + n, total)
+
+    tc_from = None
+    for name in model_names:
+        model = models.load(name)
+        inputs = structures(pool) if model.kind == "structure" else list(pool["formula"])
+        inputs = [x if x is not None else "" for x in inputs]
+        pred = model.predict(inputs, progress=step)
+        table[f"p_sc_{name}"] = pred["p_sc"].to_numpy()
+        if tc_from is None and pred["tc_K"].notna().any():
+            tc_from = name
+            table["tc_K"], table["tc_std_K"] = pred["tc_K"].to_numpy(), pred["tc_std_K"].to_numpy()
+        errors = np.where((errors == "") & pred["p_sc"].isna().to_numpy(), pred["error"].to_numpy(), errors)
+        done += len(pool)
+    table["p_sc"] = table[[f"p_sc_{n}" for n in model_names]].mean(axis=1, skipna=True)
+    if tc_from is None:
+        table["tc_K"] = table["tc_std_K"] = np.nan
+    table["error"] = np.where(table["p_sc"].isna(), errors, "")  # a row any model scored is not an error
+    carried = pool.drop(columns=[*POOL_ONLY, *table.columns], errors="ignore")
+    return pd.concat([table, carried], axis=1)

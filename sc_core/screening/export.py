@@ -1,0 +1,51 @@
+"""Shortlist export (CSV, JSON, XLSX), stamped with the model versions and the date, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+
+import pandas as pd
+
+from sc_core import models
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may run a text cell starting so as a formula
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralise(value: object) -> object:
+    """`value` with a leading apostrophe if it is text a spreadsheet could run as a formula; numbers as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with every text cell and column name passed through :func:`neutralise`."""
+    text = table.columns[table.dtypes.map(lambda d: not pd.api.types.is_numeric_dtype(d))]
+    safe = table.assign(**{c: table[c].map(neutralise) for c in text})
+    return safe.set_axis([neutralise(str(c)) for c in safe.columns], axis=1)
+
+
+def export(table: pd.DataFrame, fmt: str, model_names: list[str]) -> bytes:
+    """The shortlist as CSV, JSON or XLSX; every row carries the model versions and the export date.
+
+    Text that a spreadsheet would read as a formula (see :data:`FORMULA_STARTS`) gets a leading
+    apostrophe in CSV and XLSX; JSON keeps it as it is.
+    """
+    versions = ";".join(f"{n}={models.load(n).version}" for n in model_names)
+    stamped = table.assign(models=versions, exported=dt.date.today().isoformat())
+    if fmt == "csv":
+        # CRLF line ends (RFC 4180) make the writer quote any cell that holds a carriage return
+        return _spreadsheet_safe(stamped).to_csv(index=False, lineterminator="\r\n").encode()
+    if fmt == "json":
+        payload = {"models": {n: models.load(n).version for n in model_names}, "exported": dt.date.today().isoformat(),
+                   "candidates": json.loads(stamped.to_json(orient="records"))}
+        return json.dumps(payload, indent=1).encode()
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        _spreadsheet_safe(stamped).to_excel(buffer, index=False, sheet_name="candidates")
+        return buffer.getvalue()
+    raise ValueError(f"unknown export format {fmt!r}")
