@@ -1,12 +1,11 @@
 """Model performance: stored test-set metrics, ROC/PR curves, confusion matrix, calibration and Tc parity.
 
-Results are read from ``evaluate.RESULTS_DIR`` (``benchmarks/results/``), or from the folder named by
-the ``SC_RESULTS_DIR`` environment variable when it is set (the tests use this).
+Results are read from ``benchmarks/results/``, or from the folder named by the ``SC_RESULTS_DIR`` environment
+variable when it is set (read on every run; the tests use this).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -15,10 +14,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._common import PLOT_CONFIG
-from sc_core import calibration, evaluate, models, report
+from sc_core import calibration, evaluate, models, paths, report
 from sc_core.report import DATASET_NAMES, METRIC_NAMES, TASK_DESCRIPTIONS
 
-RESULTS_DIR = Path(os.environ.get("SC_RESULTS_DIR") or evaluate.RESULTS_DIR)
 PALETTE = px.colors.qualitative.D3
 LEGEND_BELOW = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
 
@@ -184,6 +182,7 @@ def parity_section(curves: dict[str, list[dict]]) -> None:
 st.title("Model performance")
 st.caption(report.PROTOCOLS_TEXT)
 
+RESULTS_DIR = paths.folder("SC_RESULTS_DIR", "benchmarks/results")
 results_dir = str(RESULTS_DIR)
 names = [name for name in models.available() if load_results(name, results_dir)]
 if not names:

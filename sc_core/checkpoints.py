@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import platform
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-CHECKPOINT_DIR = Path(os.environ.get("SC_CHECKPOINT_DIR", Path(__file__).resolve().parents[1] / "checkpoints"))
+from sc_core import paths
+
+CHECKPOINT_DIR = paths.folder("SC_CHECKPOINT_DIR", "checkpoints")
 WEIGHTS = "weights.npz"
 CARD = "card.json"
 

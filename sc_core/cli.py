@@ -18,7 +18,7 @@ import pandas as pd
 from pymatgen.core import Structure
 from tqdm import tqdm
 
-from sc_core import checkpoints, chemistry, models, screening, train
+from sc_core import checkpoints, chemistry, models, paths, screening, train
 from sc_core.data import DataIntegrityError
 from sc_core.evaluate import PROTOCOL_NAMES, PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
 from sc_core.io import POOL_COLUMNS, InputError, is_structure_name, read_pool
@@ -81,7 +81,9 @@ def read_inputs(tokens: list[str]) -> list[Row]:
 def _check_model(name: str) -> None:
     """InputError listing the available models if `name` is not one of them."""
     if name not in models.available():
-        raise InputError(f"Unknown model {name!r}; available: {', '.join(models.available()) or 'none'}.")
+        where = checkpoints.CHECKPOINT_DIR
+        hint = f" {paths.missing_hint(where, 'SC_CHECKPOINT_DIR')}" if not where.exists() else ""
+        raise InputError(f"Unknown model {name!r}; available: {', '.join(models.available()) or 'none'}.{hint}")
 
 
 def predict_rows(model: models.Model, rows: list[Row], batch_size: int = BATCH_SIZE) -> pd.DataFrame:

@@ -43,13 +43,13 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from sc_core import checkpoints, data
+from sc_core import checkpoints, data, paths
 from sc_core.calibration import expected_calibration_error
 from sc_core.io import parse_formula
 from sc_core.models import model_class
 from sc_core.splits import group_split, stratified_split, unseen_in_training
 
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+RESULTS_DIR = paths.folder("SC_RESULTS_DIR", "benchmarks/results")
 SEEDS = (0, 1, 2, 3, 4)
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece")
 REGRESSION_METRICS = ("mae_K", "rmse_K", "r2", "mae_all_K")

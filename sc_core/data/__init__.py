@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Lattice, Structure
 
+from sc_core import paths
 from sc_core.chemistry import composition_key
 from sc_core.io import InputError, parse_formula, read_structure
 
@@ -31,7 +32,7 @@ ELEMENT_PROPERTIES = [
     "unfilled_d", "unfilled_f",
 ]
 
-DATA_DIR = Path(os.environ.get("SC_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
+DATA_DIR = paths.folder("SC_DATA_DIR", "data")
 CACHE_DIR = Path(os.environ.get("SC_CACHE_DIR", Path.home() / ".cache" / "sc_core"))
 PARSED_CACHE_MIN = 1000  # structures: above this, 3DSC CIFs are parsed once into CACHE_DIR
 N_GARBAGE = 15_000  # COD garbage-in rows added to a composition training set
@@ -46,7 +47,8 @@ def manifest() -> dict:
     """The manifest written by the build step (file hashes, row counts, overall data hash)."""
     path = DATA_DIR / "MANIFEST.json"
     if not path.exists():
-        raise DataIntegrityError(f"{path} is missing: run `python -m sc_core.data build` first")
+        hint = paths.missing_hint(DATA_DIR, "SC_DATA_DIR") if not DATA_DIR.exists() else "run `make data` first"
+        raise DataIntegrityError(f"{path} is missing: {hint}")
     return json.loads(path.read_text())
 
 
