@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+
 from sc_core.checkpoints import CheckpointError
 
 FIELDS = ("offsets", "left", "right", "feature", "threshold", "value")
@@ -94,6 +95,7 @@ class ArrayForest:
         if np.isnan(X).any():
             raise ValueError("feature rows contain NaN; the forest has no rule for missing values")
         chunks = [X[start : start + CHUNK_ROWS] for start in range(0, len(X), CHUNK_ROWS)]
+        self._layout  # built once here, before the threads share it
         with ThreadPoolExecutor(N_THREADS) as pool:  # numpy's gathers release the GIL
             leaf_values = list(pool.map(self._leaf_values, chunks))
         if not leaf_values:
