@@ -189,7 +189,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(out.to_json(orient="records"))
     else:
         print(format_predictions(out))
-    return 0
+    return 0 if out["p_sc"].notna().any() else 2  # 2: nothing could be predicted
 
 
 # -- screen ------------------------------------------------------------------------------------------
