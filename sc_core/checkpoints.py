@@ -2,7 +2,9 @@
 
 A checkpoint is ``checkpoints/<name>/`` holding ``weights.npz`` and ``card.json``. The card records
 what the model was trained on (data hash, split), its metrics and the library versions, and the
-sha256 of every weight file; :func:`load` refuses files whose hash differs.
+sha256 of every weight file; :func:`load` refuses a card that does not list the weights, files whose
+hash differs, and (given the expected shapes) arrays that are missing or shaped differently. Weights written
+by other numpy / scikit-learn / torch versions (major.minor) load with a warning.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import datetime as dt
 import hashlib
 import json
 import platform
+import re
+import warnings
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -21,6 +26,8 @@ from sc_core import paths
 CHECKPOINT_DIR = paths.folder("SC_CHECKPOINT_DIR", "checkpoints")
 WEIGHTS = "weights.npz"
 CARD = "card.json"
+CARD_KEYS = ("files", "versions")  # written by save(); load() needs both
+CHECKED_VERSIONS = ("numpy", "scikit-learn", "torch")  # libraries whose major.minor must match at load
 
 
 class CheckpointError(RuntimeError):
@@ -64,11 +71,17 @@ def save(name: str, arrays: dict[str, np.ndarray], card: dict, root: Path | None
 
 
 def read_card(name: str, root: Path | None = None) -> dict:
-    """The card of checkpoint `name`."""
+    """The card of checkpoint `name`; CheckpointError if it is missing or not a JSON object."""
     path = _root(root) / name / CARD
     if not path.exists():
         raise CheckpointError(f"no checkpoint {name!r} in {_root(root)}: train it with `python -m sc_core.train {name}`")
-    return json.loads(path.read_text())
+    try:
+        card = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); retrain with `sc train {name}`") from None
+    if not isinstance(card, dict):
+        raise CheckpointError(f"{path} is not a checkpoint card (a JSON object); retrain with `sc train {name}`")
+    return card
 
 
 def update_card(name: str, root: Path | None = None, **fields) -> None:
@@ -79,21 +92,60 @@ def update_card(name: str, root: Path | None = None, **fields) -> None:
     (_root(root) / name / CARD).write_text(json.dumps({**card, **fields}, indent=2, sort_keys=True) + "\n")
 
 
-def load(name: str, root: Path | None = None, shapes: dict[str, tuple[int, ...]] | None = None
-         ) -> tuple[dict[str, np.ndarray], dict]:
-    """Arrays and card of checkpoint `name`, after checking every file's sha256 against the card."""
+def load(name: str, root: Path | None = None,
+         shapes: dict[str, tuple[int, ...]] | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """Arrays and card of checkpoint `name`, after checking every file's sha256 against the card.
+
+    `shapes`: the expected shape of each named array; a missing array or another shape is a CheckpointError.
+    Library versions other than the card's (major.minor of CHECKED_VERSIONS) give a warning.
+    """
     card = read_card(name, root)
     folder = _root(root) / name
-    for filename, digest in card["files"].items():
-        path = folder / filename
-        if not path.exists() or _sha256(path) != digest:
-            raise CheckpointError(f"{path} is missing or does not match the sha256 in its card")
-    with np.load(folder / WEIGHTS, allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    for key, shape in (shapes or {}).items():  # placeholder until the gate branch lands
-        if key not in arrays or arrays[key].shape != shape:
-            raise CheckpointError(f"{name}: array {key} is missing or has the wrong shape")
+    _verify_files(card, folder, name)
+    try:
+        with np.load(folder / WEIGHTS, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"{folder / WEIGHTS} cannot be read ({exc}); retrain with `sc train {name}`") from None
+    for key, shape in (shapes or {}).items():
+        if key not in arrays:
+            raise CheckpointError(f"checkpoint {name!r} has no array {key!r}; retrain with `sc train {name}`")
+        if arrays[key].shape != tuple(shape):
+            raise CheckpointError(f"checkpoint {name!r}: array {key!r} has shape {arrays[key].shape}, the model "
+                                  f"expects {tuple(shape)}; retrain with `sc train {name}`")
+    _warn_on_other_versions(card["versions"], name)
     return arrays, card
+
+
+def _verify_files(card: dict, folder: Path, name: str) -> None:
+    """CheckpointError unless the card has CARD_KEYS, lists WEIGHTS, and every listed file matches its sha256."""
+    retrain = f"retrain with `sc train {name}`"
+    missing = [key for key in CARD_KEYS if not isinstance(card.get(key), dict)]
+    if missing:
+        raise CheckpointError(f"the card of checkpoint {name!r} lacks {', '.join(missing)}; {retrain}")
+    if WEIGHTS not in card["files"]:
+        raise CheckpointError(f"the card of checkpoint {name!r} does not list {WEIGHTS} with its sha256, so the "
+                              f"weights cannot be verified; {retrain}")
+    for filename, digest in card["files"].items():
+        path = folder / str(filename)
+        if Path(str(filename)).name != filename or not path.is_file() or _sha256(path) != digest:
+            raise CheckpointError(f"{path} is missing or does not match the sha256 in its card")
+
+
+def _warn_on_other_versions(recorded: dict, name: str) -> None:
+    """warnings.warn if a library of CHECKED_VERSIONS differs in major.minor from the card's."""
+    running = library_versions()
+    differ = [f"{lib} {recorded[lib]} (running {running[lib]})" for lib in CHECKED_VERSIONS
+              if lib in recorded and lib in running and _major_minor(recorded[lib]) != _major_minor(running[lib])]
+    if differ:
+        warnings.warn(f"checkpoint {name!r} was written with {', '.join(differ)}; its predictions may differ. "
+                      f"Retrain with `sc train {name}`, or install the recorded versions.", stacklevel=3)
+
+
+def _major_minor(version: object) -> str:
+    """'2.4' for '2.4.6' or '2.4.0+cpu'."""
+    match = re.match(r"\d+\.\d+", str(version))
+    return match.group() if match else str(version)
 
 
 def exists(name: str, root: Path | None = None) -> bool:

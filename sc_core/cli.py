@@ -139,7 +139,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(out.to_json(orient="records"))
     else:
         print(format_predictions(out))
-    return 0
+    return 0 if out["p_sc"].notna().any() else 2  # 2: nothing could be predicted
 
 
 # -- screen ------------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     unscored = "left out (--hide-errors)" if args.hide_errors else "written after the shortlist with their error"
     print(f"{n_passed:,} of {len(table):,} materials from {args.pool}{where} pass the filters; "
           f"{n_unscored:,} could not be scored, {unscored}; shortlist written to {args.output}")
-    return 0
+    return 0 if n_unscored < len(table) else 2  # nothing scored: an error, as for sc predict
 
 
 # -- evaluate, train, models -------------------------------------------------------------------------

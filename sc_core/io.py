@@ -11,8 +11,15 @@ Formula conventions (see :func:`parse_formula`):
 * Whitespace inside a formula is ignored (``Ba Fe2 As2``).
 * Rejected: charges/oxidation states (``Fe2+``), hydrate/adduct notation (``NaCl.H2O``,
   ``CuSO4·5H2O``), amounts without a leading digit (``Fe.5``), leading coefficients (``2H2O``),
-  scientific notation (``Fe1e2``), zero or negative amounts and amounts above :data:`MAX_AMOUNT`.
+  scientific notation (``Fe1e2``), zero or negative amounts, amounts below :data:`MIN_AMOUNT` (they would
+  vanish from the composition) or above :data:`MAX_AMOUNT`, Roman-numeral oxidation states (``Fe(III)``),
+  digits other than 0-9 (``Zr0９935``) and a space inside a number (``Zn20 .3``).
   ``CuSO4.5H2O`` cannot be told apart from a decimal and reads as ``CuSO4.5`` + ``H2O``.
+
+Structures (see :func:`check_structure`): every structure read, or given to a model directly, must be a
+possible crystal before any native code (spglib, neighbour search) sees it. Problems that pymatgen would
+silently drop or rewrite (zero/NaN occupancies, ``Vac`` read as V, cells of 0 or inf Å, CIFs whose symmetry
+expands to thousands of sites) are refused on the raw CIF/POSCAR text, before pymatgen parses it.
 """
 
 from __future__ import annotations
@@ -20,20 +27,39 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import PurePath
 
+import numpy as np
 from pymatgen.core import Composition, Element, Structure
+from pymatgen.core.operations import SymmOp
 from pymatgen.core.periodic_table import DummySpecies
-from pymatgen.io.cif import CifParser, CifWriter
+from pymatgen.io.cif import CifBlock, CifParser, CifWriter
 from pymatgen.io.vasp import Poscar
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_SITES = 500
 MAX_AMOUNT = 1e4
-OCCUPANCY_TOLERANCE = 1.05  # site occupancies up to this are rounding noise and scaled to 1
+MIN_AMOUNT = 1e-4  # smallest formula amount; SuperCon's smallest is 2e-4, pymatgen drops amounts below 1e-8
+OCCUPANCY_TOLERANCE = 1.05  # site occupancies up to this are rounding noise and scaled to 1 (CIF reading)
+SITE_OCCUPANCY_SLACK = 1e-3  # a site's occupancies may add up to 1 + this (rounding of the scaled values)
+MIN_OCCUPANCY = 1e-4  # smallest site occupancy; the bundled 3DSC CIFs go down to 1e-3
+MAX_FRACTIONAL_OFFSET = 1.0  # cells: fractional coordinates must lie in [-1, 2]
+MIN_DISTANCE = 0.5  # Å: closest physical distance between two atoms (H-H in H2 is 0.74 Å)
+MAX_CELL_LENGTH = 1000.0  # Å: 500 sites at MAX_VOLUME_PER_ATOM fill a cube of 171 Å; 1e5-1e6 Å cells are typos
+# Å^3 per site. Below: the densest solids (metallic hydrides at megabar pressure, diamond) have 2-6, and the
+# bound caps the density of every neighbour search (500 sites within 8 Å: about 1e6 pairs). Above: bundled
+# 3DSC cells with vacuum layers reach 3,700 (mp-1068462); far beyond that a cell is no solid.
+MIN_VOLUME_PER_ATOM, MAX_VOLUME_PER_ATOM = 1.0, 10_000.0
+MAX_SYMMETRY_OPERATIONS = 192  # the most of any space group (Fm-3m, Im-3m... in the conventional cell)
+CIF_SITE_TOLERANCE = 1e-4  # fractional: symmetry images closer than this are one site (pymatgen's default)
+EXCERPT_CHARS = 40  # messages quote at most this much of the user's input
 
-_TOKEN = re.compile(r"(?P<symbol>[A-Z][a-z]*)|(?P<open>[(\[])|(?P<close>[)\]])|(?P<number>\d+(?:\.\d+)?)")
-_POLYTYPE = re.compile(r"^\d+[A-Z][a-z]?'?-(?=[A-Z(\[])")
+_TOKEN = re.compile(r"(?P<symbol>[A-Z][a-z]*)|(?P<open>[(\[])|(?P<close>[)\]])|(?P<number>\d+(?:\.\d+)?)",
+                    re.ASCII)
+_POLYTYPE = re.compile(r"^\d+[A-Z][a-z]?'?-(?=[A-Z(\[])", re.ASCII)
+_ROMAN_OXIDATION = re.compile(r"[(\[](?:I{1,3}|IV|VI{0,3}|IX)[)\]](?![0-9])")  # Fe(III); (I)3 is iodine
+_SPLIT_NUMBER = re.compile(r"[0-9.]+\s+[0-9.]+")  # Zn20 .3: a space inside a number
 _CIF_MARKER = re.compile(r"^\s*data_|_cell_length_a", re.MULTILINE)
 _MP_ID = re.compile(r"(mp|mvc)-\d+", re.IGNORECASE)
 _BRACKET_PAIRS = {"(": ")", "[": "]"}
@@ -46,10 +72,20 @@ _CELL_TAGS = (
     "_cell_angle_beta",
     "_cell_angle_gamma",
 )
+_SYMMETRY_TAGS = ("_symmetry_equiv_pos_as_xyz", "_space_group_symop_operation_xyz",
+                  "_space_group_symop.operation_xyz")
 
 
 class InputError(ValueError):
     """Bad user input; the message is written for the user."""
+
+
+def quote(text: object) -> str:
+    """`text` in quotes for a message: whitespace runs shown as one space, cut to about EXCERPT_CHARS."""
+    shown = " ".join(str(text).split())
+    if len(shown) > EXCERPT_CHARS:
+        shown = f"{shown[: EXCERPT_CHARS - 12]}…{shown[-10:]} ({len(shown):,} characters)"
+    return f"'{shown}'"
 
 
 def parse_formula(text: str) -> Composition:
@@ -57,14 +93,47 @@ def parse_formula(text: str) -> Composition:
     original = text.strip()
     if not original:
         raise InputError("The formula is empty.")
+    if digit := next((char for char in original if char.isnumeric() and not char.isascii()), None):
+        raise InputError(f"{quote(original)} has the character '{digit}' in a number: type amounts with the "
+                         "digits 0-9.")
+    if split := _SPLIT_NUMBER.search(original):
+        raise InputError(f"A space splits the number {quote(split.group())} in {quote(original)}; "
+                         "write amounts without spaces.")
+    if roman := _ROMAN_OXIDATION.search(original):
+        raise InputError(f"Oxidation states such as {quote(roman.group())} are not supported: "
+                         f"remove them from {quote(original)}.")
     formula = re.sub(r"\s+", "", _POLYTYPE.sub("", original))
-    composition = Composition(_amounts(formula, original))
-    for element, amount in composition.items():
+    amounts = _amounts(formula, original)
+    _check_amounts(amounts, f"in {quote(original)}")
+    return Composition(amounts)
+
+
+def check_composition(composition: Composition) -> None:
+    """InputError unless every amount of `composition` is a finite number in [MIN_AMOUNT, MAX_AMOUNT].
+
+    pymatgen itself drops NaN amounts and amounts below 1e-8 when a Composition is built, so those are gone.
+    """
+    if not composition.elements:
+        raise InputError("The composition is empty.")
+    for species in composition:
+        if isinstance(species, DummySpecies):
+            raise InputError(f"Unknown element {quote(species.symbol)} in the composition.")
+    _check_amounts({str(species): amount for species, amount in composition.items()}, "in the composition")
+
+
+def _check_amounts(amounts: dict[str, float], where: str) -> None:
+    """InputError for an amount that is not finite, not positive, or outside [MIN_AMOUNT, MAX_AMOUNT]."""
+    for element, amount in amounts.items():
+        if not math.isfinite(amount):
+            problem = "not a number" if math.isnan(amount) else "infinite"
+            raise InputError(f"The amount of {element} {where} is {problem}.")
+        if amount <= 0:
+            raise InputError(f"Amounts must be positive: the amount of {element} {where} is {amount:g}.")
         if amount > MAX_AMOUNT:
-            raise InputError(
-                f"The amount of {element} in '{original}' is {amount:g}; the limit is {MAX_AMOUNT:g}."
-            )
-    return composition
+            raise InputError(f"The amount of {element} {where} is {amount:g}; the limit is {MAX_AMOUNT:g}.")
+        if amount < MIN_AMOUNT:
+            raise InputError(f"The amount of {element} {where} is {amount:g}; amounts below {MIN_AMOUNT:g} "
+                             "cannot be told from zero.")
 
 
 def _amounts(formula: str, original: str) -> dict[str, float]:
@@ -81,11 +150,11 @@ def _amounts(formula: str, original: str) -> dict[str, float]:
         kind, token = match.lastgroup, match.group()
         if kind == "number":
             if previous_kind not in ("symbol", "close"):
-                raise InputError(f"'{original}' is not a chemical formula: the number '{token}' does not follow an element.")
+                raise InputError(f"{quote(original)} is not a chemical formula: the number {quote(token)} does not follow an element.")
             amount = float(token)
             if amount == 0:
                 where = previous_token if previous_kind == "symbol" else "a bracketed group"
-                raise InputError(f"Amounts must be positive: '{original}' has a zero amount for {where}.")
+                raise InputError(f"Amounts must be positive: {quote(original)} has a zero amount for {where}.")
             _flush(groups[-1], pending, amount)
             pending = None
         else:
@@ -93,23 +162,23 @@ def _amounts(formula: str, original: str) -> dict[str, float]:
             pending = None
             if kind == "symbol":
                 if token not in _SYMBOLS:
-                    raise InputError(f"Unknown element '{token}' in '{original}'.")
+                    raise InputError(f"Unknown element {quote(token)} in {quote(original)}.")
                 pending = token
             elif kind == "open":
                 open_brackets.append(token)
                 groups.append({})
             else:
                 if not open_brackets or _BRACKET_PAIRS[open_brackets.pop()] != token:
-                    raise InputError(f"The brackets in '{original}' do not match.")
+                    raise InputError(f"The brackets in {quote(original)} do not match.")
                 inner = groups.pop()
                 if not inner:
                     problem = "has empty brackets" if re.search("[A-Z]", formula) else "contains no elements"
-                    raise InputError(f"'{original}' {problem}.")
+                    raise InputError(f"{quote(original)} {problem}.")
                 pending = inner
         previous_kind, previous_token = kind, token
         pos = match.end()
     if open_brackets:
-        raise InputError(f"The brackets in '{original}' do not match.")
+        raise InputError(f"The brackets in {quote(original)} do not match.")
     _flush(groups[-1], pending, 1.0)
     return groups[0]
 
@@ -128,17 +197,17 @@ def _bad_character_message(formula: str, pos: int, original: str) -> str:
     """Explain why the character at `pos` cannot start a formula token."""
     char, preceding, following = formula[pos], formula[pos - 1 : pos], formula[pos + 1 : pos + 2]
     if char == "-" and pos > 0 and following.isdigit():
-        return f"Amounts must be positive: '{original}' has a negative amount."
+        return f"Amounts must be positive: {quote(original)} has a negative amount."
     if char == "+" or (char == "-" and not following):
-        return f"Charges and oxidation states are not supported: remove the '{char}' from '{original}'."
+        return f"Charges and oxidation states are not supported: remove the '{char}' from {quote(original)}."
     if char in "·•*" or (char == "." and (preceding.isalpha() or preceding in (")", "]"))):
         return (
-            f"Hydrate/adduct notation ('{char}') is not supported in '{original}'; "
+            f"Hydrate/adduct notation ('{char}') is not supported in {quote(original)}; "
             "write it as one formula with the amounts added up."
         )
     if pos == 0:
-        return f"'{original}' is not a chemical formula."
-    return f"'{original}' is not a chemical formula: unexpected '{char}'."
+        return f"{quote(original)} is not a chemical formula."
+    return f"{quote(original)} is not a chemical formula: unexpected '{char}'."
 
 
 def read_structure(data: str | bytes, filename: str | None = None, fmt: str | None = None) -> Structure:
@@ -161,12 +230,7 @@ def read_structure(data: str | bytes, filename: str | None = None, fmt: str | No
     else:
         raise ValueError(f"fmt must be 'cif', 'poscar' or None, not {fmt!r}")
 
-    for site in structure:
-        for species in site.species:
-            if isinstance(species, DummySpecies):
-                raise InputError(f"Unknown element '{species.symbol}' in the structure.")
-    if len(structure) > MAX_SITES:
-        raise InputError(f"The structure has {len(structure)} sites; the limit is {MAX_SITES}.")
+    check_structure(structure)
     return structure
 
 
@@ -187,7 +251,7 @@ def _guess_format(text: str, filename: str | None) -> str:
 
 
 def _read_cif(text: str) -> Structure:
-    """First structure of a CIF, with pymatgen's warnings silenced."""
+    """First structure of a CIF, with pymatgen's warnings silenced; the raw text is checked first."""
     prefix = "Could not read a crystal structure from this CIF"
     lowered = text.lower()  # CIF tags are case-insensitive
     missing_cell_tags = [tag for tag in _CELL_TAGS if tag not in lowered]
@@ -197,14 +261,94 @@ def _read_cif(text: str) -> Structure:
         raise InputError(f"{prefix}: it contains no atomic sites.")
     if missing_cell_tags:
         raise InputError(f"{prefix}: the unit cell is incomplete ({', '.join(missing_cell_tags)} missing).")
+    block_text = _first_structure_block(text)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parser = CifParser.from_str(text, occupancy_tolerance=OCCUPANCY_TOLERANCE)
+            block = CifBlock.from_str(block_text)
+            parser = CifParser.from_str(block_text, occupancy_tolerance=OCCUPANCY_TOLERANCE)
+            fields = {key.lower(): value for key, value in block.data.items()}
+            _check_cif_fields(fields, lambda: parser.get_symops(block))
             structures = parser.parse_structures(primitive=False, on_error="raise")
+    except InputError:
+        raise
     except Exception as exc:  # pymatgen raises many types (ValueError, KeyError, IndexError...)
         raise InputError(f"{prefix}: {_short_reason(exc)}") from exc
     return structures[0]
+
+
+def _first_structure_block(text: str) -> str:
+    """The text of the first ``data_`` block with atomic sites (split as pymatgen's CifFile splits)."""
+    for block in re.split(r"^\s*data_", f"x\n{text}", flags=re.MULTILINE)[1:]:
+        lowered = block.lower()
+        if "_atom_site_fract_x" in lowered or "_atom_site_cartn_x" in lowered:
+            return f"data_{block}"
+    raise InputError("Could not read a crystal structure from this CIF: no data_ block holds atomic sites.")
+
+
+def _check_cif_fields(fields: dict, symmetry_operations: Callable[[], list]) -> None:
+    """InputError for what pymatgen would parse wrongly or slowly: the cell, species, occupancies, site count."""
+    cell = [_cif_number(fields.get(tag), tag.removeprefix("_").replace("_", " ")) for tag in _CELL_TAGS]
+    _check_cell_parameters(cell[:3], cell[3:])
+    labels = _cif_column(fields, "_atom_site_label")
+    symbols = _cif_column(fields, "_atom_site_type_symbol") or labels
+    for label, symbol in zip(labels, symbols):
+        letters = re.match(r"[A-Za-z]*", symbol).group().capitalize()
+        if letters not in _SYMBOLS:
+            raise InputError(f"The site {quote(label)} holds {quote(symbol)}, which is not a chemical element "
+                             "(vacancies, dummy and placeholder atoms are not supported).")
+    for label, occupancy in zip(labels, _cif_column(fields, "_atom_site_occupancy")):
+        if occupancy.strip() != "?":  # unknown: pymatgen takes 1
+            _check_occupancy(_cif_number(occupancy, f"occupancy of the site {quote(label)}"), f"site {quote(label)}")
+    n_operations = max((len(_cif_column(fields, key)) for key in _SYMMETRY_TAGS), default=0)
+    if n_operations > MAX_SYMMETRY_OPERATIONS:
+        raise InputError(f"The CIF lists {n_operations:,} symmetry operations; a space group has at most "
+                         f"{MAX_SYMMETRY_OPERATIONS}.")
+    n_sites, expanded = _expanded_site_count(fields, symmetry_operations)
+    if n_sites > MAX_SITES:
+        by_symmetry = " or more once its symmetry operations are applied" if expanded else ""
+        raise InputError(f"The structure has {n_sites:,} sites{by_symmetry}; the limit is {MAX_SITES}.")
+
+
+def _cif_column(fields: dict, key: str) -> list[str]:
+    """A CIF loop column as a list of strings (a single value as a list of one)."""
+    value = fields.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _cif_number(text: str | None, name: str) -> float:
+    """A CIF number such as ``5.64(2)``; InputError naming the field if it is not one."""
+    try:
+        return float(re.sub(r"\(.*\)?$", "", str(text).strip()))
+    except ValueError:
+        raise InputError(f"The {name} is {quote(text)}, which is not a number.") from None
+
+
+def _expanded_site_count(fields: dict, symmetry_operations: Callable[[], list]) -> tuple[int, bool]:
+    """(sites after symmetry expansion, whether symmetry added any), computed before pymatgen expands them.
+
+    Counting stops just past MAX_SITES. Rows at the same position (substitutional disorder) are one site.
+    """
+    if not fields.get("_atom_site_fract_x"):  # Cartesian sites: pymatgen reads them without symmetry
+        return len(_cif_column(fields, "_atom_site_cartn_x")), False
+    positions = {tuple(_cif_number(value, "atom site coordinate") for value in xyz)
+                 for xyz in zip(*(_cif_column(fields, f"_atom_site_fract_{axis}") for axis in "xyz"))}
+    if len(positions) > MAX_SITES:
+        return len(positions), False
+    operations = symmetry_operations() or [SymmOp.from_xyz_str("x, y, z")]
+    if len(positions) * len(operations) <= MAX_SITES:
+        return len(positions) * len(operations), len(operations) > 1
+    rotations = np.array([op.rotation_matrix for op in operations])
+    translations = np.array([op.translation_vector for op in operations])
+    count = 0
+    for position in positions:
+        images = rotations @ np.array(position) + translations
+        offsets = images[:, None] - images[None]
+        same = (np.abs(offsets - np.round(offsets)) < CIF_SITE_TOLERANCE).all(axis=-1)
+        count += int((~np.triu(same, 1)).all(axis=0).sum())  # images not equal to an earlier one
+        if count > MAX_SITES:
+            break
+    return count, count > len(positions)
 
 
 def _read_poscar(text: str) -> Structure:
@@ -213,12 +357,115 @@ def _read_poscar(text: str) -> Structure:
     lines = text.rstrip().splitlines()
     if len(lines) > 5 and "".join(lines[5].split()).isdigit():  # counts where the symbols belong
         raise InputError(f"{prefix}: it has no line of element symbols above the atom counts.")
+    if len(lines) > 6:
+        _check_poscar_header(lines)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return Poscar.from_str(text, read_velocities=False).structure
     except Exception as exc:  # pymatgen raises many types (ValueError, IndexError...)
         raise InputError(f"{prefix}: {_short_reason(exc)}") from exc
+
+
+def _check_poscar_header(lines: list[str]) -> None:
+    """InputError for a scale factor that is not a positive number, or more atoms than MAX_SITES."""
+    scale_text = (lines[1].split() or [""])[0]
+    scale = _cif_number(scale_text, "POSCAR scale factor (line 2)")
+    if not math.isfinite(scale) or scale == 0:
+        raise InputError(f"The POSCAR scale factor (line 2) is {quote(scale_text)}; it must be a positive number.")
+    if scale < 0:
+        raise InputError(f"The POSCAR scale factor (line 2) is {scale:g}: a negative scale (VASP's way of giving "
+                         "the cell volume) is not supported; give the lattice vectors in Å and a scale of 1.")
+    counts = lines[6].split()
+    if all(count.isdigit() for count in counts) and sum(map(int, counts)) > MAX_SITES:
+        raise InputError(f"The POSCAR lists {sum(map(int, counts)):,} atoms; the limit is {MAX_SITES}.")
+
+
+def check_structure(structure: Structure) -> None:
+    """InputError unless `structure` could be a real crystal; safe and fast on any input (bounded work).
+
+    Checked: 1 to MAX_SITES sites of real elements; occupancies of at least MIN_OCCUPANCY (pymatgen's sites
+    keep their sum at most 1); a finite cell with lengths in [MIN_DISTANCE, MAX_CELL_LENGTH] Å, angles in (0°, 180°) and a
+    positive volume; finite coordinates; MIN_VOLUME_PER_ATOM to MAX_VOLUME_PER_ATOM Å^3 per site; no two
+    atoms (or an atom and its copy in the next cell) closer than MIN_DISTANCE Å. Partially occupied sites
+    closer than that are accepted when their occupancies add up to at most 1 (split positions of disorder).
+    """
+    n_sites = len(structure)
+    if n_sites == 0:
+        raise InputError("The structure has no atoms.")
+    if n_sites > MAX_SITES:
+        raise InputError(f"The structure has {n_sites} sites; the limit is {MAX_SITES}.")
+    for index, site in enumerate(structure, start=1):
+        if not site.species:  # pymatgen drops occupancies below 1e-8
+            raise InputError(f"Atom {index} holds no element (its occupancies are zero or vanishingly small).")
+        for species, occupancy in site.species.items():
+            if isinstance(species, DummySpecies) or not 1 <= getattr(species, "Z", 0) <= 118:
+                raise InputError(f"Unknown element {quote(species.symbol)} in the structure (atom {index}).")
+            _check_occupancy(occupancy, f"atom {index} ({species.symbol})")
+    lattice = structure.lattice
+    _check_cell_parameters(lattice.abc, lattice.angles)
+    if not np.isfinite(structure.frac_coords).all():
+        bad = int(np.flatnonzero(~np.isfinite(structure.frac_coords).all(axis=1))[0]) + 1
+        raise InputError(f"The coordinates of atom {bad} are not finite numbers.")
+    outside = np.abs(structure.frac_coords - 0.5).max(axis=1) > MAX_FRACTIONAL_OFFSET + 0.5
+    if outside.any():  # far images would make the neighbour search enumerate that many cells
+        bad = int(np.flatnonzero(outside)[0]) + 1
+        low, high = -MAX_FRACTIONAL_OFFSET, 1 + MAX_FRACTIONAL_OFFSET
+        raise InputError(f"Atom {bad} lies at fractional coordinates {np.round(structure.frac_coords[bad - 1], 3)}, "
+                         f"outside {low:g} to {high:g}; give positions inside the unit cell.")
+    volume_per_atom = abs(np.linalg.det(lattice.matrix)) / n_sites
+    if not MIN_VOLUME_PER_ATOM <= volume_per_atom <= MAX_VOLUME_PER_ATOM:
+        raise InputError(f"The cell has {volume_per_atom:.3g} Å³ per atom; real solids have between "
+                         f"{MIN_VOLUME_PER_ATOM:g} and {MAX_VOLUME_PER_ATOM:g} Å³ per atom.")
+    _check_distances(structure)
+
+
+def _check_occupancy(occupancy: float, where: str) -> None:
+    """InputError unless MIN_OCCUPANCY <= occupancy < inf (the sum over a site is limited by pymatgen)."""
+    if math.isnan(occupancy):
+        raise InputError(f"The occupancy of {where} is not a number.")
+    if not MIN_OCCUPANCY <= occupancy < math.inf:
+        raise InputError(f"The occupancy of {where} is {occupancy:g}; occupancies must lie between "
+                         f"{MIN_OCCUPANCY:g} and 1.")
+
+
+def _check_cell_parameters(lengths, angles) -> None:
+    """InputError unless the cell lengths (Å) and angles (°) describe a real cell of positive volume."""
+    for axis, length in zip("abc", lengths):
+        if not math.isfinite(length):
+            raise InputError(f"The cell length {axis} is {'not a number' if math.isnan(length) else 'infinite'}.")
+        if length <= 0:
+            raise InputError(f"The cell length {axis} is {length:g} Å; cell lengths must be positive.")
+        if length < MIN_DISTANCE:
+            raise InputError(f"The cell length {axis} is {length:g} Å: every atom would be that close to its copy "
+                             f"in the next cell; the closest physical distance is about {MIN_DISTANCE:g} Å.")
+        if length > MAX_CELL_LENGTH:
+            raise InputError(f"The cell length {axis} is {length:g} Å; the limit is {MAX_CELL_LENGTH:g} Å.")
+    for name, angle in zip(("alpha", "beta", "gamma"), angles):
+        if not 0 < angle < 180:  # False for NaN too
+            raise InputError(f"The cell angle {name} is {angle:g}°; cell angles lie strictly between 0° and 180°.")
+    cosines = np.cos(np.radians(angles))
+    if 1 - (cosines**2).sum() + 2 * cosines.prod() <= 1e-8:  # (V / abc)^2
+        raise InputError(f"The cell angles {', '.join(f'{angle:g}°' for angle in angles)} give a cell of zero "
+                         "volume: the three cell vectors lie in one plane.")
+
+
+def _check_distances(structure: Structure) -> None:
+    """InputError for two atoms, or an atom and its own copy, closer than MIN_DISTANCE (split sites excepted)."""
+    centres, neighbours, images, distances = structure.get_neighbor_list(MIN_DISTANCE, exclude_self=False)
+    occupancy = np.array([site.species.num_atoms for site in structure])
+    itself = (centres == neighbours) & (images == 0).all(axis=1)
+    alternatives = (centres != neighbours) & (occupancy[centres] + occupancy[neighbours] <= 1 + SITE_OCCUPANCY_SLACK)
+    clash = ~itself & ~alternatives
+    if not clash.any():
+        return
+    worst = np.flatnonzero(clash)[np.argmin(distances[clash])]
+    i, j = sorted((int(centres[worst]), int(neighbours[worst])))
+    distance = float(distances[worst])
+    first = f"{i + 1} ({structure[i].species_string})"
+    pair = (f"Atom {first} is {distance:.2f} Å from its own copy in the next cell" if i == j
+            else f"Atoms {first} and {j + 1} ({structure[j].species_string}) are {distance:.2f} Å apart")
+    raise InputError(f"{pair}; the closest physical distance is about {MIN_DISTANCE:g} Å.")
 
 
 def _short_reason(exc: Exception) -> str:
@@ -285,7 +532,6 @@ import lzma  # noqa: E402
 import struct  # noqa: E402
 import zipfile  # noqa: E402
 import zlib  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from functools import partial  # noqa: E402
 from io import BytesIO  # noqa: E402

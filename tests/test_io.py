@@ -5,9 +5,12 @@ from pymatgen.core import Composition, Element, Lattice, Structure
 from pymatgen.io.vasp import Poscar
 
 from sc_core.io import (
+    EXCERPT_CHARS,
     MAX_FILE_BYTES,
     MAX_SITES,
     InputError,
+    check_composition,
+    check_structure,
     is_mp_id,
     parse_formula,
     parse_input,
@@ -46,6 +49,22 @@ _cell_angle_alpha 90
 _cell_angle_beta 90
 _cell_angle_gamma 90
 """
+
+
+def _cif(cell: str = "5.64 5.64 5.64 90 90 90", sites: str = " Na1 Na 0 0 0 1\n Cl1 Cl 0.5 0.5 0.5 1\n",
+         ops: tuple[str, ...] = ("x, y, z",)) -> str:
+    """A small CIF with the given cell (a b c alpha beta gamma), site rows and symmetry operations."""
+    tags = ["_cell_length_a", "_cell_length_b", "_cell_length_c", "_cell_angle_alpha", "_cell_angle_beta",
+            "_cell_angle_gamma"]
+    header = "".join(f"{tag} {value}\n" for tag, value in zip(tags, cell.split()))
+    symmetry = "loop_\n _symmetry_equiv_pos_as_xyz\n" + "".join(f" '{op}'\n" for op in ops)
+    return (f"data_test\n{header}{symmetry}loop_\n _atom_site_label\n _atom_site_type_symbol\n"
+            f" _atom_site_fract_x\n _atom_site_fract_y\n _atom_site_fract_z\n _atom_site_occupancy\n{sites}")
+
+
+def _poscar(scale: str = "1.0", lattice: str = "5.64 0 0\n0 5.64 0\n0 0 5.64", symbols: str = "Na Cl",
+            counts: str = "1 1", coords: str = "0 0 0\n0.5 0.5 0.5") -> str:
+    return f"test\n{scale}\n{lattice}\n{symbols}\n{counts}\nDirect\n{coords}\n"
 
 
 def _rocksalt() -> Structure:
@@ -115,6 +134,52 @@ def test_parse_formula_single_amounts():
 def test_parse_formula_errors(text, message):
     with pytest.raises(InputError, match=message):
         parse_formula(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Fe0.000000001", "amount of Fe in 'Fe0.000000001' is 1e-09; amounts below 0.0001"),
+        ("Fe0.000000001Ni", "amount of Fe .* is 1e-09"),  # read as Ni before
+        ("Fe(III)", r"Oxidation states such as '\(III\)' are not supported"),  # read as FeI3 before
+        ("Fe(II)Cl2", r"Oxidation states such as '\(II\)'"),
+        ("Zr0\uff19935", "character '\uff19' in a number: type amounts with the digits 0-9"),  # read as Zr9935
+        ("Zn20 .3", "A space splits the number '20 .3'"),  # read as Zn20.3
+        ("Fe2 3O", "A space splits the number '2 3'"),
+    ],
+)
+def test_formulas_that_would_lose_or_change_elements_are_refused(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_formula(text)
+
+
+def test_iodine_in_brackets_with_an_amount_is_still_read():
+    assert parse_formula("Cs(I)3")["I"] == pytest.approx(3)
+
+
+def test_messages_quote_only_an_excerpt_of_long_input():
+    long = "Fe2O3" + "x" * 300_000
+    with pytest.raises(InputError) as info:
+        parse_formula(long)
+    assert len(str(info.value)) < EXCERPT_CHARS + 150
+    assert "300,005 characters" in str(info.value)
+    with pytest.raises(InputError) as info:
+        parse_formula("Qq" + "q" * 100_000)
+    assert len(str(info.value)) < EXCERPT_CHARS + 150
+
+
+@pytest.mark.parametrize(
+    ("amounts", "message"),
+    [
+        ({"Fe": float("inf"), "O": 1}, "amount of Fe in the composition is infinite"),
+        ({"Fe": -1, "O": 1}, "Amounts must be positive: the amount of Fe in the composition is -1"),
+        ({"Fe": 1e-6, "O": 1}, "amount of Fe in the composition is 1e-06; amounts below 0.0001"),
+    ],
+)
+def test_check_composition_refuses_impossible_amounts(amounts, message):
+    with pytest.raises(InputError, match=message):
+        check_composition(Composition(amounts, allow_negative=True))
+    check_composition(Composition({"Fe": 2, "O": 3}))  # a real one passes
 
 
 def test_input_error_is_a_value_error():
@@ -194,7 +259,7 @@ def test_cif_with_incomplete_cell():
 
 def test_cif_with_unknown_element():
     text = NACL_HALF_NA_CIF.replace("Na1 Na", "Qq1 Qq")
-    with pytest.raises(InputError, match="Unknown element 'Qq'"):
+    with pytest.raises(InputError, match="'Qq', which is not a chemical element"):
         read_structure(text)
 
 
@@ -202,6 +267,117 @@ def test_cif_with_occupancy_above_one():
     text = NACL_HALF_NA_CIF.replace("0 0 0 0.5", "0 0 0 1.5")
     with pytest.raises(InputError, match="occupancy of 1.5"):
         read_structure(text)
+
+
+def test_small_cif_and_poscar_helpers_read():
+    assert read_structure(_cif()).composition == _rocksalt().composition
+    assert read_structure(_poscar(), fmt="poscar").composition == _rocksalt().composition
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("inf 4 4 90 90 90", "The cell length a is infinite"),  # spglib segfaulted on it
+        ("4 nan 4 90 90 90", "The cell length b is not a number"),
+        ("4 4 0 90 90 90", "The cell length c is 0 Å; cell lengths must be positive"),
+        ("-4 4 4 90 90 90", "The cell length a is -4 Å"),
+        ("0.01 4 4 90 90 90", "cell length a is 0.01 Å: every atom would be that close to its copy"),
+        ("1e6 4 4 90 90 90", "The cell length a is 1e\\+06 Å; the limit is 1000 Å"),
+        ("4 4 4 90 90 0", "The cell angle gamma is 0°"),
+        ("4 4 4 120 120 120", "give a cell of zero volume"),
+        ("4 4 4 abc 90 90", "The cell angle alpha is 'abc', which is not a number"),
+    ],
+)
+def test_impossible_cif_cells_are_refused_before_parsing(cell, message, monkeypatch):
+    monkeypatch.setattr("sc_core.io.CifParser.parse_structures", lambda *a, **k: pytest.fail("parsed"))
+    with pytest.raises(InputError, match=message):
+        read_structure(_cif(cell))
+
+
+@pytest.mark.parametrize(
+    ("sites", "message"),
+    [
+        (" Au1 Au 0 0 0 0\n Sn1 Sn 0.5 0.5 0.5 1\n", "occupancy of site 'Au1' is 0"),  # read as Sn before
+        (" Au1 Au 0 0 0 -0.5\n Sn1 Sn 0.5 0.5 0.5 1\n", "occupancy of site 'Au1' is -0.5"),
+        (" Au1 Au 0 0 0 nan\n Sn1 Sn 0.5 0.5 0.5 1\n", "occupancy of site 'Au1' is not a number"),
+        (" Au1 Au 0 0 0 1e-30\n Sn1 Sn 0.5 0.5 0.5 1\n", "occupancy of site 'Au1' is 1e-30"),
+        (" Va1 Vac 0 0 0 1\n Sn1 Sn 0.5 0.5 0.5 1\n", "'Vac', which is not a chemical element"),  # read as V
+        (" X1 Uue 0 0 0 1\n Sn1 Sn 0.5 0.5 0.5 1\n", "'Uue', which is not a chemical element"),  # read as U
+    ],
+)
+def test_sites_pymatgen_would_drop_or_rewrite_are_refused(sites, message):
+    with pytest.raises(InputError, match=message):
+        read_structure(_cif(sites=sites))
+
+
+def test_site_explosion_is_refused_before_expansion(monkeypatch):
+    """400 general positions × 48 operations would be 19,200 sites (38 s in pymatgen)."""
+    ops = tuple(f"{sx}{x}, {sy}{y}, {sz}{z}" for x, y, z in ["xyz", "yzx", "zxy", "yxz", "xzy", "zyx"]
+                for sx in "+-" for sy in "+-" for sz in "+-")
+    rows = "".join(f" Cu{i} Cu {0.011 + i * 0.0011:.4f} {0.0213 + i * 0.0007:.4f} {0.0331 + i * 0.0003:.4f} 1\n"
+                   for i in range(400))
+    monkeypatch.setattr("sc_core.io.CifParser.parse_structures", lambda *a, **k: pytest.fail("expanded"))
+    with pytest.raises(InputError, match=r"has \d{3} sites or more once its symmetry operations are applied"):
+        read_structure(_cif("60 60 60 90 90 90", rows, ops))
+    with pytest.raises(InputError, match="lists 200 symmetry operations; a space group has at most 192"):
+        read_structure(_cif(ops=("x, y, z",) * 200))
+
+
+def test_site_count_estimate_merges_special_positions():
+    """Fm-3m with 192 operations: Na and Cl on special positions give 4 + 4 sites, not 2 × 192."""
+    nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    text = str(__import__("pymatgen.io.cif", fromlist=["CifWriter"]).CifWriter(nacl, symprec=0.1))
+    assert "_symmetry_equiv_pos_as_xyz" in text and len(read_structure(text)) == 8
+
+
+@pytest.mark.parametrize(
+    ("poscar", "message"),
+    [
+        (_poscar(scale="-1"), "scale factor .* is -1: a negative scale"),
+        (_poscar(scale="0"), "scale factor .* is '0'; it must be a positive number"),
+        (_poscar(scale="nan"), "scale factor .* is 'nan'"),
+        (_poscar(counts="100000000 1"), "lists 100,000,001 atoms; the limit is 500"),
+        (_poscar(scale="0.01"), "cell length a is 0.0564 Å"),  # 54-byte POSCAR that ate 4 GB with crystal_graph
+        (_poscar(lattice="5 0 0\n0 5 0\n5 5 0"), "give a cell of zero volume"),  # ZeroDivisionError before
+        (_poscar(lattice="inf 0 0\n0 5 0\n0 0 5"), "The cell length a is"),
+        (_poscar(coords="0 0 0\n0.02 0 0"), r"Atoms 1 \(Na\) and 2 \(Cl\) are 0.11 Å apart; the closest physical"),
+        (_poscar(lattice="0.6 0 0\n0 40 0\n0 0 40", counts="1 0", coords="0 0 0"), ""),  # valid: 0.6 Å apart
+    ],
+)
+def test_impossible_poscars_are_refused(poscar, message):
+    if not message:
+        assert len(read_structure(poscar, fmt="poscar")) == 1
+        return
+    with pytest.raises(InputError, match=message):
+        read_structure(poscar, fmt="poscar")
+
+
+@pytest.mark.parametrize(
+    ("structure", "message"),
+    [
+        (Structure(Lattice.cubic(3.0), ["Cu", "Cu"], [[0, 0, 0], [0.05, 0, 0]]), "Atoms 1 .* are 0.15 Å apart"),
+        (Structure(Lattice.cubic(3.0), ["Cu", "Cu"], [[0, 0, 0], [0, 0, 0]]), "Atoms 1 .* are 0.00 Å apart"),
+        (Structure(Lattice([[10, 0, 0], [0, 10, 0], [9.7, 0, 0.2]]), ["Cu"], [[0, 0, 0]]),
+         r"Atom 1 \(Cu\) is 0.3\d Å from its own copy in the next cell"),  # skewed: no short cell length
+        (Structure(Lattice.cubic(3.0), [{"Cu": 0.5}], [[0, 0, 0]]), None),  # partial occupancy: fine
+        (Structure(Lattice.cubic(3.0), [{"Cu": 0.5}, {"Cu": 0.5}], [[0, 0, 0], [0.05, 0, 0]]), None),  # split site
+        (Structure(Lattice.cubic(3.0), [{"Cu": 0.7}, {"Cu": 0.5}], [[0, 0, 0], [0.05, 0, 0]]), "are 0.15 Å apart"),
+        (Structure(Lattice.cubic(3.0), [{"Cu": 1e-30}], [[0, 0, 0]]), "Atom 1 holds no element"),
+        (Structure(Lattice.cubic(3.0), [{"Cu": 1e-6}], [[0, 0, 0]]), "occupancy of atom 1 .Cu. is 1e-06"),
+        (Structure(Lattice.cubic(3.0), ["Cu"], [[float("nan"), 0, 0]]), "coordinates of atom 1 are not finite"),
+        (Structure(Lattice.cubic(0.9), ["H"], [[0, 0, 0]]), "0.729 Å³ per atom; real solids have between 1"),
+        (Structure(Lattice.cubic(3.0), ["X"], [[0, 0, 0]]), "Unknown element 'X' in the structure"),
+        (Structure(Lattice.cubic(3.0), ["Au", "Sn"], [[1e300, 0.5, 0.5], [0, 0, 0]]), "Atom 1 lies at fractional"),
+        (Structure(Lattice.cubic(3.0), ["Au", "Sn"], [[1000, 0.5, 0.5], [0, 0, 0]]), "outside -1 to 2"),
+        (Structure(Lattice.cubic(3.0), ["Au", "Sn"], [[1.5, 0.5, 0.5], [-0.2, 0, 0]]), None),  # near images: fine
+    ],
+)
+def test_check_structure(structure, message):
+    if message is None:
+        check_structure(structure)
+        return
+    with pytest.raises(InputError, match=message):
+        check_structure(structure)
 
 
 @pytest.mark.parametrize("fmt", ["cif", "poscar"])

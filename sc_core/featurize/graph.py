@@ -3,7 +3,8 @@
 A site's feature vector is the occupancy-weighted sum of its species' element vectors (Quinn & McQueen's
 treatment of partial occupancy), so a disordered site such as ``Ag:0.01, Pd:0.99`` is one node. Edges
 join every site to its ``k`` nearest periodic neighbours within ``cutoff`` Å, found by pymatgen's compiled
-neighbour search; choosing the k nearest is one sort over all pairs, with no loop over atoms.
+neighbour search (bounded: :func:`sc_core.featurize.structure.neighbor_list`); choosing the k nearest is one
+sort over all pairs, with no loop over atoms.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pymatgen.core import Structure
 
 from sc_core.data import load_elements
 from sc_core.featurize.composition import MAX_Z, magpie_features, to_batch
+from sc_core.featurize.structure import neighbor_list
 from sc_core.io import InputError
 
 K_NEIGHBORS = 12
@@ -81,7 +83,7 @@ def nearest_neighbours(structure: Structure, k: int = K_NEIGHBORS, cutoff: float
     With `whole_shells` a shell is never cut: neighbours tied (within TIE_TOLERANCE) with the k-th are kept
     too, so sites that are equivalent by symmetry get the same neighbourhoods whatever the order of the search.
     """
-    centres, neighbours, _, distances = structure.get_neighbor_list(cutoff)
+    centres, neighbours, _, distances = neighbor_list(structure, cutoff)
     order = np.lexsort((distances, centres))  # by centre, then by distance
     centres, neighbours, distances = centres[order], neighbours[order], distances[order]
     rank = np.arange(len(centres)) - np.searchsorted(centres, centres)  # position within the centre's run

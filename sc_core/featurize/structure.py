@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 from pymatgen.core import Structure
 
+from sc_core.io import InputError
+
+# Expected (centre, neighbour) pairs a search may return: 500 sites at 1 atom/Å^3 (io's densest) within 8 Å
+# give about 1.1 million, ~60 MB of arrays. Refusing beyond this keeps any request within memory.
+MAX_EXPECTED_NEIGHBOURS = 2_000_000
+
 GLOBAL_FEATURES = [
     "n_sites", "volume_per_atom", "density", "a", "b", "c", "alpha", "beta", "gamma",
     "min_neighbor_distance", "mean_neighbor_distance", "packing_fraction",
@@ -12,7 +18,18 @@ GLOBAL_FEATURES = [
 
 
 def neighbor_list(structure: Structure, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Periodic neighbours within `cutoff` Å: centre index, neighbour index, image, distance (vectorised)."""
+    """Periodic neighbours within `cutoff` Å: centre index, neighbour index, image, distance (vectorised).
+
+    InputError, before searching, when the expected number of pairs, n_sites × (n_sites / volume) ×
+    4/3·π·cutoff³, exceeds MAX_EXPECTED_NEIGHBOURS (or the volume is not positive): a structure that skipped
+    the sanity gate in :mod:`sc_core.io` cannot exhaust memory here.
+    """
+    volume = abs(float(np.linalg.det(structure.lattice.matrix)))
+    expected = len(structure) ** 2 / volume * 4 / 3 * np.pi * cutoff**3 if volume > 0 else np.inf
+    if not expected <= MAX_EXPECTED_NEIGHBOURS:  # also for NaN
+        raise InputError(f"The structure is too dense for a neighbour search: about {expected:.3g} neighbour "
+                         f"pairs within {cutoff:g} Å (the limit is {MAX_EXPECTED_NEIGHBOURS:,}); "
+                         "check the cell lengths and the scale factor.")
     centre, neighbour, images, distances = structure.get_neighbor_list(cutoff)
     return centre.astype(np.int64), neighbour.astype(np.int64), images.astype(np.int64), distances
 

@@ -20,7 +20,7 @@ import pandas as pd
 from pymatgen.core import Composition, Structure
 
 from sc_core.featurize.composition import MAX_Z
-from sc_core.io import InputError, parse_formula
+from sc_core.io import InputError, check_composition, check_structure, parse_formula
 
 PREDICTION_COLUMNS = ["id", "formula", "p_sc", "p_sc_std", "tc_K", "tc_std_K", "error"]
 OUTPUT_COLUMNS = ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]
@@ -29,7 +29,11 @@ Progress = Callable[[int, int], None]
 
 
 def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
-    """Normalise inputs to rows of (id, formula, composition, structure, error); formula text is kept as typed."""
+    """Normalise inputs to rows of (id, formula, composition, structure, error); formula text is kept as typed.
+
+    Structures and Compositions given directly pass the same checks as read ones (``io.check_structure``,
+    ``io.check_composition``): a bad one becomes an error row.
+    """
     if isinstance(inputs, pd.DataFrame):
         if "formula" not in inputs.columns and "structure" not in inputs.columns:
             raise InputError("The table needs a 'formula' column.")
@@ -43,8 +47,10 @@ def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
     for i, item in enumerate(items):
         try:
             if isinstance(item, Structure):
+                check_structure(item)
                 structures[i], comps[i] = item, item.composition
             elif isinstance(item, Composition):
+                check_composition(item)
                 comps[i] = item
             else:  # typed text: keep it as written (cheaper than re-formatting, and what the user knows)
                 formulas[i] = "" if item is None or item != item else str(item).strip()
