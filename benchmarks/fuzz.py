@@ -28,6 +28,7 @@ import pickle
 import random
 import re
 import select
+import string
 import struct
 import subprocess
 import sys
@@ -65,7 +66,7 @@ FORMULA_TOKENS = ("Fe", "Ni", "Cu", "O", "Ba", "La", "Sr", "Y", "Mg", "B", "Nb",
                   "0.5", "10", "0", "0.000000001", "1e-30", "9" * 400, "-1", "(", ")", "[", "]", "{", "}", " ",
                   "\t", "\n", "９", "٣", "²", "½", "Ⅲ", "+", "-", "2+", "(III)", "(II)", "(IV)", ".", "·", "*",
                   "\x00", "\u200b", "é", "2H-", "1T-")
-NOISE_CHARS = "0123456789.-+eE ()[]'\";#_\n\t\x00\xff" + "９é\u202e" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+NOISE_CHARS = "0123456789.-+eE ()[]'\";#_\n\t\x00\xff９é\u202e" + string.ascii_letters
 ROMAN_STATE = re.compile(r"\((?:II|III|IV|VI|VII|VIII)\)")
 SPLIT_NUMBER = re.compile(r"\d\s+[\d.]|\.\s+\d|\d\.\s")
 POLYTYPE = re.compile(r"^\s*\d+[A-Z][a-z]?'?-")  # 2H-NbSe2 is NbSe2 (documented convention of parse_formula)
@@ -95,7 +96,8 @@ def seed_structures() -> tuple:
 
     warnings.filterwarnings("ignore", message="Site labels are not unique")  # pymatgen, on the disordered seed
     built = [
-        Structure.from_spacegroup("P6/mmm", Lattice.hexagonal(3.08, 3.52), ["Mg", "B"], [[0, 0, 0], [1 / 3, 2 / 3, 0.5]]),
+        Structure.from_spacegroup("P6/mmm", Lattice.hexagonal(3.08, 3.52), ["Mg", "B"],
+                                  [[0, 0, 0], [1 / 3, 2 / 3, 0.5]]),
         Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
         Structure.from_spacegroup("Pm-3n", Lattice.cubic(5.29), ["Nb", "Sn"], [[0.25, 0, 0.5], [0, 0, 0]]),
         Structure.from_spacegroup("I4/mmm", Lattice.tetragonal(3.96, 13.0),
@@ -232,7 +234,8 @@ def _cif_cell(rng, text):
     value = rng.choice(HOSTILE_NUMBERS)
     tags = CELL_TAG.findall(text)
     tag = rng.choice(tags)[0] if tags else "_cell_length_a"
-    return CELL_TAG.sub(lambda m: m.group(1) + m.group(2) + value if m.group(1) == tag else m.group(0), text), f"{tag} {value}"
+    mutated = CELL_TAG.sub(lambda m: m.group(1) + m.group(2) + value if m.group(1) == tag else m.group(0), text)
+    return mutated, f"{tag} {value}"
 
 
 def _replace_number(rng, text):
@@ -259,7 +262,8 @@ def _cif_column(tag: str, values: tuple[str, ...]) -> Callable:
 
 def _cif_symmetry(rng, text):
     lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if "_symmetry_equiv_pos_as_xyz" in line or "_space_group_symop_operation_xyz" in line), None)
+    tags = ("_symmetry_equiv_pos_as_xyz", "_space_group_symop_operation_xyz")
+    start = next((i for i, line in enumerate(lines) if line.strip().startswith(tags)), None)
     if start is None:
         return text, "no symmetry loop"
     end = start + 1
@@ -275,7 +279,8 @@ def _cif_symmetry(rng, text):
     elif choice == "drop":
         ops = []
     else:
-        return re.sub(r"^(_symmetry_space_group_name_H-M\s+).*$", r"\1'Fm-3m'", text, flags=re.MULTILINE), "space group name -> Fm-3m"
+        renamed = re.sub(r"^(_symmetry_space_group_name_H-M\s+).*$", r"\1'Fm-3m'", text, flags=re.MULTILINE)
+        return renamed, "space group name -> Fm-3m"
     body = [f"  {i + 1}  '{op}'" for i, op in enumerate(ops)]
     return "\n".join(lines[:start + 1] + body + lines[end:]) + "\n", f"symmetry ops: {choice} ({len(ops)})"
 
@@ -293,11 +298,9 @@ def _cif_sites(rng, text):
                               "_atom_site_fract_y", f"{rng.random():.6f}") for _ in range(n)]
     else:
         shift = 0.0 if choice == "overlap" else 0.01
-        x = row.split()[tags.index("_atom_site_fract_x")] if "_atom_site_fract_x" in tags and len(row.split()) == len(tags) else "0"
-        try:
-            moved = f"{float(x) + shift:.6f}"
-        except ValueError:
-            moved = x
+        values = dict(zip(tags, row.split())) if len(row.split()) == len(tags) else {}
+        x = _cif_float(values.get("_atom_site_fract_x", "0"))
+        moved = f"{(x or 0.0) + shift:.6f}"
         copies = [_set_column(_set_column(row, tags, "_atom_site_fract_x", moved), tags, "_atom_site_label", "Zz9")]
     return "\n".join(lines[:rows[-1] + 1] + copies + lines[rows[-1] + 1:]) + "\n", f"sites: {choice} x{len(copies)}"
 
@@ -375,7 +378,6 @@ def cif_site_elements(text: str) -> tuple[set[str], list[str]] | None:
     read from the CIF's atom-site loop; None where the loop cannot be read unambiguously."""
     import shlex
 
-    from pymatgen.core import Element
 
     lines = text.splitlines()
     tags, rows = _site_loop(lines)
@@ -397,14 +399,25 @@ def cif_site_elements(text: str) -> tuple[set[str], list[str]] | None:
         if not (math.isfinite(occupancy) and occupancy > 0):
             problems.append(f"occupancy {record['_atom_site_occupancy']} on a site")
             continue
-        symbol = record[column] if column == "_atom_site_type_symbol" else re.match(r"[A-Za-z]*", record[column]).group()
-        match = CHARGE.fullmatch(symbol)
-        element = match.group(1).capitalize() if match else ""
-        if element not in Element.__members__ or element in ("D", "T"):
-            problems.append(f"species {symbol!r} is not an element")
-        else:
+        symbol = record[column]
+        if column == "_atom_site_label":  # a label such as Fe1a names its element by its leading letters
+            symbol = re.match(r"[A-Za-z]*", symbol).group()
+        element = named_element(symbol)
+        if element:
             elements.add(element)
+        else:
+            problems.append(f"species {symbol!r} is not an element")
     return elements, problems
+
+
+def named_element(symbol: str) -> str | None:
+    """The element a site's species names: Fe for Fe, FE, Fe2+, Fe+3, Fe0, Fe_pv (a POTCAR name); None for
+    anything else (Vac, Uue, X, Ci, and D or T, which no reader is asked to turn into H)."""
+    from pymatgen.core import Element
+
+    match = CHARGE.fullmatch(re.split(r"[_/]", symbol)[0])
+    element = match.group(1).capitalize() if match else ""
+    return element if element in Element.__members__ and element not in ("D", "T") else None
 
 
 def _cif_float(text: str) -> float | None:
@@ -446,7 +459,8 @@ def _poscar_lattice(rng, text):
         except ValueError:
             return text, "lattice unreadable"
         length = math.sqrt(sum(v * v for v in vectors[0])) or 1.0
-        lines[2] = " ".join(f"{v * factor / length:.8f}" for v in vectors[0]) if factor < 1 else " ".join(f"{v * factor:.3f}" for v in vectors[0])
+        scale = factor / length if factor < 1 else factor  # a = 0.01 Å, or a million times longer
+        lines[2] = " ".join(f"{v * scale:.8g}" for v in vectors[0])
     return "\n".join(lines) + "\n", f"lattice: {choice}"
 
 
@@ -473,7 +487,8 @@ def _poscar_mode(rng, text):
 
 
 POSCAR_MUTATIONS: dict[str, Callable] = {
-    "scale": _poscar_line(1, ("-1", "-27", "0", "-0", "inf", "nan", "1e-30", "1e300", "0.01", "-1e-30", "1 1 1", "-1 2 3"), "scale"),
+    "scale": _poscar_line(1, ("-1", "-27", "0", "-0", "inf", "nan", "1e-30", "1e300", "0.01", "-1e-30", "1 1 1",
+                              "-1 2 3"), "scale"),
     "lattice": _poscar_lattice,
     "species": _poscar_line(5, HOSTILE_SPECIES, "species"),
     "counts": _poscar_line(6, ("0", "-1", "1000000000", str(10**30), "1.5", "501", "7", "a"), "count"),
@@ -493,8 +508,6 @@ def poscar_case(rng: random.Random, family: str | None = None) -> Case:
 def poscar_site_elements(text: str) -> tuple[set[str], list[str]] | None:
     """(elements with a positive count, problems that must make the reader refuse), read from the POSCAR's
     species and count lines; None where the layout is not the plain VASP 5 one."""
-    from pymatgen.core import Element
-
     lines = text.splitlines()
     if len(lines) < 8 or len(lines[1].split()) != 1 or not all(len(lines[i].split()) == 3 for i in (2, 3, 4)):
         return None
@@ -509,10 +522,10 @@ def poscar_site_elements(text: str) -> tuple[set[str], list[str]] | None:
     for symbol, count in zip(symbols, numbers):
         if count < 0:
             problems.append(f"negative count {count}")
-        elif re.split(r"[_/]", symbol)[0] not in Element.__members__ or symbol in ("D", "T"):  # Fe_pv: POTCAR name
+        elif not named_element(symbol):
             problems.append(f"species {symbol!r} is not an element")
         elif count:
-            elements.add(re.split(r"[_/]", symbol)[0])
+            elements.add(named_element(symbol))
     return elements, problems
 
 
@@ -529,13 +542,13 @@ class Member:
     flags: int = 0
 
 
-def _deflated(name: str, content: bytes) -> Member:
+def deflated(name: str, content: bytes) -> Member:
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     return Member(name, packer.compress(content) + packer.flush(), 8, zlib.crc32(content), len(content))
 
 
 @lru_cache(maxsize=1)
-def _bomb() -> tuple[bytes, int, int]:
+def bomb() -> tuple[bytes, int, int]:
     """1 GiB of zeros as a ~1 MB deflate stream (identical fully-flushed blocks), with its CRC and size."""
     chunk, repeats = bytes(1 << 24), 64
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
@@ -561,7 +574,7 @@ def zip_archive(members: list[Member]) -> bytes:
 
 
 def _bad_member(rng, name: str, text: str) -> tuple[Member, str]:
-    member = _deflated(name, text.encode())
+    member = deflated(name, text.encode())
     choice = rng.choice(["encrypted", "corrupt", "bad crc", "imploded", "unknown method", "bomb", "lying bomb",
                          "lying size", "not utf-8"])
     if choice == "encrypted":
@@ -578,12 +591,12 @@ def _bad_member(rng, name: str, text: str) -> tuple[Member, str]:
     elif choice == "unknown method":
         member.method = 99
     elif choice in ("bomb", "lying bomb"):
-        data, crc, size = _bomb()
+        data, crc, size = bomb()
         member = Member(name, data, 8, crc, size if choice == "bomb" else 700)
     elif choice == "lying size":
         member.size = 10
     else:
-        member = _deflated(name, b"\xff\xfe\x00" * 50)
+        member = deflated(name, b"\xff\xfe\x00" * 50)
     return member, choice
 
 
@@ -598,14 +611,14 @@ def zip_case(rng: random.Random) -> Case:
             member, label = _bad_member(rng, name, text)
             labels.append(f"{name}: {label}")
         else:
-            member, good[name] = _deflated(name, text.encode()), text
+            member, good[name] = deflated(name, text.encode()), text
         members.append(member)
     if rng.random() < 0.1:
         count = rng.choice([1000, 3000])
-        members += [_deflated(f"many/{i}.cif", b"x") for i in range(count)]
+        members += [deflated(f"many/{i}.cif", b"x") for i in range(count)]
         labels.append(f"{count} tiny members")
     if rng.random() < 0.2:
-        members.append(_deflated("readme.txt", b"not a structure"))
+        members.append(deflated("readme.txt", b"not a structure"))
     archive = zip_archive(members)
     if rng.random() < 0.05:
         archive = archive[: rng.randrange(len(archive))]
@@ -800,7 +813,8 @@ def _worker_main(memory_mb: int, warm: bool) -> None:
     warnings.simplefilter("ignore")
     if warm:  # imports, the baseline model and allocator arenas count before the limit, not against a case
         name, text = cif_seeds()[0]
-        run_case("zip", {"archive": zip_archive([_deflated(name, text.encode())]), "names": [name], "good": {name: text}})
+        archive = zip_archive([deflated(name, text.encode())])
+        run_case("zip", {"archive": archive, "names": [name], "good": {name: text}})
     while True:
         pid = os.fork()
         if pid == 0:
@@ -885,7 +899,11 @@ class Worker:
         blob = pickle.dumps((kind, payload))
         self.process.stdin.write(struct.pack("<Q", len(blob)) + blob)
         self.process.stdin.flush()
-        answer = self._next(self.timeout)
+        try:
+            answer = self._next(self.timeout)
+        except RuntimeError as exc:  # the worker's parent itself died: start afresh at the next case
+            self.process = None
+            return "crash", str(exc), 0.0, 0.0
         if answer is None:  # hung: kill the child; its parent reports the death and forks the next one
             os.kill(self.child, 9)
             while answer is None or answer[0] != "died":
@@ -970,7 +988,8 @@ class Tally:
             self.slowest[case.kind] = max(self.slowest[case.kind], seconds)
             self.peak[case.kind] = max(self.peak[case.kind], peak_mb)
             if category in FAILURES and len(self.examples[case.kind, category]) < 3:
-                self.examples[case.kind, category].append(f"#{index} {case.label[:120]} | input {_excerpt(case.payload)} | {detail[:160]}")
+                example = f"#{index} {case.label[:120]} | input {excerpt(case.payload)} | {detail[:160]}"
+                self.examples[case.kind, category].append(example)
 
     def failures(self) -> int:
         return sum(self.counts[kind][category] for kind in KINDS for category in FAILURES)
@@ -997,7 +1016,7 @@ def fuzz(cases: int, workers: int, seed: int, timeout: float, memory_mb: int) ->
     return tally, time.monotonic() - started, sum(w.starts for w in pool)
 
 
-def _excerpt(payload) -> str:
+def excerpt(payload) -> str:
     """A short printable form of a case's input."""
     if isinstance(payload, dict) and "archive" in payload:
         return f"<zip of {len(payload['archive'])} bytes>"

@@ -48,7 +48,7 @@ def worker():
 
 def _check(worker, case) -> None:
     category, detail, seconds, peak_mb = worker.run(case.kind, case.payload)
-    assert category in OK, f"{case.kind} [{case.label}] {category}: {detail} | input {fuzz._excerpt(case.payload)}"
+    assert category in OK, f"{case.kind} [{case.label}] {category}: {detail} | input {fuzz.excerpt(case.payload)}"
 
 
 # -- property tests (hypothesis draws the mutations) --------------------------------------------------
@@ -107,7 +107,7 @@ def _zip(*members, good=None) -> dict:
 
 
 def _member(name="a.cif", text=None, **fields):
-    member = fuzz._deflated(name, (text or _cif()).encode())
+    member = fuzz.deflated(name, (text or _cif()).encode())
     for key, value in fields.items():
         setattr(member, key, value)
     return member
@@ -116,7 +116,7 @@ def _member(name="a.cif", text=None, **fields):
 def _known_cases():
     general = [(symbol, f"{0.013 * i + 0.011:.4f} {0.029 * i + 0.017:.4f} {0.041 * i + 0.023:.4f}", "1")
                for i, symbol in enumerate(["Cu"] * 100)]
-    bomb, crc, size = fuzz._bomb()
+    bomb, crc, size = fuzz.bomb()
     return {
         "cif: _cell_length_a inf": ("cif", _cif(a="inf")),
         "cif: _cell_length_a nan": ("cif", _cif(a="nan")),
@@ -179,8 +179,15 @@ def test_formula_contract_check(text, read, flagged):
     assert (fuzz.formula_violation(text, Composition(read)) is not None) == flagged
 
 
+@pytest.mark.parametrize("symbol, element", [("Fe", "Fe"), ("FE", "Fe"), ("Fe2+", "Fe"), ("O2-", "O"), ("Fe+3", "Fe"),
+                                             ("Fe_pv", "Fe"), ("Vac", None), ("Uue", None), ("Ci", None), ("D", None)])
+def test_named_element(symbol, element):
+    assert fuzz.named_element(symbol) == element
+
+
 def _mg_b2() -> Structure:
-    return Structure(Lattice.hexagonal(3.08, 3.52), ["Mg", "B", "B"], [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]])
+    coords = [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]]
+    return Structure(Lattice.hexagonal(3.08, 3.52), ["Mg", "B", "B"], coords)
 
 
 def test_structure_contract_check_passes_a_real_crystal():
@@ -193,7 +200,8 @@ def test_structure_contract_check_passes_a_real_crystal():
     (Structure(Lattice.cubic(0.01), ["Au"], [[0, 0, 0]]), _poscar(), "invalid"),
     (Structure(Lattice.cubic(3), ["Sn"], [[0.5, 0.5, 0.5]]), _cif(sites=_au("0")), "silent"),
     (Structure(Lattice.cubic(3), ["V", "Sn"], [[0, 0, 0], [0.5, 0.5, 0.5]]), _cif(sites=_au(symbol="Vac")), "silent"),
-    (Structure(Lattice.cubic(3), ["U", "Sn"], [[0, 0, 0], [0.5, 0.5, 0.5]]), _poscar().replace("Au Sn", "Uue Sn"), "silent"),
+    (Structure(Lattice.cubic(3), ["U", "Sn"], [[0, 0, 0], [0.5, 0.5, 0.5]]), _poscar().replace("Au Sn", "Uue Sn"),
+     "silent"),
 ])
 def test_structure_contract_check_flags_impossible_or_changed(structure, text, category):
     with pytest.raises(fuzz.Verdict) as verdict:
@@ -214,7 +222,7 @@ def test_worker_survives_crash_hang_and_memory_blow_up():
 
 
 def test_handmade_zip_is_what_it_claims():
-    good, encrypted = fuzz._deflated("a.cif", b"abc"), fuzz._deflated("b.cif", b"abc")
+    good, encrypted = fuzz.deflated("a.cif", b"abc"), fuzz.deflated("b.cif", b"abc")
     encrypted.flags = 1
     archive = zipfile.ZipFile(io.BytesIO(fuzz.zip_archive([good, encrypted])))
     assert archive.read("a.cif") == b"abc"
