@@ -131,7 +131,7 @@ def _known_cases():
         "cif: 100 sites x 192 operations": ("cif", _cif(a="40", sites=general, ops=fuzz.high_symmetry_ops())),
         "poscar: a = 0.01 A": ("poscar", _poscar(a="0.01 0 0")),
         "poscar: zero volume": ("poscar", _poscar(a="0 0 0")),
-        "poscar: negative scale": ("poscar", _poscar(scale="-1")),
+        "poscar: negative scale (volume 0.01 A3)": ("poscar", _poscar(scale="-0.01")),
         "poscar: atoms 0.3 A apart": ("poscar", _poscar(second="0.1 0 0")),
         "formula: Fe0.000000001": ("formula", "Fe0.000000001"),
         "formula: Fe0.000000001Ni": ("formula", "Fe0.000000001Ni"),
