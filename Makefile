@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test train evaluate data bench clean
+.PHONY: run test train evaluate data bench fuzz clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,6 +29,9 @@ evaluate: $(STAMP)  ## recompute benchmarks/results/*.json from the checkpoints
 
 bench: $(STAMP)  ## throughput and latency figures
 	$(BIN)/python benchmarks/throughput.py
+
+fuzz: $(STAMP)  ## hostile input: 100,000 formulas, CIF/POSCAR mutations and zips, each in a worker (2 s, 500 MB)
+	$(BIN)/python benchmarks/fuzz.py --cases 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache
