@@ -43,10 +43,12 @@ MALFORMED = {"Xy2O3"}  # the page must show a clear error for these, and a predi
 POOL_NAME = "load_test_pool.csv"
 CATIONS = ("Mg", "Ca", "Sr", "Ba", "Y", "La", "Nb", "Ti", "Zr", "V")
 ANIONS = ("B2", "C", "N", "O", "Si2")
+POOL_SIZE = len(CATIONS) * len(ANIONS)
 MODEL = "baseline"
 RSS_EVERY_S = 0.5
 STARTUP_S = 120.0
 STOP_S = 10.0
+TASK_WAITS = 2  # a task may last this many --timeout (each of its waits lasts at most one)
 
 PREDICT_BOX = "Formula, CIF/POSCAR text or MP id"
 EXCEPTION = '[data-testid="stException"]'
@@ -54,6 +56,7 @@ ERROR_BOX = '[data-testid="stAlertContentError"]'
 METRIC = '[data-testid="stMetric"]'
 TABLE = '[data-testid="stDataFrame"]'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+UPLOAD_PATH = "/_stcore/upload_file"
 
 
 class TaskFailed(Exception):
@@ -184,7 +187,7 @@ class Monitor(threading.Thread):
 # --- the browser sessions -----------------------------------------------------------------------------------
 
 def write_pool(folder: str) -> Path:
-    """A CSV of 50 formulas (id, formula) for the Candidates upload."""
+    """A CSV of POOL_SIZE formulas (id, formula) for the Candidates upload."""
     path = Path(folder) / POOL_NAME
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -194,57 +197,35 @@ def write_pool(folder: str) -> Path:
     return path
 
 
-async def outcome(page: Page, expected: str) -> None:
-    """Wait until the expected element, an exception box or an error box shows; raise unless it is expected."""
-    shown = page.locator(expected).or_(page.locator(EXCEPTION)).or_(page.locator(ERROR_BOX)).first
-    await shown.wait_for()
-    if await page.locator(EXCEPTION).count():
-        raise TaskFailed("exception box")
-    if not await page.locator(expected).count():
-        text = await page.locator(ERROR_BOX).first.inner_text()
-        raise TaskFailed(f"error box '{text[:40]}'")
+class Watch:
+    """A session's page, its requests in flight, and the task now running, to which it charges failed
+    requests, HTTP errors and uncaught page errors."""
 
+    def __init__(self, page: Page, stats: dict[str, Stats]) -> None:
+        self.page, self.stats, self.task = page, stats, "predict"
+        self.pending: set = set()
+        page.on("request", lambda request: self.pending.add(request))
+        page.on("requestfinished", lambda request: self.pending.discard(request))
+        page.on("requestfailed", self.on_failed)
+        page.on("response", self.on_response)
+        page.on("pageerror", lambda error: self.charge(f"page error {str(error)[:40]}"))
 
-async def settle(page: Page) -> None:
-    """Wait until the script run and the page's downloads end, so that leaving the page aborts nothing."""
-    await page.locator(IDLE).wait_for()
-    await page.wait_for_load_state("networkidle")
+    def charge(self, cause: str) -> None:
+        self.stats[self.task].network[cause] += 1
 
+    def on_failed(self, request) -> None:
+        self.pending.discard(request)
+        self.charge(f"{request.failure} {short_url(request.url)}")
 
-async def predict(page: Page, url: str, formula: str) -> float:
-    """Seconds from submitting a formula on Predict to its prediction (or, for a malformed one, its error)."""
-    await page.goto(f"{url}/predict")
-    box = page.get_by_label(PREDICT_BOX)
-    await box.fill(formula)
-    start = time.perf_counter()
-    await box.press("Control+Enter")
-    await outcome(page, ERROR_BOX if formula in MALFORMED else METRIC)
-    seconds = time.perf_counter() - start
-    await settle(page)
-    return seconds
+    def on_response(self, response) -> None:
+        if response.status >= 400 and not (response.status == 404 and is_base_url_probe(response.url)):
+            self.charge(f"HTTP {response.status} {short_url(response.url)}")
 
-
-async def screen(page: Page, url: str, pool: Path) -> float:
-    """Seconds from pressing Screen on Candidates (uploaded pool, baseline model only) to the table."""
-    await page.goto(f"{url}/candidates")
-    await page.get_by_text("Upload: a CSV").click()
-    models = page.locator('[data-testid="stMultiSelect"] span[data-tag]')
-    await models.first.wait_for()
-    for name in await models.evaluate_all("tags => tags.map(tag => tag.getAttribute('aria-label'))"):
-        if name != MODEL:
-            await page.get_by_role("button", name=f"Remove {name}", exact=True).click()
-    await models.nth(1).wait_for(state="detached")
-    await page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(pool)
-    await page.locator('[data-testid="stFileChip"]').wait_for()
-    await page.locator(IDLE).wait_for()
-    start = time.perf_counter()
-    await page.locator('[data-testid="stBaseButton-primary"]', has_text="Screen").click()
-    await page.get_by_text(f"of 50 candidates from {POOL_NAME}").or_(page.locator(EXCEPTION)).or_(
-        page.locator(ERROR_BOX)).first.wait_for()
-    await outcome(page, TABLE)
-    seconds = time.perf_counter() - start
-    await settle(page)
-    return seconds
+    async def settle(self) -> None:
+        """Wait until the script run and the page's requests end, so that leaving the page aborts nothing."""
+        await self.page.locator(IDLE).wait_for()
+        while self.pending:
+            await asyncio.sleep(0.1)
 
 
 def short_url(url: str) -> str:
@@ -259,18 +240,52 @@ def is_base_url_probe(url: str) -> bool:
     return path.endswith(("/_stcore/health", "/_stcore/host-config")) and not path.startswith("/_stcore/")
 
 
-def watch(page: Page, stats: dict[str, Stats], current: list[str]) -> None:
-    """Charge failed requests, HTTP errors and uncaught page errors to the task now running (current[0])."""
-    def charge(cause: str) -> None:
-        stats[current[0]].network[cause] += 1
+async def outcome(page: Page, expected: str) -> None:
+    """Wait until the expected element, an exception box or an error box shows; raise unless it is expected."""
+    await page.locator(expected).or_(page.locator(EXCEPTION)).or_(page.locator(ERROR_BOX)).first.wait_for()
+    if await page.locator(EXCEPTION).count():
+        raise TaskFailed("exception box")
+    if not await page.locator(expected).count():
+        texts = await page.locator(ERROR_BOX).all_inner_texts()
+        raise TaskFailed(f"error box '{texts[0][:40] if texts else ''}'")
 
-    def on_response(response) -> None:
-        if response.status >= 400 and not (response.status == 404 and is_base_url_probe(response.url)):
-            charge(f"HTTP {response.status} {short_url(response.url)}")
 
-    page.on("requestfailed", lambda request: charge(f"{request.failure} {short_url(request.url)}"))
-    page.on("response", on_response)
-    page.on("pageerror", lambda error: charge("page error"))
+async def predict(watch: Watch, url: str, formula: str) -> float:
+    """Seconds from submitting a formula on Predict to its prediction (or, for a malformed one, its error)."""
+    page = watch.page
+    await page.goto(f"{url}/predict")
+    box = page.get_by_label(PREDICT_BOX)
+    await box.fill(formula)
+    start = time.perf_counter()
+    await box.press("Control+Enter")
+    await outcome(page, ERROR_BOX if formula in MALFORMED else METRIC)
+    seconds = time.perf_counter() - start
+    await watch.settle()
+    return seconds
+
+
+async def screen(watch: Watch, url: str, pool: Path) -> float:
+    """Seconds from pressing Screen on Candidates (uploaded pool, baseline model only) to the table."""
+    page = watch.page
+    await page.goto(f"{url}/candidates")
+    await page.get_by_text("Upload: a CSV").click()
+    models = page.locator('[data-testid="stMultiSelect"] span[data-tag]')
+    await models.first.wait_for()
+    for name in await models.evaluate_all("tags => tags.map(tag => tag.getAttribute('aria-label'))"):
+        if name != MODEL:
+            await page.get_by_role("button", name=f"Remove {name}", exact=True).click()
+    await models.nth(1).wait_for(state="detached")
+    async with page.expect_response(lambda r: UPLOAD_PATH in r.url and r.request.method == "PUT"):
+        await page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(pool)
+    await watch.settle()
+    start = time.perf_counter()
+    await page.locator('[data-testid="stBaseButton-primary"]', has_text="Screen").click()
+    await page.get_by_text(f"of {POOL_SIZE} candidates from {POOL_NAME}").or_(page.locator(EXCEPTION)).or_(
+        page.locator(ERROR_BOX)).first.wait_for()
+    await outcome(page, TABLE)
+    seconds = time.perf_counter() - start
+    await watch.settle()
+    return seconds
 
 
 async def session(browser: Browser, index: int, url: str, pool: Path, stats: dict[str, Stats],
@@ -278,25 +293,23 @@ async def session(browser: Browser, index: int, url: str, pool: Path, stats: dic
     """One browser context looping Predict (a formula from FORMULAS, in turn) and Candidates until the deadline."""
     context = await browser.new_context()
     context.set_default_timeout(timeout_s * 1000)
-    page = await context.new_page()
-    current = ["predict"]  # the task now running
-    watch(page, stats, current)
+    watch = Watch(await context.new_page(), stats)
     try:
         step = index
         while time.monotonic() < deadline and monitor.alive:
-            current[0] = "predict"
-            await run_task(predict(page, url, FORMULAS[step % len(FORMULAS)]), stats["predict"], timeout_s, monitor)
-            current[0] = "screen"
-            await run_task(screen(page, url, pool), stats["screen"], timeout_s, monitor)
+            watch.task = "predict"
+            await run_task(predict(watch, url, FORMULAS[step % len(FORMULAS)]), stats["predict"], timeout_s, monitor)
+            watch.task = "screen"
+            await run_task(screen(watch, url, pool), stats["screen"], timeout_s, monitor)
             step += 1
     finally:
         await context.close()
 
 
 async def run_task(task, stats: Stats, timeout_s: float, monitor: Monitor) -> None:
-    """Run one task bounded by timeout_s; record its latency or the cause of its failure."""
+    """Run one task, bounded by TASK_WAITS waits of timeout_s; record its latency or the cause of its failure."""
     try:
-        stats.latencies_s.append(await asyncio.wait_for(task, timeout_s))
+        stats.latencies_s.append(await asyncio.wait_for(task, TASK_WAITS * timeout_s))
     except TaskFailed as exc:
         stats.failures[str(exc)] += 1
     except Exception as exc:  # a Playwright or asyncio timeout, a closed page, a refused connection
@@ -340,7 +353,7 @@ async def drive(url: str, sessions: int, seconds: float, timeout_s: float, chrom
                 await open_home(browser, url)
                 deadline = time.monotonic() + seconds
                 jobs = [session(browser, i, url, pool, stats, deadline, timeout_s, monitor) for i in range(sessions)]
-                await asyncio.wait_for(asyncio.gather(*jobs), seconds + 2 * timeout_s + 30)
+                await asyncio.wait_for(asyncio.gather(*jobs), seconds + 2 * TASK_WAITS * timeout_s + STARTUP_S)
             finally:
                 await asyncio.wait_for(browser.close(), STOP_S)
     return stats
@@ -375,7 +388,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python benchmarks/load_test.py")
     parser.add_argument("--sessions", type=int, default=8, help="concurrent browser sessions (default 8)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the sessions loop (default 60)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="limit of one task run, s (default 60)")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help=f"limit of one wait in the page, s (default 60; a task: {TASK_WAITS} times that)")
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="the Chromium executable")
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
@@ -389,7 +403,7 @@ def main() -> None:
             wait_until_up(url, server)
             monitor.start()
             print(f"server up at {url}; {args.sessions} sessions for {args.seconds:.0f} s "
-                  f"(Predict: {', '.join(FORMULAS)}; Candidates: {POOL_NAME}, 50 formulas, {MODEL})")
+                  f"(Predict: {', '.join(FORMULAS)}; Candidates: {POOL_NAME}, {POOL_SIZE} formulas, {MODEL})")
             start = time.monotonic()
             stats = asyncio.run(drive(url, args.sessions, args.seconds, args.timeout, args.chromium, monitor))
             bad = report(stats, monitor, time.monotonic() - start)
