@@ -60,6 +60,7 @@ _TOKEN = re.compile(r"(?P<symbol>[A-Z][a-z]*)|(?P<open>[(\[])|(?P<close>[)\]])|(
 _POLYTYPE = re.compile(r"^\d+[A-Z][a-z]?'?-(?=[A-Z(\[])", re.ASCII)
 _ROMAN_OXIDATION = re.compile(r"[(\[](?:I{1,3}|IV|VI{0,3}|IX)[)\]](?![0-9])")  # Fe(III); (I)3 is iodine
 _SPLIT_NUMBER = re.compile(r"[0-9.]+\s+[0-9.]+")  # Zn20 .3: a space inside a number
+_SPLIT_SYMBOL = re.compile(r"[A-Z]\s+[a-z]")  # Nb3S n, M<tab>gB2: a space inside an element symbol
 _CIF_MARKER = re.compile(r"^\s*data_|_cell_length_a", re.MULTILINE)
 _MP_ID = re.compile(r"(mp|mvc)-\d+", re.IGNORECASE)
 _BRACKET_PAIRS = {"(": ")", "[": "]"}
@@ -99,6 +100,9 @@ def parse_formula(text: str) -> Composition:
     if split := _SPLIT_NUMBER.search(original):
         raise InputError(f"A space splits the number {quote(split.group())} in {quote(original)}; "
                          "write amounts without spaces.")
+    if split := _SPLIT_SYMBOL.search(original):
+        raise InputError(f"A space splits the element symbol {quote(split.group())} in {quote(original)}; "
+                         "write symbols without spaces.")
     if roman := _ROMAN_OXIDATION.search(original):
         raise InputError(f"Oxidation states such as {quote(roman.group())} are not supported: "
                          f"remove them from {quote(original)}.")

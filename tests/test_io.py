@@ -146,6 +146,8 @@ def test_parse_formula_errors(text, message):
         ("Zr0\uff19935", "character '\uff19' in a number: type amounts with the digits 0-9"),  # read as Zr9935
         ("Zn20 .3", "A space splits the number '20 .3'"),  # read as Zn20.3
         ("Fe2 3O", "A space splits the number '2 3'"),
+        ("Nb3S n", "A space splits the element symbol 'S n'"),  # read as Nb3Sn before
+        ("M\tgB2", "A space splits the element symbol"),  # read as MgB2 before
     ],
 )
 def test_formulas_that_would_lose_or_change_elements_are_refused(text, message):
