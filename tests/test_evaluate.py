@@ -57,7 +57,8 @@ def test_bootstrap_skips_resamples_with_one_class():
     assert ci["recall"] == [1.0, 1.0]  # a resample without the positive would score recall 0
 
 
-def test_quick_evaluation_writes_schema(fake_models, tmp_path):
+@pytest.mark.usefixtures("fake_models")
+def test_quick_evaluation_writes_schema(tmp_path):
     name = "fake_composition"
     result = evaluate.evaluate(name, datasets=("supercon", "s2s"), seeds=(0, 1), limit=400, out_dir=tmp_path, **QUIET)
     stored = json.loads((tmp_path / f"{name}.json").read_text())
@@ -89,8 +90,8 @@ def test_quick_evaluation_writes_schema(fake_models, tmp_path):
     assert sum(counts) < sum(map(len, splits["s2s/random"].values()))  # some test formulas were seen in training
 
 
-def test_hosono_external_protocol_trains_without_the_list_and_tests_on_it_alone(fake_models, tmp_path,
-                                                                              monkeypatch):
+@pytest.mark.usefixtures("fake_models")
+def test_hosono_external_protocol_trains_without_the_list_and_tests_on_it_alone(tmp_path, monkeypatch):
     hosono = data.load_hosono(2018)
     supercon = data.load_supercon()
     overlaps = supercon[supercon["comp_key"].isin(set(hosono["comp_key"]))]
@@ -126,7 +127,8 @@ def test_hosono_external_protocol_trains_without_the_list_and_tests_on_it_alone(
     assert split["train_excluded_overlaps"] == sorted(set(overlaps["comp_key"]))
 
 
-def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier(fake_models):
+@pytest.mark.usefixtures("fake_models")
+def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier():
     run = evaluate._Run("fake_structure", {}, **QUIET)
     evaluate._3dsc(run, seeds=(0,), limit=80)
     kinds = {(r["protocol"], r["task"], r["threshold_K"]) for r in run.results}
@@ -146,7 +148,8 @@ def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier(fake_mode
     assert sum(n for task, n in by_class.items() if task != "tc_regression") <= by_class["tc_regression"]
 
 
-def test_recomputing_some_datasets_keeps_the_others(fake_models, tmp_path):
+@pytest.mark.usefixtures("fake_models")
+def test_recomputing_some_datasets_keeps_the_others(tmp_path):
     name, quiet = "fake_composition", {"seeds": (0,), "limit": 120, "out_dir": tmp_path, **QUIET}
     evaluate.evaluate(name, datasets=("supercon",), **quiet)
     first = evaluate.load_results(name, tmp_path)["results"]
