@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fakes import fake_models  # noqa: F401  (fixture)
+from fakes import toy_models  # noqa: F401  (fixture)
 from sc_core import checkpoints, data, evaluate
 from sc_core.chemistry import composition_key
 from sc_core.models.crystal_graph import CrystalGraphNet
@@ -57,9 +57,9 @@ def test_bootstrap_skips_resamples_with_one_class():
     assert ci["recall"] == [1.0, 1.0]  # a resample without the positive would score recall 0
 
 
-@pytest.mark.usefixtures("fake_models")
+@pytest.mark.usefixtures("toy_models")
 def test_quick_evaluation_writes_schema(tmp_path):
-    name = "fake_composition"
+    name = "toy"
     result = evaluate.evaluate(name, datasets=("supercon", "s2s"), seeds=(0, 1), limit=400, out_dir=tmp_path, **QUIET)
     stored = json.loads((tmp_path / f"{name}.json").read_text())
     assert stored == json.loads(json.dumps(result))
@@ -90,7 +90,7 @@ def test_quick_evaluation_writes_schema(tmp_path):
     assert sum(counts) < sum(map(len, splits["s2s/random"].values()))  # some test formulas were seen in training
 
 
-@pytest.mark.usefixtures("fake_models")
+@pytest.mark.usefixtures("toy_models")
 def test_hosono_external_protocol_trains_without_the_list_and_tests_on_it_alone(tmp_path, monkeypatch):
     hosono = data.load_hosono(2018)
     supercon = data.load_supercon()
@@ -101,7 +101,7 @@ def test_hosono_external_protocol_trains_without_the_list_and_tests_on_it_alone(
     tasks = []
     fit_predict = evaluate._fit_predict
     monkeypatch.setattr(evaluate, "_fit_predict", lambda *args: tasks.append(args[2]) or fit_predict(*args))
-    result = evaluate.evaluate("fake_composition", datasets=("hosono2018",), seeds=(0, 1), limit=len(small),
+    result = evaluate.evaluate("toy", datasets=("hosono2018",), seeds=(0, 1), limit=len(small),
                                out_dir=tmp_path, **QUIET)
 
     assert len(overlaps) >= 4 and len(tasks) == 2
@@ -119,17 +119,17 @@ def test_hosono_external_protocol_trains_without_the_list_and_tests_on_it_alone(
         assert row["training"] == "supercon+cod_garbage" and row["seeds"] == [0, 1]
         low, high = row["metrics"]["roc_auc"]["ci95"]
         assert 0 <= low <= high <= 1
-    curves = {c["threshold_K"]: c for c in evaluate.load_curves("fake_composition", tmp_path)}
+    curves = {c["threshold_K"]: c for c in evaluate.load_curves("toy", tmp_path)}
     assert sum(curves[0.0]["y_true"]) == (hosono["tc"] > 0).sum() > sum(curves[10.0]["y_true"]) == (
         hosono["tc"] > 10).sum()
-    split = json.loads((tmp_path / "fake_composition_splits.json").read_text())["splits"]["hosono2018/external"]
+    split = json.loads((tmp_path / "toy_splits.json").read_text())["splits"]["hosono2018/external"]
     assert split["test"] == hosono["id"].tolist()
     assert split["train_excluded_overlaps"] == sorted(set(overlaps["comp_key"]))
 
 
-@pytest.mark.usefixtures("fake_models")
+@pytest.mark.usefixtures("toy_models")
 def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier():
-    run = evaluate._Run("fake_structure", {}, **QUIET)
+    run = evaluate._Run("toy_structure", {}, **QUIET)
     evaluate._3dsc(run, seeds=(0,), limit=80)
     kinds = {(r["protocol"], r["task"], r["threshold_K"]) for r in run.results}
     for protocol in ("grouped", "random"):
@@ -148,9 +148,9 @@ def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier():
     assert sum(n for task, n in by_class.items() if task != "tc_regression") <= by_class["tc_regression"]
 
 
-@pytest.mark.usefixtures("fake_models")
+@pytest.mark.usefixtures("toy_models")
 def test_recomputing_some_datasets_keeps_the_others(tmp_path):
-    name, quiet = "fake_composition", {"seeds": (0,), "limit": 120, "out_dir": tmp_path, **QUIET}
+    name, quiet = "toy", {"seeds": (0,), "limit": 120, "out_dir": tmp_path, **QUIET}
     evaluate.evaluate(name, datasets=("supercon",), **quiet)
     first = evaluate.load_results(name, tmp_path)["results"]
     evaluate.evaluate(name, datasets=("s2s",), **quiet)

@@ -1,31 +1,32 @@
 """pages/model_performance.py: results are read from $SC_RESULTS_DIR (default benchmarks/results/).
 
-The results are real evaluation output of the fake models (tests/fakes.py), which fit in milliseconds.
+The results are real evaluation output of the toy models (tests/fakes.py), which fit in milliseconds.
 """
 
 import json
 
 import pytest
 
-from fakes import install_fakes
+from fakes import install_toys
 from page_helpers import app
-from sc_core import evaluate
+from sc_core import evaluate, models
 
 QUIET = {"seeds": (0,), "log": lambda _: None}
 
 
 @pytest.fixture(scope="module")
-def fakes(tmp_path_factory):
-    """The fake models, the only trained ones while this module's tests run."""
+def toys(tmp_path_factory):
+    """The toy models, the only trained ones while this module's tests run."""
     with pytest.MonkeyPatch.context() as patch:
-        yield install_fakes(patch, tmp_path_factory.mktemp("checkpoints"))
+        yield install_toys(patch, tmp_path_factory.mktemp("checkpoints"))
+    models.load.cache_clear()
 
 
 @pytest.fixture(scope="module")
-def results_dir(fakes, tmp_path_factory):
-    """Evaluation output of the composition fake: SuperCon protocols, one seed, 200 rows."""
+def results_dir(toys, tmp_path_factory):
+    """Evaluation output of the composition toy: SuperCon protocols, one seed, 200 rows."""
     out = tmp_path_factory.mktemp("results")
-    evaluate.evaluate("fake_composition", datasets=("supercon",), limit=200, out_dir=out, **QUIET)
+    evaluate.evaluate("toy", datasets=("supercon",), limit=200, out_dir=out, **QUIET)
     return out
 
 
@@ -63,16 +64,16 @@ def test_calibration_section(results_dir, monkeypatch):
     assert any(s.value == "Calibration" for s in at.subheader)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     reliability = next(c for c in charts if any(t.get("name") == "perfect calibration" for t in c["data"]))
-    assert any(t["name"].startswith("fake_composition (ECE ") for t in reliability["data"][1:])
+    assert any(t["name"].startswith("toy (ECE ") for t in reliability["data"][1:])
     at.selectbox(key="calibration_test_set").select_index(1).run()
     assert not at.exception
 
 
 @pytest.fixture(scope="module")
-def structure_results_dir(fakes, tmp_path_factory):
-    """3DSC evaluation output of the structure fake: one seed, 120 structures."""
+def structure_results_dir(toys, tmp_path_factory):
+    """3DSC evaluation output of the structure toy: one seed, 120 structures."""
     out = tmp_path_factory.mktemp("results_3dsc")
-    evaluate.evaluate("fake_structure", datasets=("3dsc",), limit=120, out_dir=out, **QUIET)
+    evaluate.evaluate("toy_structure", datasets=("3dsc",), limit=120, out_dir=out, **QUIET)
     return out
 
 
@@ -86,7 +87,7 @@ def test_3dsc_thresholds_tc_classifier_and_classes(structure_results_dir, monkey
     assert "all" in set(regression["Class"]) and len(set(regression["Class"])) > 1
     sweep = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                  if "Threshold T (K)" in json.dumps(json.loads(c.proto.spec)["layout"]))
-    assert {t["name"].split(",")[0] for t in sweep["data"]} >= {"fake_structure · P(Tc > T)",
-                                                                "fake_structure · regressed Tc > T"}
+    assert {t["name"].split(",")[0] for t in sweep["data"]} >= {"toy_structure · P(Tc > T)",
+                                                                "toy_structure · regressed Tc > T"}
     at.segmented_control(key="threshold_metric").set_value("roc_auc").run()
     assert not at.exception
