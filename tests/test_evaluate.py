@@ -97,7 +97,7 @@ def test_hosono_external_protocol_trains_without_the_list_and_tests_on_it_alone(
     overlaps = supercon[supercon["comp_key"].isin(set(hosono["comp_key"]))]
     small = pd.concat([overlaps, supercon.sample(n=60, random_state=0)]).drop_duplicates("id")
     monkeypatch.setattr(data, "load_supercon", lambda: small)  # every overlap row would be drawn for training
-    monkeypatch.setattr(evaluate, "bootstrap_ci", functools.partial(evaluate.bootstrap_ci, n=30))
+    monkeypatch.setattr(evaluate, "bootstrap_ci", functools.partial(evaluate.bootstrap_ci, n=10))
     tasks = []
     fit_predict = evaluate._fit_predict
     monkeypatch.setattr(evaluate, "_fit_predict", lambda *args: tasks.append(args[2]) or fit_predict(*args))
