@@ -1,12 +1,20 @@
 """The bundled data folder: integrity, counts from the source README, leakage guards."""
 
+import gzip
 import hashlib
+import json
+import shutil
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sc_core import data
 from sc_core.chemistry import composition_key
+from sc_core.data.build import build
 from sc_core.io import parse_formula
+
+SOURCE = Path(__file__).parent / "fixtures" / "shared_data"  # a tiny tree shaped like ../shared/data
 
 
 def test_manifest_hashes_match_files():
@@ -96,3 +104,69 @@ def test_many_3dsc_structures_come_from_a_parsed_cache(tmp_path, monkeypatch):
     assert cached == parsed[::-1]
     assert [s.lattice.abc for s in cached] == [s.lattice.abc for s in parsed[::-1]]  # exact, not within tolerance
     assert [s.frac_coords.tolist() for s in cached] == [s.frac_coords.tolist() for s in parsed[::-1]]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("data")
+    return out, build(SOURCE, out)
+
+
+def test_build_is_byte_for_byte_reproducible_and_its_manifest_hashes_every_file(built, tmp_path):
+    out, manifest = built
+    again = build(SOURCE, tmp_path)
+    assert again == manifest
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted([*manifest["files"], "MANIFEST.json"])
+    for name, entry in manifest["files"].items():
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes(), name
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == entry["sha256"], name
+    assert json.loads((out / "MANIFEST.json").read_text()) == manifest
+    assert all(gz.read_bytes()[4:8] == bytes(4) for gz in out.glob("*.gz"))  # no gzip timestamps
+    assert manifest["data_hash"] == hashlib.sha256(json.dumps(
+        {k: v["sha256"] for k, v in manifest["files"].items()}, sort_keys=True).encode()).hexdigest()
+    rows = {name: entry["rows"] for name, entry in manifest["files"].items()}
+    assert rows == {"supercon.csv": 6, "supercon_rejected.csv": 1, "3dsc.csv": 2, "3dsc_cifs.tar.gz": 2,
+                    "hosono.csv": 6, "cod.csv.gz": 4, "elements.csv": 83, "s2s.csv": 2, "s2s.jsonl.gz": 2}
+
+
+def test_build_reads_lenient_names_and_rejects_unknown_elements(built):
+    out, _ = built
+    supercon = pd.read_csv(out / "supercon.csv", keep_default_na=False).set_index("name")
+    assert supercon.loc["La2Sr0CuO4", "note"] == "read as La2CuO4"  # an element written with amount 0
+    assert supercon.loc["Ga1Sr2Ca3Cu4O11.", "note"] == "read as Ga1Sr2Ca3Cu4O11"  # a trailing full stop
+    assert supercon.loc["MgB2", "note"] == "" and supercon.loc["MgB2", "chemsys"] == "B-Mg"
+    assert supercon["id"].tolist() == ["sc-00000", "sc-00001", "sc-00002", "sc-00003", "sc-00005", "sc-00006"]
+    rejected = pd.read_csv(out / "supercon_rejected.csv")
+    assert rejected[["source_row", "name"]].values.tolist() == [[4, "Xx2O3"]] and "Xx" in rejected["reason"][0]
+
+
+def test_build_corrects_hosono_typos_and_flags_overlaps(built):
+    out, _ = built
+    hosono = pd.read_csv(out / "hosono.csv", keep_default_na=False).set_index("matter")
+    assert hosono.loc["Ca0.85La0.15FeAs21.98Sb0.02", "formula_used"] == "Ca0.85La0.15FeAs1.98Sb0.02"
+    assert hosono.loc["1T-TaS2", "formula_used"] == "TaS2"
+    assert not hosono.loc["Qq3", "usable"] and "Qq" in hosono.loc["Qq3", "reason"]
+    assert hosono.loc[["SmFeAsO0.8H0.2", "MgB2"], "in_supercon"].tolist() == ["True", "True"]
+    assert hosono.loc["KCl", "in_supercon"] == "False" and hosono.loc["KCl", "list"] == 2009
+
+
+def test_build_flags_cod_rows_and_drops_duplicates_and_the_s2s_source_id(built):
+    out, _ = built
+    cod = pd.read_csv(out / "cod.csv.gz").set_index("formula")
+    assert cod.index.tolist() == ["NaCl", "KCl", "C2H6O", "Fe2O3"]  # Fe4O6 repeats Fe2O3; Zz9 does not parse
+    assert cod["in_supercon"].tolist() == [True, False, False, False]
+    assert cod["in_hosono"].tolist() == [False, True, False, False] and cod["organic"].tolist() == [
+        False, False, True, False]
+    assert "mol_index" not in pd.read_csv(out / "s2s.csv").columns
+    with gzip.open(out / "s2s.jsonl.gz", "rt") as fh:
+        records = [json.loads(line) for line in fh]
+    assert [r["id"] for r in records] == ["s2s-0000", "s2s-0001"] and not any("mol_index" in r for r in records)
+
+
+def test_build_refuses_a_folder_that_is_not_the_source(tmp_path):
+    shutil.copytree(SOURCE, tmp_path / "source")
+    (tmp_path / "source" / "SHA256SUMS").unlink()
+    with pytest.raises(FileNotFoundError, match="SHA256SUMS"):
+        build(tmp_path / "source", tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from sc_core import data, embeddings
 
@@ -21,10 +22,19 @@ def test_pearson_is_a_mendeleev_ordered_correlation_matrix(vectors):
     assert corr.loc["O", "S"] == pytest.approx(np.corrcoef(vectors.loc["O"], vectors.loc["S"])[0, 1])
 
 
-def test_tsne_joins_metadata(vectors):
-    points = embeddings.tsne(vectors)
-    assert points.shape[0] == len(vectors) and {"x", "y", "block", "group"} <= set(points.columns)
-    assert points.loc["Fe", "block"] == "d"
+def test_tsne_keeps_clusters_apart_and_joins_metadata():
+    rng = np.random.default_rng(0)
+    alkali, halogens = ["Li", "Na", "K", "Rb", "Cs"], ["F", "Cl", "Br", "I", "At"]
+    centres = np.repeat([[0.0] * 4, [10.0] * 4], 5, axis=0)  # two tight clusters far apart in 4-D
+    vectors = pd.DataFrame(centres + rng.normal(0, 0.1, centres.shape), index=alkali + halogens)
+    with threadpool_limits(1):  # ten points: OpenMP threads only add waits on a busy machine (0.05 s vs 15 s)
+        points = embeddings.tsne(vectors)
+    assert points.index.tolist() == alkali + halogens and {"x", "y", "block", "group"} <= set(points.columns)
+    xy = points[["x", "y"]].to_numpy()
+    distance = np.linalg.norm(xy[:, None] - xy[None], axis=-1) + np.diag([np.inf] * len(xy))
+    nearest = distance.argmin(axis=1)
+    assert ((nearest < 5) == (np.arange(10) < 5)).all()  # every element's 2-D neighbour is from its cluster
+    assert points.loc["Na", "block"] == "s" and points.loc["Cl", "group"] == 17
 
 
 class ContainsCopper:

@@ -1,13 +1,18 @@
 """Metrics and the results schema."""
 
+import functools
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from fakes import toy_models  # noqa: F401  (fixture)
 from sc_core import checkpoints, data, evaluate
+from sc_core.chemistry import composition_key
 from sc_core.models.crystal_graph import CrystalGraphNet
+
+QUIET = {"log": lambda _: None}
 
 
 def test_classification_metrics_on_known_case():
@@ -36,21 +41,29 @@ def test_score_above_threshold_is_a_probability_product():
     np.testing.assert_array_equal(evaluate.score_above(pred, 0.0), [0.8, 0.8])
 
 
-def test_bootstrap_interval_contains_point_estimate():
+def test_bootstrap_interval_matches_the_binomial_spread_of_accuracy():
     rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 200)
-    score = np.clip(y * 0.6 + rng.normal(0.2, 0.25, 200), 0, 1)
-    ci = evaluate.bootstrap_ci(y, score, n=200)
-    point = evaluate.classification_metrics(y, score)
-    assert ci["roc_auc"][0] <= point["roc_auc"] <= ci["roc_auc"][1]
+    y = rng.integers(0, 2, 400)
+    score = np.where(rng.uniform(size=400) < 0.8, y, 1 - y).astype(float)  # right 80% of the time
+    accuracy = evaluate.classification_metrics(y, score)["accuracy"]
+    half = 1.96 * np.sqrt(accuracy * (1 - accuracy) / len(y))  # normal approximation, about 0.04
+    low, high = evaluate.bootstrap_ci(y, score, n=100)["accuracy"]
+    assert low == pytest.approx(accuracy - half, abs=0.015) and high == pytest.approx(accuracy + half, abs=0.015)
 
 
+def test_bootstrap_skips_resamples_with_one_class():
+    y = np.array([1] + [0] * 9)  # a third of the resamples of ten rows miss the positive
+    ci = evaluate.bootstrap_ci(y, np.linspace(0.9, 0.0, 10), n=50)
+    assert ci["recall"] == [1.0, 1.0]  # a resample without the positive would score recall 0
+
+
+@pytest.mark.usefixtures("toy_models")
 def test_quick_evaluation_writes_schema(tmp_path):
-    result = evaluate.evaluate("baseline", datasets=("supercon", "s2s"), seeds=(0, 1), limit=400,
-                               out_dir=tmp_path, log=lambda _: None)
-    stored = json.loads((tmp_path / "baseline.json").read_text())
+    name = "toy"
+    result = evaluate.evaluate(name, datasets=("supercon", "s2s"), seeds=(0, 1), limit=400, out_dir=tmp_path, **QUIET)
+    stored = json.loads((tmp_path / f"{name}.json").read_text())
     assert stored == json.loads(json.dumps(result))
-    assert stored["model"] == "baseline" and stored["version"]
+    assert stored["model"] == name and stored["version"] == f"{name}-1"
     kinds = {(r["dataset"], r["protocol"], r["task"]) for r in stored["results"]}
     assert ("supercon", "grouped", "tc_regression") in kinds and ("s2s", "random", "classification") in kinds
     assert ("s2s", evaluate.UNSEEN_FORMULA, "classification") in kinds
@@ -58,12 +71,12 @@ def test_quick_evaluation_writes_schema(tmp_path):
         assert r["seeds"] == [0, 1] and r["n_test"] > 0
         for value in r["metrics"].values():
             assert set(value) >= {"mean", "std"} and np.isfinite(value["mean"])
-    splits = json.loads((tmp_path / "baseline_splits.json").read_text())["splits"]
+    splits = json.loads((tmp_path / f"{name}_splits.json").read_text())["splits"]
     assert set(splits["supercon/random"]) == {"0", "1"}
-    curves = evaluate.load_curves("baseline", tmp_path)
+    curves = evaluate.load_curves(name, tmp_path)
     roc = next(c for c in curves if c["task"] == "classification")
     assert len(roc["y_true"]) == len(roc["y_score"]) and roc["roc"]["fpr"][0] == 0.0
-    table = evaluate.results_table(["baseline"], tmp_path)
+    table = evaluate.results_table([name], tmp_path)
     assert {"accuracy", "mae_K"} <= set(table["metric"])
     # the unseen-formula row counts the random split's test crystals whose formula is absent from training
     s2s = data.load_s2s().sample(n=400, random_state=0)
@@ -77,9 +90,46 @@ def test_quick_evaluation_writes_schema(tmp_path):
     assert sum(counts) < sum(map(len, splits["s2s/random"].values()))  # some test formulas were seen in training
 
 
+@pytest.mark.usefixtures("toy_models")
+def test_hosono_external_protocol_trains_without_the_list_and_tests_on_it_alone(tmp_path, monkeypatch):
+    hosono = data.load_hosono(2018)
+    supercon = data.load_supercon()
+    overlaps = supercon[supercon["comp_key"].isin(set(hosono["comp_key"]))]
+    small = pd.concat([overlaps, supercon.sample(n=60, random_state=0)]).drop_duplicates("id")
+    monkeypatch.setattr(data, "load_supercon", lambda: small)  # every overlap row would be drawn for training
+    monkeypatch.setattr(evaluate, "bootstrap_ci", functools.partial(evaluate.bootstrap_ci, n=10))
+    tasks = []
+    fit_predict = evaluate._fit_predict
+    monkeypatch.setattr(evaluate, "_fit_predict", lambda *args: tasks.append(args[2]) or fit_predict(*args))
+    result = evaluate.evaluate("toy", datasets=("hosono2018",), seeds=(0, 1), limit=len(small),
+                               out_dir=tmp_path, **QUIET)
+
+    assert len(overlaps) >= 4 and len(tasks) == 2
+    kept = len(small) - len(overlaps)
+    for task in tasks:
+        train_keys = [composition_key(c) for c in task.train]
+        assert not set(train_keys) & set(hosono["comp_key"])  # the overlaps are left out of training
+        assert len(train_keys) == kept + len(small) and (task.tc[kept:] == 0).all()  # SuperCon rest + garbage-in
+        assert [composition_key(c) for c in task.test] == hosono["comp_key"].tolist()  # the list and nothing else
+    assert [c.formula for c in tasks[0].train[kept:]] != [c.formula for c in tasks[1].train[kept:]]  # per seed
+    rows = {r["threshold_K"]: r for r in result["results"]}
+    assert set(rows) == {0.0, 10.0}
+    for threshold, row in rows.items():
+        assert (row["dataset"], row["protocol"], row["n_test"]) == ("hosono2018", "external", len(hosono))
+        assert row["training"] == "supercon+cod_garbage" and row["seeds"] == [0, 1]
+        low, high = row["metrics"]["roc_auc"]["ci95"]
+        assert 0 <= low <= high <= 1
+    curves = {c["threshold_K"]: c for c in evaluate.load_curves("toy", tmp_path)}
+    assert sum(curves[0.0]["y_true"]) == (hosono["tc"] > 0).sum() > sum(curves[10.0]["y_true"]) == (
+        hosono["tc"] > 10).sum()
+    split = json.loads((tmp_path / "toy_splits.json").read_text())["splits"]["hosono2018/external"]
+    assert split["test"] == hosono["id"].tolist()
+    assert split["train_excluded_overlaps"] == sorted(set(overlaps["comp_key"]))
+
+
+@pytest.mark.usefixtures("toy_models")
 def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier():
-    params = {"n_members": 2, "width": 8, "layers": 1, "epochs": 2, "batch_size": 16}
-    run = evaluate._Run("crystal_graph", params, log=lambda _: None)
+    run = evaluate._Run("toy_structure", {}, **QUIET)
     evaluate._3dsc(run, seeds=(0,), limit=80)
     kinds = {(r["protocol"], r["task"], r["threshold_K"]) for r in run.results}
     for protocol in ("grouped", "random"):
@@ -98,19 +148,20 @@ def test_3dsc_protocol_scores_thresholds_families_and_tc_as_classifier():
     assert sum(n for task, n in by_class.items() if task != "tc_regression") <= by_class["tc_regression"]
 
 
+@pytest.mark.usefixtures("toy_models")
 def test_recomputing_some_datasets_keeps_the_others(tmp_path):
-    quiet = {"seeds": (0,), "limit": 120, "out_dir": tmp_path, "log": lambda _: None}
-    evaluate.evaluate("baseline", datasets=("supercon",), **quiet)
-    first = evaluate.load_results("baseline", tmp_path)["results"]
-    evaluate.evaluate("baseline", datasets=("s2s",), **quiet)
-    both = evaluate.load_results("baseline", tmp_path)["results"]
+    name, quiet = "toy", {"seeds": (0,), "limit": 120, "out_dir": tmp_path, **QUIET}
+    evaluate.evaluate(name, datasets=("supercon",), **quiet)
+    first = evaluate.load_results(name, tmp_path)["results"]
+    evaluate.evaluate(name, datasets=("s2s",), **quiet)
+    both = evaluate.load_results(name, tmp_path)["results"]
     assert {r["dataset"] for r in both} == {"supercon", "s2s"}
     assert [r for r in both if r["dataset"] == "supercon"] == first
-    assert {c["dataset"] for c in evaluate.load_curves("baseline", tmp_path)} == {"supercon", "s2s"}
-    splits = json.loads((tmp_path / "baseline_splits.json").read_text())["splits"]
+    assert {c["dataset"] for c in evaluate.load_curves(name, tmp_path)} == {"supercon", "s2s"}
+    splits = json.loads((tmp_path / f"{name}_splits.json").read_text())["splits"]
     assert {"supercon/random", "s2s/random"} <= set(splits)
-    evaluate.evaluate("baseline", datasets=("s2s",), **(quiet | {"limit": 100}))  # another subsample: start over
-    assert {r["dataset"] for r in evaluate.load_results("baseline", tmp_path)["results"]} == {"s2s"}
+    evaluate.evaluate(name, datasets=("s2s",), **(quiet | {"limit": 100}))  # another subsample: start over
+    assert {r["dataset"] for r in evaluate.load_results(name, tmp_path)["results"]} == {"s2s"}
 
 
 def test_parallel_fits_give_the_same_results(tmp_path):

@@ -38,6 +38,18 @@ def metric(at: AppTest, label: str):
     return hits[0]
 
 
+def shown_prediction(item) -> tuple[str, str]:
+    """The P(superconductor) and Tc metric texts for `item` (formula or structure) from the default model,
+    the first available one."""
+    row = models.load(models.available()[0]).predict([item]).iloc[0]
+    return f"{row['p_sc']:.2f} ± {row['p_sc_std']:.2f}", f"{row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K"
+
+
+def shown_metrics(at: AppTest) -> tuple[str, str]:
+    """The P(superconductor) and Tc metric texts a page shows."""
+    return metric(at, "P(superconductor)").value, metric(at, "Tc if superconducting").value
+
+
 class FakeStructureModel(Model):
     """A structure-only model with per-atom contributions, to exercise the structure-model code paths."""
 

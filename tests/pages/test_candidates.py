@@ -1,5 +1,7 @@
 """pages/candidates.py: screen an uploaded CSV, filter, download."""
 
+import streamlit as st
+
 from page_helpers import app
 from sc_core import screening
 
@@ -65,13 +67,17 @@ def test_nearest_known_superconductor_toggle():
     assert "Mg" in mgb2["nearest_sc"] and mgb2["nearest_sc_tc_K"] > 20
 
 
-def test_space_group_filter_on_a_bundled_pool():
+def test_space_group_filter_on_a_bundled_pool(monkeypatch):
+    bundled = screening.load_pool
+    monkeypatch.setattr(screening, "load_pool", lambda name: bundled(name).head(40))  # 40 S2S crystals, 8 groups
+    st.cache_data.clear()  # the page caches the pools it loaded
     at = app("pages/candidates.py").run()
     at.radio[0].set_value("s2s").run()
     at.multiselect[0].set_value(["baseline"]).run()
     at.button[0].click().run()
     assert not at.exception
     at.sidebar.slider[0].set_value(0.0).run()
+    assert len(at.dataframe[0].value) == 40
     at.sidebar.multiselect(key="space_groups_1").set_value(["Fm-3m"]).run()
     table = at.dataframe[0].value
     assert len(table) > 0 and (table["space_group"] == "Fm-3m").all()

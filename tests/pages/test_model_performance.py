@@ -1,18 +1,32 @@
-"""pages/model_performance.py: results are read from $SC_RESULTS_DIR (default benchmarks/results/)."""
+"""pages/model_performance.py: results are read from $SC_RESULTS_DIR (default benchmarks/results/).
+
+The results are real evaluation output of the toy models (tests/fakes.py), which fit in milliseconds.
+"""
 
 import json
 
 import pytest
 
+from fakes import install_toys
 from page_helpers import app
-from sc_core import evaluate
+from sc_core import evaluate, models
+
+QUIET = {"seeds": (0,), "log": lambda _: None}
 
 
 @pytest.fixture(scope="module")
-def results_dir(tmp_path_factory):
-    """Real (quick) evaluation output of the baseline: SuperCon protocols, one seed, 200 rows."""
+def toys(tmp_path_factory):
+    """The toy models, the only trained ones while this module's tests run."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield install_toys(patch, tmp_path_factory.mktemp("checkpoints"))
+    models.load.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def results_dir(toys, tmp_path_factory):
+    """Evaluation output of the composition toy: SuperCon protocols, one seed, 200 rows."""
     out = tmp_path_factory.mktemp("results")
-    evaluate.evaluate("baseline", datasets=("supercon",), seeds=(0,), limit=200, out_dir=out, log=lambda _: None)
+    evaluate.evaluate("toy", datasets=("supercon",), limit=200, out_dir=out, **QUIET)
     return out
 
 
@@ -50,19 +64,16 @@ def test_calibration_section(results_dir, monkeypatch):
     assert any(s.value == "Calibration" for s in at.subheader)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     reliability = next(c for c in charts if any(t.get("name") == "perfect calibration" for t in c["data"]))
-    assert any(t["name"].startswith("baseline (ECE ") for t in reliability["data"][1:])
+    assert any(t["name"].startswith("toy (ECE ") for t in reliability["data"][1:])
     at.selectbox(key="calibration_test_set").select_index(1).run()
     assert not at.exception
 
 
 @pytest.fixture(scope="module")
-def structure_results_dir(tmp_path_factory):
-    """Real (quick) 3DSC evaluation of the crystal-graph network: one seed, 120 structures, 3 epochs."""
+def structure_results_dir(toys, tmp_path_factory):
+    """3DSC evaluation output of the structure toy: one seed, 120 structures."""
     out = tmp_path_factory.mktemp("results_3dsc")
-    card = evaluate.checkpoints.read_card("crystal_graph")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(evaluate.checkpoints, "read_card", lambda name: card | {"params": card["params"] | {"epochs": 3}})
-        evaluate.evaluate("crystal_graph", seeds=(0,), limit=120, out_dir=out, log=lambda _: None)
+    evaluate.evaluate("toy_structure", datasets=("3dsc",), limit=120, out_dir=out, **QUIET)
     return out
 
 
@@ -76,7 +87,7 @@ def test_3dsc_thresholds_tc_classifier_and_classes(structure_results_dir, monkey
     assert "all" in set(regression["Class"]) and len(set(regression["Class"])) > 1
     sweep = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                  if "Threshold T (K)" in json.dumps(json.loads(c.proto.spec)["layout"]))
-    assert {t["name"].split(",")[0] for t in sweep["data"]} >= {"crystal_graph · P(Tc > T)",
-                                                                "crystal_graph · regressed Tc > T"}
+    assert {t["name"].split(",")[0] for t in sweep["data"]} >= {"toy_structure · P(Tc > T)",
+                                                                "toy_structure · regressed Tc > T"}
     at.segmented_control(key="threshold_metric").set_value("roc_auc").run()
     assert not at.exception
