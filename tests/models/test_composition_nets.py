@@ -54,8 +54,11 @@ def test_fit_predict_learns_a_toy_rule(cls):
     pred = model.predict(["Nb0.7Ti0.3", "Fe2O3", "Xx2"])
     assert list(pred["error"][:2]) == ["", ""] and "Xx" in pred["error"][2]
     assert pred["p_sc"][0] > 0.7 and pred["p_sc"][1] < 0.3
-    assert (pred[["p_sc_std", "tc_std_K"]][:2] >= 0).all().all()
-    assert model.temperature > 0 and model.net.members == 2
+    X = torch.from_numpy(model.featurize([Composition("Nb0.7Ti0.3"), Composition("Fe2O3")]))
+    logits, tc_scaled = model._member_outputs(X)  # the spread is the std over the two members
+    np.testing.assert_allclose(pred["p_sc_std"][:2], apply_temperature(logits, model.temperature).std(0), rtol=1e-5)
+    np.testing.assert_allclose(pred["tc_std_K"][:2], np.maximum(tc_scaled * 30.0, 0).std(0), rtol=1e-4, atol=1e-4)
+    assert model.net.members == 2
     assert {"member", "stage", "epoch", "val_loss"} <= set(model.history[0])
 
 
