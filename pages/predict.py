@@ -9,7 +9,15 @@ from pymatgen.core import Structure
 from streamlit.errors import StreamlitPageNotFoundError
 
 from pages._common import PLOT_CONFIG, get_model, unexpected_error
-from sc_core import InputError, attribution, chemistry, data, intervals, io, models, screening
+from sc_core import (
+    InputError,
+    attribution,
+    data,
+    intervals,
+    io,
+    models,
+    screening,
+)
 
 EXAMPLES = ("La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95")
 MAX_MB = io.MAX_FILE_BYTES // 2**20
@@ -30,7 +38,7 @@ def contributions(name: str, formula: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def table_cells() -> pd.DataFrame:
-    return chemistry.periodic_table_grid()
+    return data.periodic_table_grid()
 
 
 def set_example(formula: str) -> None:

@@ -10,7 +10,6 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from sc_core import data
 from sc_core.chemistry import majority_element
-
 from sc_core.io import InputError
 from sc_core.models.base import Model
 

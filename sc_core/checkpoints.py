@@ -10,7 +10,6 @@ by other numpy / scikit-learn / torch versions (major.minor) load with a warning
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import platform
 import re
@@ -50,10 +49,6 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def save(name: str, arrays: dict[str, np.ndarray], card: dict, root: Path | None = None) -> Path:
     """Write ``weights.npz`` and ``card.json`` under ``root/name`` and return the folder."""
     folder = _root(root) / name
@@ -64,7 +59,7 @@ def save(name: str, arrays: dict[str, np.ndarray], card: dict, root: Path | None
         "name": name,
         "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "versions": library_versions(),
-        "files": {WEIGHTS: _sha256(folder / WEIGHTS)},
+        "files": {WEIGHTS: paths.sha256(folder / WEIGHTS)},
     }
     (folder / CARD).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
     return folder
@@ -128,7 +123,7 @@ def _verify_files(card: dict, folder: Path, name: str) -> None:
                               f"weights cannot be verified; {retrain}")
     for filename, digest in card["files"].items():
         path = folder / str(filename)
-        if Path(str(filename)).name != filename or not path.is_file() or _sha256(path) != digest:
+        if Path(str(filename)).name != filename or not path.is_file() or paths.sha256(path) != digest:
             raise CheckpointError(f"{path} is missing or does not match the sha256 in its card")
 
 

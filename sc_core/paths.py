@@ -7,6 +7,7 @@ each folder on its own with ``SC_DATA_DIR``, ``SC_CHECKPOINT_DIR`` and ``SC_RESU
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -24,3 +25,8 @@ def missing_hint(path: Path, variable: str) -> str:
     """What to do when a bundled folder is not where it is looked for."""
     return (f"{path} does not exist. If sc_core was installed with `pip install .`, point SC_HOME at a checkout of "
             f"the repository (or {variable} at the folder itself).")
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (the checksum of the data manifest and the checkpoint cards)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from toy_model import ToyModel
 
 from sc_core import checkpoints, data, models
-from toy_model import ToyModel
 
 
 class ToyStructureModel(ToyModel):

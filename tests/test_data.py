@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import numpy as np
 import pytest
 
 from sc_core import data
@@ -170,3 +171,25 @@ def test_build_refuses_a_folder_that_is_not_the_source(tmp_path):
     with pytest.raises(FileNotFoundError, match="SHA256SUMS"):
         build(tmp_path / "source", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_periodic_table_grid():
+    grid = data.periodic_table_grid()
+    assert list(grid.columns) == ["symbol", "Z", "row", "col"]
+    assert len(grid) == 103 and grid["Z"].tolist() == list(range(1, 104))
+    assert not grid.duplicated(["row", "col"]).any()
+    cell = grid.set_index("symbol")[["row", "col"]]
+    assert tuple(cell.loc["Fe"]) == (4, 8)
+    assert tuple(cell.loc["La"]) == (6, 3) and tuple(cell.loc["Hf"]) == (6, 4)
+    assert tuple(cell.loc["Ce"]) == (9, 4) and tuple(cell.loc["Lr"]) == (10, 17)
+    assert 8 not in set(grid["row"]) and grid["col"].between(1, 18).all()
+
+
+def test_element_properties_fill_each_gap_with_the_property_median():
+    table = data.load_elements().set_index("symbol")
+    props = data.element_properties(("cohesive_energy", "electronegativity"))
+    assert props.shape == (104, 2) and not np.isnan(props).any() and (props[0] == 0).all()
+    assert np.isnan(table.loc["He", "cohesive_energy"]) and np.isnan(table.loc["Lr", "electronegativity"])
+    medians = table[["cohesive_energy", "electronegativity"]].iloc[:103].median()
+    assert props[2, 0] == medians["cohesive_energy"] and props[103, 1] == medians["electronegativity"]  # He, Lr
+    assert props[26, 1] == table.loc["Fe", "electronegativity"]  # tabulated values are kept

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from fakes import toy_models  # noqa: F401  (fixture)
+
 from sc_core import checkpoints, data, evaluate
 from sc_core.chemistry import composition_key
 from sc_core.models.crystal_graph import CrystalGraphNet

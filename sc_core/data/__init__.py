@@ -7,7 +7,6 @@ Maintainers rebuild the folder with ``make data`` (the build step, the only code
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from pymatgen.core import Composition, Lattice, Structure
 
 from sc_core import paths
 from sc_core.chemistry import composition_key
+from sc_core.elements import MAX_Z
 from sc_core.io import InputError, parse_formula, read_structure
 
 # Magpie element properties bundled in data/elements.csv and used by the composition features.
@@ -34,6 +34,8 @@ ELEMENT_PROPERTIES = [
 
 DATA_DIR = paths.folder("SC_DATA_DIR", "data")
 CACHE_DIR = Path(os.environ.get("SC_CACHE_DIR", Path.home() / ".cache" / "sc_core"))
+F_ROW_OFFSET = 3  # periodic-table grid: f rows drawn at rows 9 and 10 (periods 6 and 7), row 8 left empty
+F_FIRST_COL = 4  # Ce and Th sit under group 4, right after La and Ac
 PARSED_CACHE_MIN = 1000  # structures: above this, 3DSC CIFs are parsed once into CACHE_DIR
 N_GARBAGE = 15_000  # COD garbage-in rows added to a composition training set
 
@@ -59,7 +61,7 @@ def data_path(name: str) -> Path:
     path = DATA_DIR / name
     if entry is None or not path.exists():
         raise DataIntegrityError(f"bundled data file {name!r} is missing from {DATA_DIR}")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+    if paths.sha256(path) != entry["sha256"]:
         raise DataIntegrityError(f"{path} does not match its sha256 in MANIFEST.json")
     return path
 
@@ -129,6 +131,33 @@ def deployed_training_set(seed: int = 0) -> tuple[list[Composition], np.ndarray,
 def load_elements() -> pd.DataFrame:
     """Element table indexed by Z: symbol, group, period, block, Mendeleev number, Magpie properties."""
     return _table("elements.csv").set_index("Z", drop=False)
+
+
+@lru_cache(maxsize=None)
+def element_properties(names: tuple[str, ...] = tuple(ELEMENT_PROPERTIES)) -> np.ndarray:
+    """(MAX_Z + 1, len(names)) property values by Z (row 0: zeros, no element). The one gap-filling rule: a value
+    the table lacks is the property's median over the elements."""
+    table = load_elements().reindex(range(1, MAX_Z + 1))[list(names)].to_numpy(dtype=float)
+    out = np.zeros((MAX_Z + 1, len(names)))
+    out[1:] = np.where(np.isnan(table), np.nanmedian(table, axis=0), table)
+    out.setflags(write=False)
+    return out
+
+
+def periodic_table_grid() -> pd.DataFrame:
+    """Cells of the 18-column periodic table for Z = 1..MAX_Z: columns symbol, Z, row, col (1-based).
+
+    Rows 1-7 are the periods and columns the groups; La and Ac stay in group 3 of periods 6 and 7, and
+    the f block (Ce-Lu, Th-Lr) is drawn as rows 9 and 10 from column 4, below an empty row 8.
+    Derived from the group and period columns of the bundled element table.
+    """
+    table = load_elements().loc[lambda t: t["Z"] <= MAX_Z, ["symbol", "Z", "group", "period"]]
+    f_block = table["group"].isna()
+    first_f = table[f_block].groupby("period")["Z"].transform("min")
+    row = table["period"].where(~f_block, table["period"] + F_ROW_OFFSET)
+    col = table["group"].where(~f_block, table["Z"] - first_f + F_FIRST_COL)
+    return pd.DataFrame({"symbol": table["symbol"], "Z": table["Z"], "row": row.astype(int),
+                         "col": col.astype(int)}).reset_index(drop=True)
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 from pymatgen.core import Composition, Lattice, Structure
 
+from sc_core import paths
 from sc_core.chemistry import chemical_system, composition_key, family
 from sc_core.data import ELEMENT_PROPERTIES
 from sc_core.io import InputError, parse_formula
@@ -162,10 +163,6 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(path, index=False, lineterminator="\n")
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def build(source: Path, out: Path) -> dict:
     """Write every bundled file under `out` and return the manifest."""
     source, out = Path(source), Path(out)
@@ -195,8 +192,8 @@ def build(source: Path, out: Path) -> dict:
 
     files = sorted(p for p in out.iterdir() if p.name not in {"MANIFEST.json", "README.md"})
     manifest = {
-        "source_sha256sums": hashlib.sha256((source / "SHA256SUMS").read_bytes()).hexdigest(),
-        "files": {p.name: {"sha256": _sha256(p), "rows": int(len(tables[p.name])) if p.name in tables else None}
+        "source_sha256sums": paths.sha256(source / "SHA256SUMS"),
+        "files": {p.name: {"sha256": paths.sha256(p), "rows": int(len(tables[p.name])) if p.name in tables else None}
                   for p in files},
     }
     manifest["files"]["s2s.jsonl.gz"]["rows"] = len(s2s_records)

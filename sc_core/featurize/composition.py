@@ -14,9 +14,9 @@ from functools import lru_cache
 import numpy as np
 from pymatgen.core import Composition
 
-from sc_core.data import ELEMENT_PROPERTIES, load_elements
+from sc_core.data import ELEMENT_PROPERTIES, element_properties, load_elements
+from sc_core.elements import BLOCKS, MAX_Z
 
-MAX_Z = 103
 STATS = ("mean", "avg_dev", "min", "max", "range", "mode")
 
 
@@ -53,18 +53,6 @@ def to_batch(comps: Iterable[Composition]) -> CompositionBatch:
     return CompositionBatch(z=z, x=np.divide(x, totals, out=np.zeros_like(x), where=totals > 0))
 
 
-@lru_cache(maxsize=1)
-def property_table() -> np.ndarray:
-    """(MAX_Z + 1, n_props) Magpie properties by Z; gaps filled with the property's median."""
-    elements = load_elements().reindex(range(MAX_Z + 1))
-    table = elements[ELEMENT_PROPERTIES].to_numpy(dtype=float)
-    medians = np.nanmedian(table[1:], axis=0)
-    table = np.where(np.isnan(table), medians, table)
-    table[0] = 0.0
-    table.setflags(write=False)
-    return table
-
-
 def feature_names() -> list[str]:
     """Column names of :func:`magpie_features`, in order."""
     names = [f"{stat}_{prop}" for prop in ELEMENT_PROPERTIES for stat in STATS]
@@ -80,7 +68,7 @@ def magpie_features(batch: CompositionBatch) -> np.ndarray:
     Per property: fraction-weighted mean, mean absolute deviation, min, max, range and the value of
     the most abundant element; stoichiometric p-norms; valence-orbital fractions; ionic character.
     """
-    table = property_table()
+    table = element_properties()
     z, x = batch.z, batch.x
     present = x > 0
     props = table[z]  # (n, k, p)
@@ -112,7 +100,6 @@ def magpie_features(batch: CompositionBatch) -> np.ndarray:
 
 
 VECTOR_LENGTH = 120  # Kaplan et al.: one slot per atomic number up to 120, read as a 10 × 12 image
-BLOCKS = "spdf"
 TABLE_SHAPE = (len(BLOCKS), 7, 32)  # Konno et al.: (block, period, column of the 32-wide periodic table)
 
 

@@ -15,8 +15,9 @@ from functools import lru_cache
 import numpy as np
 from pymatgen.core import Structure
 
-from sc_core.data import load_elements
-from sc_core.featurize.composition import MAX_Z, magpie_features, to_batch
+from sc_core.data import element_properties, load_elements
+from sc_core.elements import BLOCKS, MAX_Z
+from sc_core.featurize.composition import magpie_features, to_batch
 from sc_core.featurize.structure import neighbor_list
 from sc_core.io import InputError
 
@@ -25,14 +26,15 @@ CUTOFF = 8.0  # Å
 TIE_TOLERANCE = 0.01  # Å: neighbours this close to the k-th one belong to its shell
 GRAPH_PROPERTIES = ("electronegativity", "covalent_radius", "valence", "first_ionization_energy",
                     "electron_affinity", "atomic_volume")
-N_GROUPS, N_PERIODS, BLOCKS = 18, 7, "spdf"
+N_GROUPS, N_PERIODS = 18, 7
 
 
 @lru_cache(maxsize=1)
 def element_vectors() -> np.ndarray:
     """(MAX_Z + 1, 18 + 7 + 4 + 6) float32: group, period and block one-hot, then standardised properties.
 
-    f-block elements have no group (all zeros there); missing property values are set to the mean (0).
+    f-block elements have no group (all zeros there); properties are standardised by the mean and spread of the
+    tabulated values, and a value the table lacks is filled by :func:`sc_core.data.element_properties`'s rule.
     Row 0 (no element) is all zeros.
     """
     table = load_elements().set_index("Z").reindex(range(1, MAX_Z + 1))
@@ -41,10 +43,10 @@ def element_vectors() -> np.ndarray:
     group[np.flatnonzero(has_group), table["group"].to_numpy()[has_group].astype(int) - 1] = 1
     period = np.eye(N_PERIODS)[table["period"].to_numpy(dtype=int) - 1]
     block = np.eye(len(BLOCKS))[table["block"].map(BLOCKS.index).to_numpy()]
-    props = table[list(GRAPH_PROPERTIES)].to_numpy(dtype=float)
-    props = (props - np.nanmean(props, axis=0)) / np.nanstd(props, axis=0)
+    measured = table[list(GRAPH_PROPERTIES)].to_numpy(dtype=float)  # standardised by the tabulated values
+    props = (element_properties(GRAPH_PROPERTIES)[1:] - np.nanmean(measured, axis=0)) / np.nanstd(measured, axis=0)
     out = np.zeros((MAX_Z + 1, N_GROUPS + N_PERIODS + len(BLOCKS) + len(GRAPH_PROPERTIES)), dtype=np.float32)
-    out[1:] = np.concatenate([group, period, block, np.nan_to_num(props)], axis=1)
+    out[1:] = np.concatenate([group, period, block, props], axis=1)
     out.setflags(write=False)
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pymatgen.core import Structure
 
+from sc_core.chemistry import majority_species
 from sc_core.io import InputError
 
 # Expected (centre, neighbour) pairs a search may return: 500 sites at 1 atom/Å^3 (io's densest) within 8 Å
@@ -40,7 +41,7 @@ def global_features(structure: Structure, cutoff: float = 6.0) -> np.ndarray:
     centre, _, _, dist = neighbor_list(structure, cutoff)
     nearest = np.full(n, cutoff)
     np.minimum.at(nearest, centre, dist)
-    majority = [max(site.species.items(), key=lambda kv: kv[1])[0] for site in structure]
+    majority = [majority_species(site.species) for site in structure]
     radii = np.array([float(sp.atomic_radius or 1.5) for sp in majority])
     packing = (4 / 3 * np.pi * radii**3).sum() / structure.volume
     lat = structure.lattice

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Structure
 
-from sc_core.featurize.composition import MAX_Z
+from sc_core.elements import MAX_Z
 from sc_core.io import InputError, check_composition, check_structure, parse_formula
 
 PREDICTION_COLUMNS = ["id", "formula", "p_sc", "p_sc_std", "tc_K", "tc_std_K", "error"]

@@ -16,8 +16,9 @@ from pymatgen.core import Composition, Structure
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from sc_core import checkpoints, data
-from sc_core.data import ELEMENT_PROPERTIES, load_elements
-from sc_core.featurize.composition import MAX_Z, magpie_features, to_batch
+from sc_core.data import element_properties
+from sc_core.elements import vectors_table
+from sc_core.featurize.composition import magpie_features, to_batch
 from sc_core.featurize.structure import global_features
 from sc_core.models.base import Config, FeatureModel
 from sc_core.models.trees import ArrayForest
@@ -100,10 +101,9 @@ class MagpieForest(FeatureModel):
         return pd.DataFrame({"p_sc": p_mean, "p_sc_std": p_std, "tc_K": t_mean, "tc_std_K": t_std})
 
     def element_vectors(self, stage: str | None = None) -> pd.DataFrame:
-        """The Magpie element properties the forests read, standardised per property."""
-        table = load_elements().set_index("symbol")[ELEMENT_PROPERTIES].iloc[:MAX_Z]
-        table = table.fillna(table.median())
-        return (table - table.mean()) / table.std()
+        """The Magpie element properties the forests read (Z = 1-103), standardised per property."""
+        table = element_properties()[1:]
+        return vectors_table((table - table.mean(axis=0)) / table.std(axis=0, ddof=1))
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, card: dict, name: str | None = None) -> None:

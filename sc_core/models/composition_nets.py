@@ -27,10 +27,9 @@ from pymatgen.core import Composition, Structure
 from torch import nn
 
 from sc_core import data
-from sc_core.data import load_elements
 from sc_core.calibration import fit_temperature
+from sc_core.elements import MAX_Z, vectors_table
 from sc_core.featurize.composition import (
-    MAX_Z,
     TABLE_SHAPE,
     VECTOR_LENGTH,
     CompositionBatch,
@@ -244,12 +243,10 @@ class CompositionNet(NetworkModel, FeatureModel):
 
     def element_vectors(self, stage: str | None = None) -> pd.DataFrame:
         """Backbone features of each pure element (Z = 1-103), averaged over the ensemble."""
-        symbols = load_elements().set_index("Z").loc[1:MAX_Z, "symbol"]
         X = torch.from_numpy(fraction_vector(CompositionBatch(z=np.arange(1, MAX_Z + 1)[:, None],
                                                               x=np.ones((MAX_Z, 1)))))
         with torch.inference_mode():
-            h = self.net.backbone(X).mean(0).numpy()
-        return pd.DataFrame(h, index=symbols.to_numpy(), columns=[f"h{i}" for i in range(h.shape[1])])
+            return vectors_table(self.net.backbone(X).mean(0).numpy())
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,24 @@ from torch import nn
 from torch.nn import functional as F
 
 from sc_core import data
-from sc_core.data import load_elements
-from sc_core.featurize.composition import MAX_Z
+from sc_core.elements import vectors_table
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
-from sc_core.models.ensemble import (DualHead, EnsembleLinear, NetworkConfig, seeded, train_members,
-                                     validation_mask)
-from sc_core.models.graph_batch import (CompositionChannel, GraphBatch, GraphModel, GraphObjective, collate,
-                                        gaussians)
+from sc_core.models.ensemble import (
+    DualHead,
+    EnsembleLinear,
+    NetworkConfig,
+    seeded,
+    train_members,
+    validation_mask,
+)
+from sc_core.models.graph_batch import (
+    CompositionChannel,
+    GraphBatch,
+    GraphModel,
+    GraphObjective,
+    collate,
+    gaussians,
+)
 
 
 @dataclass(frozen=True)
@@ -171,7 +182,5 @@ class CrystalGraphNet(GraphModel):
 
     def element_vectors(self, stage: str | None = None) -> pd.DataFrame:
         """Each pure element's embedded node vector (Z = 1-103), averaged over the ensemble."""
-        symbols = load_elements().set_index("Z").loc[1:MAX_Z, "symbol"]
         with torch.inference_mode():
-            h = self.net.backbone.embed(torch.tensor(element_vectors()[1:])).mean(0).numpy()
-        return pd.DataFrame(h, index=symbols.to_numpy(), columns=[f"h{i}" for i in range(h.shape[1])])
+            return vectors_table(self.net.backbone.embed(torch.tensor(element_vectors()[1:])).mean(0).numpy())

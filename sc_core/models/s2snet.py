@@ -25,13 +25,25 @@ from torch import nn
 from torch.nn import functional as F
 
 from sc_core import checkpoints, data
-from sc_core.data import load_elements
-from sc_core.featurize.composition import MAX_Z
+from sc_core.elements import MAX_Z, vectors_table
 from sc_core.featurize.graph import CrystalGraph, crystal_graph, element_vectors
-from sc_core.models.ensemble import (DualHead, EnsembleLinear, NetworkConfig, seeded, train_members,
-                                     validation_mask)
-from sc_core.models.graph_batch import (CompositionChannel, GraphBatch, GraphModel, GraphObjective, collate,
-                                        gaussians, segment_softmax)
+from sc_core.models.ensemble import (
+    DualHead,
+    EnsembleLinear,
+    NetworkConfig,
+    seeded,
+    train_members,
+    validation_mask,
+)
+from sc_core.models.graph_batch import (
+    CompositionChannel,
+    GraphBatch,
+    GraphModel,
+    GraphObjective,
+    collate,
+    gaussians,
+    segment_softmax,
+)
 
 ARCHITECTURE = ("n_members", "width", "layers", "k_neighbors", "position", "lattice", "descriptors", "n_gaussians")
 CELL_SCALE = torch.tensor([10.0, 10.0, 10.0, 90.0, 90.0, 90.0])  # Å and degrees to order one
@@ -401,9 +413,8 @@ class S2SNet(GraphModel):
         embed = self.net.backbone.embed
         if stage == "pretrained" and not self.embedding_stages:
             raise ValueError("this S2SNet was trained without pretraining")
-        symbols = load_elements().set_index("Z").loc[1:MAX_Z, "symbol"]
-        h = (embed.pretrained if stage == "pretrained" else embed.table()).detach()[:, 1:].mean(0).numpy()
-        return pd.DataFrame(h, index=symbols.to_numpy(), columns=[f"h{i}" for i in range(h.shape[1])])
+        return vectors_table((embed.pretrained if stage == "pretrained" else embed.table()).detach()[:, 1:]
+                             .mean(0).numpy())
 
 
 class _Pretraining(nn.Module):

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from sc_core.featurize.composition import feature_names, magpie_features, property_table, to_batch
+from sc_core.data import element_properties
+from sc_core.featurize.composition import feature_names, magpie_features, to_batch
 from sc_core.io import parse_formula
 
 
@@ -16,7 +17,7 @@ def test_batch_fractions_sum_to_one():
 def test_features_match_a_direct_computation():
     comp = parse_formula("MgB2")
     feats = dict(zip(feature_names(), magpie_features(to_batch([comp]))[0]))
-    table = property_table()
+    table = element_properties()
     col = feature_names().index("mean_electronegativity") // 6
     en_mg, en_b = table[12, col], table[5, col]
     assert feats["mean_electronegativity"] == pytest.approx((en_mg + 2 * en_b) / 3, rel=1e-5)

@@ -7,7 +7,12 @@ from pymatgen.core import Composition, Element
 
 from sc_core import checkpoints
 from sc_core.calibration import apply_temperature
-from sc_core.featurize.composition import fraction_vector, periodic_table_tensor, table_positions, to_batch
+from sc_core.featurize.composition import (
+    fraction_vector,
+    periodic_table_tensor,
+    table_positions,
+    to_batch,
+)
 from sc_core.models.composition_nets import (
     ElementAffine,
     KaplanCNN,

@@ -1,8 +1,8 @@
 """pages/candidates.py: screen an uploaded CSV, filter, download."""
 
 import streamlit as st
-
 from page_helpers import app
+
 from sc_core import screening
 
 POOL = b"id,formula\na,MgB2\nb,La1.85Sr0.15CuO4\nc,NaCl\nd,Xx2O3\ne,YBa2Cu3O7\n"

@@ -6,9 +6,9 @@ The results are real evaluation output of the toy models (tests/fakes.py), which
 import json
 
 import pytest
-
 from fakes import install_toys
 from page_helpers import app
+
 from sc_core import evaluate, models
 
 QUIET = {"seeds": (0,), "log": lambda _: None}

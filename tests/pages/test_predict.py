@@ -2,9 +2,9 @@
 
 import json
 
+from page_helpers import app, leading_number, metric, shown_metrics, shown_prediction
 from pymatgen.core import Lattice, Structure
 
-from page_helpers import app, leading_number, metric, shown_metrics, shown_prediction
 from sc_core import models
 
 
