@@ -41,7 +41,8 @@ def main() -> None:
                               for r in summary.itertuples())
             within, overall = attribution.symmetry_spread(sites)
             print(f"  {method}: {shown}")
-            print(f"    {sites['equivalent_set'].nunique()} sets of equivalent sites: largest spread within a set {within:.4f}, "
+            print(f"    {sites['equivalent_set'].nunique()} sets of equivalent sites: largest spread within a set "
+                  f"{within:.4f}, "
                   f"over all sites {overall:.4f}")
             if formula == "H3S":
                 s_sites = [i for i, e in enumerate(sites["element"]) if e == "S"]

@@ -13,6 +13,7 @@ import platform
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 from sklearn.tree._tree import Tree
@@ -92,8 +93,8 @@ def main() -> None:
         forest = ArrayForest.from_arrays(arrays, prefix)
         forest.moments(X[:10])  # builds the traversal layout once, as the first prediction does
         sk_trees = _sklearn_trees(forest, classifier)
-        old = _best_of(lambda: _sklearn_moments(sk_trees, X, classifier))
-        new = _best_of(lambda: forest.moments(X))
+        old = _best_of(partial(_sklearn_moments, sk_trees, X, classifier))
+        new = _best_of(partial(forest.moments, X))
         print(f"\n{prefix}: {forest.n_trees} trees, {len(forest.left):,} nodes; "
               f"max |new - old| mean {np.abs(new[2] - old[2]).max():.1e}")
         for label, (wall, cpu, _) in [("scikit-learn trees (old)", old), ("ArrayForest numpy (new)", new)]:

@@ -21,6 +21,7 @@ quick look. The same generators drive ``tests/test_fuzz.py`` (through hypothesis
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import math
 import os
@@ -879,10 +880,8 @@ def _rss_mb(field: str) -> float:
 
 def _reset_peak() -> None:
     """Reset VmHWM (peak RSS) so it measures the next case only (Linux; ignored where refused)."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 class Worker:

@@ -27,10 +27,10 @@ import tempfile
 import threading
 import time
 import urllib.request
-from urllib.parse import urlparse
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 from playwright.async_api import Browser, Page, async_playwright

@@ -23,8 +23,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 
 from sc_core import data
 from sc_core.evaluate import RESULTS_DIR
-from sc_core.models.s2snet import S2SNet
-from sc_core.models.s2snet import DEPLOYED, PRETRAINED
+from sc_core.models.s2snet import DEPLOYED, PRETRAINED, S2SNet
 from sc_core.splits import group_split, stratified_split, unseen_in_training
 
 VARIANTS = {  # changes to the deployed recipe (DEPLOYED), trained from scratch unless pretrained

@@ -19,10 +19,10 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import mean_absolute_error, r2_score, roc_auc_score
 from torch import nn
 from torch.nn import functional as F
+from validation import validation_split
 
 from sc_core.models.baseline import MagpieForest
 from sc_core.models.ensemble import TC_SCALE
-from validation import validation_split
 
 SETTINGS = ((True, 60), (False, 60), (True, 150))  # (joint classification loss, epochs)
 
@@ -75,7 +75,8 @@ def main() -> None:
         start = time.time()
         pred, logit = mlp_fit_predict(Z, torch.tensor(tc, dtype=torch.float32), train, joint, epochs)
         auc = f"  ROC-AUC {roc_auc_score(tc[test] > 0, logit[test]):.3f}" if joint else ""
-        report(f"network, {'joint loss' if joint else 'Tc only'}, {epochs} epochs", pred[sc_val], time.time() - start, auc)
+        label = f"network, {'joint loss' if joint else 'Tc only'}, {epochs} epochs"
+        report(label, pred[sc_val], time.time() - start, auc)
 
 
 if __name__ == "__main__":

@@ -37,8 +37,9 @@ def load_curves(name: str, results_dir: str) -> list[dict]:
 
 
 def curve_label(model: str, curve: dict, datasets: bool = False) -> str:
-    where = f"{DATASET_NAMES.get(curve['dataset'], curve['dataset'])} · " if datasets else ""
-    return f"{model} · {where}{report.protocol_label(curve['protocol'], curve['threshold_K'])}"
+    if datasets:
+        return f"{model} · {report.test_set_label(curve['dataset'], curve['protocol'], curve['threshold_K'])}"
+    return f"{model} · {report.protocol_label(curve['protocol'], curve['threshold_K'])}"
 
 
 def metric_tables(table: pd.DataFrame) -> None:
@@ -133,7 +134,7 @@ def calibration_section(curves: dict[str, list[dict]]) -> None:
     if not scored:
         return
     st.subheader("Calibration")
-    test_sets = {f"{DATASET_NAMES.get(c['dataset'], c['dataset'])} · {report.protocol_label(c['protocol'], c['threshold_K'])}":
+    test_sets = {report.test_set_label(c["dataset"], c["protocol"], c["threshold_K"]):
                  split_key(c) for _, c in scored}
     left, right = st.columns([1, 2])
     with left:

@@ -57,7 +57,7 @@ def save(name: str, arrays: dict[str, np.ndarray], card: dict, root: Path | None
     card = {
         **card,
         "name": name,
-        "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "versions": library_versions(),
         "files": {WEIGHTS: paths.sha256(folder / WEIGHTS)},
     }
@@ -69,7 +69,8 @@ def read_card(name: str, root: Path | None = None) -> dict:
     """The card of checkpoint `name`; CheckpointError if it is missing or not a JSON object."""
     path = _root(root) / name / CARD
     if not path.exists():
-        raise CheckpointError(f"no checkpoint {name!r} in {_root(root)}: train it with `python -m sc_core.train {name}`")
+        raise CheckpointError(f"no checkpoint {name!r} in {_root(root)}: train it with "
+                              f"`python -m sc_core.train {name}`")
     try:
         card = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

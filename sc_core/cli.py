@@ -275,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="formula, CIF/POSCAR file, CSV with a formula column, folder or .zip of CIFs")
     p.add_argument("--model", default="baseline", help="model name (see `sc models`; default: baseline)")
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
-    p.add_argument("-o", "--output", metavar="OUT", help="write all columns to OUT (.csv or .json) and print only a summary line")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="write all columns to OUT (.csv or .json) and print only a summary line")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("screen", help="screen a pool of materials and write a filtered, ranked shortlist",
@@ -288,7 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-p", type=float, default=0.5, help="minimum consensus P(superconductor) (default: 0.5)")
     p.add_argument("--tc-min", type=float, help="minimum predicted Tc in K")
     p.add_argument("--exclude-family", type=_comma_list(cast=_family), default=(),
-                   help=f"comma-separated among {', '.join(chemistry.FAMILIES)} (a unique start such as 'iron' is enough)")
+                   help=f"comma-separated among {', '.join(chemistry.FAMILIES)} "
+                        "(a unique start such as 'iron' is enough)")
     p.add_argument("--known", choices=("any", "known", "unknown"), default="any",
                    help="keep materials in SuperCon, not in it, or both (default: any)")
     p.add_argument("--top", type=int, help="keep only the N most likely candidates")

@@ -162,7 +162,8 @@ class _Run:
 
     def __init__(self, name: str, params: dict, log: Log, jobs: int = 1, protocols: tuple[str, ...] | None = None,
                  fits: str | None = None):
-        self.name, self.params, self.log, self.jobs, self.protocols, self.fits = name, params, log, jobs, protocols, fits
+        self.name, self.params, self.log, self.jobs = name, params, log, jobs
+        self.protocols, self.fits = protocols, fits
         self.results: list[dict] = []
         self.curves: list[dict] = []
         self.splits: dict[str, dict[str, list[str]]] = {}
@@ -230,7 +231,8 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     for protocol, groups in run.chosen("supercon", pairs, seeds[0]):
         cls_scores, reg_scores = [], []
         tests = [group_split(groups.to_numpy(), seed) for seed in seeds]
-        run.splits[f"supercon/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
+        run.splits[f"supercon/{protocol}"] = {str(seed): table.loc[test, "id"].tolist()
+                                              for seed, test in zip(seeds, tests)}
         preds = run.fit_predict([Task(_pick(comps, ~test), seed, _pick(comps, test), tc=tc[~test],
                                       key=f"supercon_{protocol}_{seed}")
                                  for seed, test in zip(seeds, tests)])
@@ -353,7 +355,8 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
             for fam in ("all", *sorted(set(families[test][sc]))):
                 rows = sc & ((families[test] == fam) | (fam == "all"))
                 if rows.sum() >= (2 if fam == "all" else MIN_CLASS_SUPERCONDUCTORS):
-                    reg_scores.setdefault(fam, []).append(regression_metrics(tc[test][rows], pred["tc_K"].to_numpy()[rows]))
+                    scores = regression_metrics(tc[test][rows], pred["tc_K"].to_numpy()[rows])
+                    reg_scores.setdefault(fam, []).append(scores)
                     reg_counts.setdefault(fam, []).append(int(rows.sum()))
             if seed == seeds[0]:
                 run.curve("3dsc", protocol, "tc_regression", 0.0, seed, tc[test][sc], pred["tc_K"].to_numpy()[sc])

@@ -154,7 +154,8 @@ def _amounts(formula: str, original: str) -> dict[str, float]:
         kind, token = match.lastgroup, match.group()
         if kind == "number":
             if previous_kind not in ("symbol", "close"):
-                raise InputError(f"{quote(original)} is not a chemical formula: the number {quote(token)} does not follow an element.")
+                raise InputError(f"{quote(original)} is not a chemical formula: the number {quote(token)} does not "
+                                 "follow an element.")
             amount = float(token)
             if amount == 0:
                 where = previous_token if previous_kind == "symbol" else "a bracketed group"
@@ -389,8 +390,8 @@ def check_structure(structure: Structure) -> None:
     """InputError unless `structure` could be a real crystal; safe and fast on any input (bounded work).
 
     Checked: 1 to MAX_SITES sites of real elements; occupancies of at least MIN_OCCUPANCY (pymatgen's sites
-    keep their sum at most 1); a finite cell with lengths in [MIN_DISTANCE, MAX_CELL_LENGTH] Å, angles in (0°, 180°) and a
-    positive volume; finite coordinates; MIN_VOLUME_PER_ATOM to MAX_VOLUME_PER_ATOM Å^3 per site; no two
+    keep their sum at most 1); a finite cell with lengths in [MIN_DISTANCE, MAX_CELL_LENGTH] Å, angles in (0°,
+    180°) and a positive volume; finite coordinates; MIN_VOLUME_PER_ATOM to MAX_VOLUME_PER_ATOM Å^3 per site; no two
     atoms (or an atom and its copy in the next cell) closer than MIN_DISTANCE Å. Partially occupied sites
     closer than that are accepted when their occupancies add up to at most 1 (split positions of disorder).
     """

@@ -37,6 +37,11 @@ def protocol_label(protocol: str, threshold_K: float) -> str:
     return protocol + (f" · Tc > {threshold_K:g} K" if threshold_K else "")
 
 
+def test_set_label(dataset: str, protocol: str, threshold_K: float) -> str:
+    """``SuperCon · random`` or ``Hosono 2018 list · external · Tc > 10 K``."""
+    return f"{DATASET_NAMES.get(dataset, dataset)} · {protocol_label(protocol, threshold_K)}"
+
+
 def metric_tables(table: pd.DataFrame, readable: bool = True) -> dict[str, pd.DataFrame]:
     """Task → wide table of a long :func:`sc_core.evaluate.results_table`: one row per model, test set,
     protocol (and Tc class), one 'mean ± std' column per metric. `readable` names datasets, protocols with their

@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pytest
 
 from sc_core import data

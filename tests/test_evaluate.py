@@ -114,7 +114,7 @@ def test_hosono_external_protocol_trains_without_the_list_and_tests_on_it_alone(
     assert [c.formula for c in tasks[0].train[kept:]] != [c.formula for c in tasks[1].train[kept:]]  # per seed
     rows = {r["threshold_K"]: r for r in result["results"]}
     assert set(rows) == {0.0, 10.0}
-    for threshold, row in rows.items():
+    for row in rows.values():
         assert (row["dataset"], row["protocol"], row["n_test"]) == ("hosono2018", "external", len(hosono))
         assert row["training"] == "supercon+cod_garbage" and row["seeds"] == [0, 1]
         low, high = row["metrics"]["roc_auc"]["ci95"]
@@ -184,7 +184,8 @@ def test_one_protocol_recomputed_keeps_the_other(tmp_path):
     assert [r["seeds"] for r in after if r["protocol"] == "grouped"] == [[1]]
     splits = json.loads((tmp_path / "baseline_splits.json").read_text())["splits"]
     assert set(splits["s2s/random"]) == {"0"} and set(splits["s2s/grouped"]) == {"1"}
-    assert {(c["protocol"], c["seed"]) for c in evaluate.load_curves("baseline", tmp_path)} == {("random", 0), ("grouped", 1)}
+    curves = evaluate.load_curves("baseline", tmp_path)
+    assert {(c["protocol"], c["seed"]) for c in curves} == {("random", 0), ("grouped", 1)}
 
 
 def test_saved_fits_reproduce_the_metrics_without_refitting(tmp_path, monkeypatch):

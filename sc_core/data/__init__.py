@@ -12,7 +12,7 @@ import os
 import re
 import tarfile
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +54,7 @@ def manifest() -> dict:
     return json.loads(path.read_text())
 
 
-@lru_cache(maxsize=None)
+@cache
 def data_path(name: str) -> Path:
     """Path of a bundled file, verified against the manifest once per process."""
     entry = manifest()["files"].get(name)
@@ -66,7 +66,7 @@ def data_path(name: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(name: str) -> pd.DataFrame:
     return pd.read_csv(data_path(name), keep_default_na=False, na_values=[""])
 
@@ -133,7 +133,7 @@ def load_elements() -> pd.DataFrame:
     return _table("elements.csv").set_index("Z", drop=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def element_properties(names: tuple[str, ...] = tuple(ELEMENT_PROPERTIES)) -> np.ndarray:
     """(MAX_Z + 1, len(names)) property values by Z (row 0: zeros, no element). The one gap-filling rule: a value
     the table lacks is the property's median over the elements."""

@@ -6,7 +6,7 @@ evaluation and screening find it through :func:`registered`, :func:`available` a
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import import_module
 
 from sc_core import checkpoints
@@ -44,7 +44,7 @@ def available(kind: str | None = None) -> list[str]:
     return [name for name in REGISTRY if checkpoints.exists(name) and kind in (None, model_class(name).kind)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> Model:
     """A trained model by name (cached: one instance per process)."""
     return model_class(name).load(name)

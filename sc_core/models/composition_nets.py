@@ -228,7 +228,7 @@ class CompositionNet(NetworkModel, FeatureModel):
 
     # -- inference -----------------------------------------------------------------------------
     def _member_outputs(self, X: torch.Tensor, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-        """(members, n) logits and scaled Tc, in chunks small enough to stay in cache (1024 is twice as fast as 4096)."""
+        """(members, n) logits and scaled Tc, in chunks small enough to stay in cache (1024: twice as fast as 4096)."""
         with torch.inference_mode():
             outs = [self.net(part) for part in X.split(chunk)]
         return torch.cat([o[0] for o in outs], dim=1).numpy(), torch.cat([o[1] for o in outs], dim=1).numpy()

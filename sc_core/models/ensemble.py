@@ -161,7 +161,8 @@ def train_members(net: nn.Module, params: list[nn.Parameter], objective: Objecti
 
 
 def summarise(logits: np.ndarray, tc_scaled: np.ndarray, temperature: float, tc_scale: float) -> pd.DataFrame:
-    """Ensemble mean and spread of calibrated P(superconductor) and of Tc in K (clipped at 0) from (members, n) outputs."""
+    """Ensemble mean and spread of calibrated P(superconductor) and of Tc in K (clipped at 0), from (members, n)
+    outputs."""
     probs = apply_temperature(logits, temperature)
     tc_K = np.maximum(tc_scaled * tc_scale, 0.0)
     return pd.DataFrame({"p_sc": probs.mean(0), "p_sc_std": probs.std(0), "tc_K": tc_K.mean(0),

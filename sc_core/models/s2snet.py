@@ -122,7 +122,8 @@ class NeighbourAttention(nn.Module):
         self.mlp = nn.Sequential(EnsembleLinear(members, width, 2 * width), nn.GELU(),
                                  EnsembleLinear(members, 2 * width, width))
 
-    def forward(self, h: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, bonds: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, src: torch.Tensor, dst: torch.Tensor,
+                bonds: torch.Tensor | None) -> torch.Tensor:
         q, k, v = self.qkv(F.layer_norm(h, h.shape[-1:])).chunk(3, dim=2)
         scores = (q[:, src] * k[:, dst]).sum(-1) / math.sqrt(q.shape[-1])  # (members, edges)
         if self.bond_bias is not None:

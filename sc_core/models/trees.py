@@ -52,10 +52,8 @@ class ArrayForest:
         """The fitted trees of a scikit-learn random forest (binary classifier or single-output regressor)."""
         trees = [est.tree_ for est in forest.estimators_]
         values = [t.value[:, 0, :] for t in trees]
-        if hasattr(forest, "classes_"):  # a classifier: P(second class), as predict_proba gives it
-            values = [v[:, 1] / v.sum(axis=1) for v in values]
-        else:
-            values = [v[:, 0] for v in values]
+        classifier = hasattr(forest, "classes_")  # then P(second class), as predict_proba gives it
+        values = [v[:, 1] / v.sum(axis=1) if classifier else v[:, 0] for v in values]
         return cls(offsets=np.cumsum([0] + [t.node_count for t in trees]),
                    left=np.concatenate([t.children_left for t in trees]),
                    right=np.concatenate([t.children_right for t in trees]),
@@ -95,7 +93,7 @@ class ArrayForest:
         if np.isnan(X).any():
             raise ValueError("feature rows contain NaN; the forest has no rule for missing values")
         chunks = [X[start : start + CHUNK_ROWS] for start in range(0, len(X), CHUNK_ROWS)]
-        self._layout  # built once here, before the threads share it
+        _ = self._layout  # built once here, before the threads share it
         with ThreadPoolExecutor(N_THREADS) as pool:  # numpy's gathers release the GIL
             leaf_values = list(pool.map(self._leaf_values, chunks))
         if not leaf_values:

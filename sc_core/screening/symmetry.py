@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 from pymatgen.core import Structure
@@ -22,7 +22,7 @@ def space_group(structure: Structure | None) -> str:
         return ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def crystal_system(symbol: str) -> str:
     """Crystal system of a Hermann-Mauguin symbol ('cubic', 'trigonal', ...); '' if unknown or empty."""
     try:
@@ -31,7 +31,7 @@ def crystal_system(symbol: str) -> str:
         return ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _s2s_space_group(ref: str) -> str:
     return space_group(data.s2s_structures()[ref])
 

@@ -103,7 +103,8 @@ def test_member_is_independent_of_the_others():
 
 @pytest.mark.parametrize("encode, layer", [
     (periodic_table_tensor, lambda: torch.nn.Conv2d(4, 6, 3, stride=2, padding=1)),
-    (fraction_vector, lambda: torch.nn.Sequential(torch.nn.Unflatten(1, (1, 10, 12)), torch.nn.Conv2d(1, 6, 3, padding=1))),
+    (fraction_vector,
+     lambda: torch.nn.Sequential(torch.nn.Unflatten(1, (1, 10, 12)), torch.nn.Conv2d(1, 6, 3, padding=1))),
 ])
 def test_element_affine_equals_the_layer_on_the_full_image(encode, layer):
     comps = [Composition(f) for f in ("YBa2Cu3O7", "MgB2", "Nb0.7Ti0.3", "LaFeAsO0.9F0.1", "U")]

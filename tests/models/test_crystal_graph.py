@@ -67,7 +67,8 @@ def test_composition_descriptors_change_predictions():
     structures, tc = toy_structures(12)
     model = CrystalGraphNet(**(FAST | {"epochs": 2, "composition": True})).fit(structures, tc=tc)
     graphs = [model.graph(s) for s in structures[:2]]
-    assert graphs[0].descriptors.shape == (len(feature_names()),) and crystal_graph(structures[0]).descriptors.shape == (0,)
+    assert graphs[0].descriptors.shape == (len(feature_names()),)
+    assert crystal_graph(structures[0]).descriptors.shape == (0,)
     swapped = [dataclasses.replace(graphs[0], descriptors=graphs[1].descriptors), graphs[1]]
     assert not np.allclose(model.predict_graphs(graphs)["p_sc"][0], model.predict_graphs(swapped)["p_sc"][0])
 
