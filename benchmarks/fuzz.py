@@ -709,8 +709,9 @@ def check_structure(structure, text: str | bytes, kind: str) -> None:
             raise Verdict("invalid", f"occupancies {site.species} outside (0, 1]")
     if not np.isfinite(structure.frac_coords).all():
         raise Verdict("invalid", "coordinates are not finite")
-    closest = min_distance(matrix, np.asarray(structure.frac_coords))
-    if closest < MIN_DISTANCE:
+    occupancy = np.array([site.species.num_atoms for site in structure])
+    closest = min_distance(matrix, np.asarray(structure.frac_coords), occupancy)
+    if closest < MIN_DISTANCE - 1e-6:  # floating-point slack at the boundary
         raise Verdict("invalid", f"atoms {closest:.3g} Å apart")
     _check_elements(structure, text, kind)
 
@@ -730,15 +731,22 @@ def _check_elements(structure, text: str | bytes, kind: str) -> None:
         raise Verdict("silent", f"the file names {sorted(elements)}, read as {structure.composition.formula}")
 
 
-def min_distance(matrix, frac) -> float:
-    """Shortest distance between two atoms or an atom and its periodic image (Å), over 27 image cells."""
+def min_distance(matrix, frac, occupancy=None) -> float:
+    """Shortest distance between two atoms or an atom and its periodic image (Å), over 27 image cells. Two
+    different sites whose occupancies add up to at most 1 are alternatives (split sites of disorder), never both
+    occupied, and are skipped."""
     import numpy as np
 
     diff = frac[:, None, :] - frac[None, :, :]
     diff -= np.round(diff)
+    alternatives = np.zeros((len(frac), len(frac)), dtype=bool)
+    if occupancy is not None:
+        alternatives = occupancy[:, None] + occupancy[None, :] <= 1 + 1e-3
+        np.fill_diagonal(alternatives, False)
     best = math.inf
     for image in itertools.product((-1, 0, 1), repeat=3):
         lengths = np.linalg.norm((diff + image) @ matrix, axis=-1)
+        lengths[alternatives] = np.inf
         if image == (0, 0, 0):
             np.fill_diagonal(lengths, np.inf)
         best = min(best, float(lengths.min()))

@@ -24,13 +24,23 @@ expands to thousands of sites) are refused on the raw CIF/POSCAR text, before py
 
 from __future__ import annotations
 
+import itertools
+import lzma
 import math
 import re
+import struct
 import warnings
+import zipfile
+import zlib
 from collections.abc import Callable
-from pathlib import PurePath
+from dataclasses import dataclass
+from functools import partial
+from io import BytesIO
+from pathlib import Path, PurePath
+from typing import BinaryIO
 
 import numpy as np
+import pandas as pd
 from pymatgen.core import Composition, Element, Structure
 from pymatgen.core.operations import SymmOp
 from pymatgen.core.periodic_table import DummySpecies
@@ -44,6 +54,7 @@ MIN_AMOUNT = 1e-4  # smallest formula amount; SuperCon's smallest is 2e-4, pymat
 OCCUPANCY_TOLERANCE = 1.05  # site occupancies up to this are rounding noise and scaled to 1 (CIF reading)
 SITE_OCCUPANCY_SLACK = 1e-3  # a site's occupancies may add up to 1 + this (rounding of the scaled values)
 MIN_OCCUPANCY = 1e-4  # smallest site occupancy; the bundled 3DSC CIFs go down to 1e-3
+DISTANCE_ROWS = 32  # sites per block of the distance check (32 x 500 x 27 images: 10 MB)
 MAX_FRACTIONAL_OFFSET = 1.0  # cells: fractional coordinates must lie in [-1, 2]
 MIN_DISTANCE = 0.5  # Å: closest physical distance between two atoms (H-H in H2 is 0.74 Å)
 MAX_CELL_LENGTH = 1000.0  # Å: 500 sites at MAX_VOLUME_PER_ATOM fill a cube of 171 Å; 1e5-1e6 Å cells are typos
@@ -58,7 +69,8 @@ EXCERPT_CHARS = 40  # messages quote at most this much of the user's input
 _TOKEN = re.compile(r"(?P<symbol>[A-Z][a-z]*)|(?P<open>[(\[])|(?P<close>[)\]])|(?P<number>\d+(?:\.\d+)?)",
                     re.ASCII)
 _POLYTYPE = re.compile(r"^\d+[A-Z][a-z]?'?-(?=[A-Z(\[])", re.ASCII)
-_ROMAN_OXIDATION = re.compile(r"[(\[](?:I{1,3}|IV|VI{0,3}|IX)[)\]](?![0-9])")  # Fe(III); (I)3 is iodine
+# Fe(III), Cu(IV)3: oxidation states; a lone (I) or (V) followed by an amount is iodine or vanadium
+_ROMAN_OXIDATION = re.compile(r"[(\[](?:II|III|IV|VI{1,3}|IX)[)\]]|[(\[][IV][)\]](?![0-9])")
 _SPLIT_NUMBER = re.compile(r"[0-9.]+\s+[0-9.]+")  # Zn20 .3: a space inside a number
 _SPLIT_SYMBOL = re.compile(r"[A-Z]\s+[a-z]")  # Nb3S n, M<tab>gB2: a space inside an element symbol
 _CIF_MARKER = re.compile(r"^\s*data_|_cell_length_a", re.MULTILINE)
@@ -224,7 +236,7 @@ def read_structure(data: str | bytes, filename: str | None = None, fmt: str | No
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
     if size > MAX_FILE_BYTES:
         raise InputError(f"The file is {_megabytes(size)} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    text = _decode(data) if isinstance(data, bytes) else data
     if not text.strip():
         raise InputError("The file is empty.")
     fmt = (fmt or _guess_format(text, filename)).lower()
@@ -237,6 +249,16 @@ def read_structure(data: str | bytes, filename: str | None = None, fmt: str | No
 
     check_structure(structure)
     return structure
+
+
+def _decode(data: bytes) -> str:
+    """The text of a file; InputError for bytes that are not UTF-8 (CIF and POSCAR are ASCII text), rather than
+    letting a damaged byte next to an element symbol be dropped."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"The file is not plain text: byte {exc.start + 1:,} is not valid UTF-8. CIF and POSCAR "
+                         "files are ASCII text; save the file as UTF-8.") from None
 
 
 def _megabytes(size: int) -> str:
@@ -381,6 +403,9 @@ def _check_poscar_header(lines: list[str]) -> None:
     if scale < 0:
         raise InputError(f"The POSCAR scale factor (line 2) is {scale:g}: a negative scale (VASP's way of giving "
                          "the cell volume) is not supported; give the lattice vectors in Å and a scale of 1.")
+    for symbol in lines[5].split():  # VASP names such as Fe_pv or Fe/hash keep the element in front
+        if re.split(r"[_/]", symbol)[0] not in _SYMBOLS:
+            raise InputError(f"The POSCAR names {quote(symbol)} (line 6), which is not a chemical element.")
     counts = lines[6].split()
     if all(count.isdigit() for count in counts) and sum(map(int, counts)) > MAX_SITES:
         raise InputError(f"The POSCAR lists {sum(map(int, counts)):,} atoms; the limit is {MAX_SITES}.")
@@ -456,21 +481,32 @@ def _check_cell_parameters(lengths, angles) -> None:
 
 
 def _check_distances(structure: Structure) -> None:
-    """InputError for two atoms, or an atom and its own copy, closer than MIN_DISTANCE (split sites excepted)."""
-    centres, neighbours, images, distances = structure.get_neighbor_list(MIN_DISTANCE, exclude_self=False)
+    """InputError for two atoms, or an atom and its own copy, closer than MIN_DISTANCE (split sites excepted).
+
+    Minimum-image distances on the LLL-reduced cell, a few rows at a time: memory stays bounded whatever the
+    cell's shape (pymatgen's neighbour search allocates by cell volume over the cutoff, gigabytes for a 1,000 Å
+    cell and a 0.5 Å cutoff).
+    """
+    lattice = structure.lattice
+    images = np.array(list(itertools.product((-1, 0, 1), repeat=3)))
+    images = images[np.abs(images).sum(axis=1) > 0]
+    shortest = np.linalg.norm(images @ lattice.lll_matrix, axis=1).min()
     occupancy = np.array([site.species.num_atoms for site in structure])
-    itself = (centres == neighbours) & (images == 0).all(axis=1)
-    alternatives = (centres != neighbours) & (occupancy[centres] + occupancy[neighbours] <= 1 + SITE_OCCUPANCY_SLACK)
-    clash = ~itself & ~alternatives
-    if not clash.any():
-        return
-    worst = np.flatnonzero(clash)[np.argmin(distances[clash])]
-    i, j = sorted((int(centres[worst]), int(neighbours[worst])))
-    distance = float(distances[worst])
-    first = f"{i + 1} ({structure[i].species_string})"
-    pair = (f"Atom {first} is {distance:.2f} Å from its own copy in the next cell" if i == j
-            else f"Atoms {first} and {j + 1} ({structure[j].species_string}) are {distance:.2f} Å apart")
-    raise InputError(f"{pair}; the closest physical distance is about {MIN_DISTANCE:g} Å.")
+    if shortest < MIN_DISTANCE:  # every atom is that far from its own copy in the next cell
+        raise InputError(f"Atom 1 ({structure[0].species_string}) is {shortest:.2f} Å from its own copy in the next "
+                         f"cell; the closest physical distance is about {MIN_DISTANCE:g} Å.")
+    frac = structure.frac_coords
+    for start in range(0, len(structure), DISTANCE_ROWS):
+        rows = np.arange(start, min(start + DISTANCE_ROWS, len(structure)))
+        distances = lattice.get_all_distances(frac[rows], frac)
+        clash = (distances < MIN_DISTANCE) & (rows[:, None] < np.arange(len(structure)))  # each pair once
+        clash &= occupancy[rows, None] + occupancy[None, :] > 1 + SITE_OCCUPANCY_SLACK  # split sites are fine
+        if clash.any():
+            worst = np.unravel_index(np.argmin(np.where(clash, distances, np.inf)), clash.shape)
+            i, j = int(rows[worst[0]]), int(worst[1])
+            pair = f"Atoms {i + 1} ({structure[i].species_string}) and {j + 1} ({structure[j].species_string})"
+            raise InputError(f"{pair} are {distances[worst]:.2f} Å apart; the closest physical distance is about "
+                             f"{MIN_DISTANCE:g} Å.")
 
 
 def _short_reason(exc: Exception) -> str:
@@ -531,19 +567,7 @@ def _is_number(text: str) -> bool:
 
 
 # -- pools: a CSV of formulas, or CIF/POSCAR files in a zip, a folder or one file ----------------
-# (imports of this section kept here so that it merges apart from the code above)
-import itertools  # noqa: E402
-import lzma  # noqa: E402
-import struct  # noqa: E402
-import zipfile  # noqa: E402
-import zlib  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from functools import partial  # noqa: E402
-from io import BytesIO  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import BinaryIO  # noqa: E402
 
-import pandas as pd  # noqa: E402
 
 MAX_UPLOAD_BYTES = 50 * 2**20  # a CSV or zip file as given
 MAX_CSV_ROWS = 200_000

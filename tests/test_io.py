@@ -1,5 +1,7 @@
 """Tests for sc_core.io: formulas, CIF/POSCAR reading and the single input box."""
 
+import tracemalloc
+
 import pytest
 from pymatgen.core import Composition, Element, Lattice, Structure
 from pymatgen.io.vasp import Poscar
@@ -148,6 +150,8 @@ def test_parse_formula_errors(text, message):
         ("Fe2 3O", "A space splits the number '2 3'"),
         ("Nb3S n", "A space splits the element symbol 'S n'"),  # read as Nb3Sn before
         ("M\tgB2", "A space splits the element symbol"),  # read as MgB2 before
+        ("HgBaCa2Cu(IV)3O8", r"Oxidation states such as '\(IV\)'"),  # read with I3 V3 before (fuzz suite)
+        ("Ba0.6(II)0.4Fe2As2", r"Oxidation states such as '\(II\)'"),
     ],
 )
 def test_formulas_that_would_lose_or_change_elements_are_refused(text, message):
@@ -344,6 +348,8 @@ def test_site_count_estimate_merges_special_positions():
         (_poscar(lattice="inf 0 0\n0 5 0\n0 0 5"), "The cell length a is"),
         (_poscar(coords="0 0 0\n0.02 0 0"), r"Atoms 1 \(Na\) and 2 \(Cl\) are 0.11 Å apart; the closest physical"),
         (_poscar(lattice="0.6 0 0\n0 40 0\n0 0 40", counts="1 0", coords="0 0 0"), ""),  # valid: 0.6 Å apart
+        (_poscar(symbols="Uue Cl", counts="0 1", coords="0 0 0"), "names 'Uue' .line 6., which is not a chemical"),
+        (_poscar(symbols="Na_pv Cl", counts="1 0", coords="0 0 0"), ""),  # VASP potential name: still Na
     ],
 )
 def test_impossible_poscars_are_refused(poscar, message):
@@ -418,3 +424,22 @@ def test_parse_input_dispatch():
 def test_parse_input_poscar_with_empty_comment_line():
     poscar = "\n" + Poscar(_rocksalt()).get_str().split("\n", 1)[1]
     assert parse_input(poscar).composition == _rocksalt().composition
+
+
+def test_bytes_that_are_not_utf8_are_refused_not_dropped():
+    cif = structure_to_cif(_rocksalt()).replace(" Na ", " \x00Na ", 1).encode().replace(b"\x00", b"\xff")
+    with pytest.raises(InputError, match="not plain text: byte .* is not valid UTF-8"):
+        read_structure(cif, fmt="cif")
+
+
+def test_distance_check_is_bounded_on_a_long_cell():
+    """A 1,000 Å cell: pymatgen's neighbour search allocated 5 GB for this check; the blocked one needs a few MB."""
+    lattice = Lattice.orthorhombic(6.0, 1000.0, 10.0)
+    coords = [[0, y, 0] for y in (0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8)] + [[0.5, 0.5, 0.5], [0.5, 0.5, 0.50001]]
+    structure = Structure(lattice, ["Ge"] * 9, coords)
+    tracemalloc.start()
+    with pytest.raises(InputError, match=r"Atoms 8 \(Ge\) and 9 \(Ge\) are 0.00 Å apart"):
+        check_structure(structure)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50e6
