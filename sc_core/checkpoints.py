@@ -17,6 +17,7 @@ import warnings
 import zipfile
 from importlib import metadata
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -53,7 +54,8 @@ def save(name: str, arrays: dict[str, np.ndarray], card: dict, root: Path | None
     """Write ``weights.npz`` and ``card.json`` under ``root/name`` and return the folder."""
     folder = _root(root) / name
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / WEIGHTS, **arrays)
+    # cast: numpy's stub cannot tell these keys from its allow_pickle keyword
+    np.savez_compressed(folder / WEIGHTS, **cast(dict[str, Any], arrays))
     card = {
         **card,
         "name": name,

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -157,6 +158,9 @@ def _fit_predict(name: str, params: dict, task: Task, fits: str | None = None) -
     return model.predict(task.test)
 
 
+G = TypeVar("G")  # what a protocol groups rows by
+
+
 class _Run:
     """Collects results, curves and splits of one model's evaluation."""
 
@@ -168,7 +172,7 @@ class _Run:
         self.curves: list[dict] = []
         self.splits: dict[str, dict[str, list[str]]] = {}
 
-    def chosen(self, dataset: str, protocols: tuple[tuple[str, object], ...], seed: int) -> list[tuple[str, object]]:
+    def chosen(self, dataset: str, protocols: tuple[tuple[str, G], ...], seed: int) -> list[tuple[str, G]]:
         """The (protocol, grouping) pairs of `dataset` to run: those named in `self.protocols`, else all; when
         predicting from saved fits with none named, only those with a saved fit (the rest keep their results)."""
         if self.protocols is not None:
@@ -191,7 +195,7 @@ class _Run:
                                  initargs=(1,)) as pool:
             return list(pool.map(_fit_predict, *zip(*work)))
 
-    def add(self, dataset: str, protocol: str, task: str, threshold: float, seeds: list[int],
+    def add(self, dataset: str, protocol: str, task: str, threshold: float, seeds: Sequence[int],
             per_seed: list[dict], n_test: int, training: str, extra: dict | None = None) -> None:
         metrics = _summary(per_seed)
         for key, interval in (extra or {}).items():
@@ -333,8 +337,8 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     tc, families = table["tc"].to_numpy(), table["family"].to_numpy()
     pairs = (("grouped", table["group"].to_numpy()), ("random", table["id"].to_numpy()))
     for protocol, groups in run.chosen("3dsc", pairs, seeds[0]):
-        cls_scores = {t: [] for t in T_THRESHOLDS}
-        tc_scores = {t: [] for t in T_THRESHOLDS}
+        cls_scores: dict[int, list[dict]] = {t: [] for t in T_THRESHOLDS}
+        tc_scores: dict[int, list[dict]] = {t: [] for t in T_THRESHOLDS}
         reg_scores: dict[str, list] = {}
         reg_counts: dict[str, list] = {}
         tests = [group_split(groups, seed) for seed in seeds]

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import partial
 from io import BytesIO
 from pathlib import Path, PurePath
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -156,8 +156,9 @@ def _amounts(formula: str, original: str) -> dict[str, float]:
     """Symbol → amount with brackets expanded, in one validating pass; InputError on any problem."""
     groups: list[dict[str, float]] = [{}]  # one dict per open bracket level, plus the top level
     open_brackets: list[str] = []
-    previous_kind, previous_token = "", ""
-    pending = None  # last symbol or closed group, waiting for an optional amount
+    previous_kind: str | None = ""
+    previous_token = ""
+    pending: str | dict[str, float] | None = None  # last symbol or closed group, waiting for an optional amount
     pos = 0
     while pos < len(formula):
         match = _TOKEN.match(formula, pos)
@@ -200,7 +201,7 @@ def _amounts(formula: str, original: str) -> dict[str, float]:
     return groups[0]
 
 
-def _flush(group: dict[str, float], pending, amount: float) -> None:
+def _flush(group: dict[str, float], pending: str | dict[str, float] | None, amount: float) -> None:
     if pending is None:
         return
     if isinstance(pending, str):
@@ -320,7 +321,7 @@ def _check_cif_fields(fields: dict, symmetry_operations: Callable[[], list]) -> 
     labels = _cif_column(fields, "_atom_site_label")
     symbols = _cif_column(fields, "_atom_site_type_symbol") or labels
     for label, symbol in zip(labels, symbols):
-        letters = re.match(r"[A-Za-z]*", symbol).group().capitalize()
+        letters = re.split("[^A-Za-z]", symbol, maxsplit=1)[0].capitalize()
         if letters not in _SYMBOLS:
             raise InputError(f"The site {quote(label)} holds {quote(symbol)}, which is not a chemical element "
                              "(vacancies, dummy and placeholder atoms are not supported).")
@@ -588,8 +589,13 @@ class _Member:
 
     id: str
     size: int
-    open: Callable[[], BinaryIO]
+    open: Callable[[], IO[bytes]]
     problem: str = ""
+
+
+def _opener(path: Path) -> Callable[[], IO[bytes]]:
+    """Opens ``path`` for reading bytes when called."""
+    return lambda: path.open("rb")
 
 
 def is_structure_name(name: str) -> bool:
@@ -617,7 +623,7 @@ def read_pool(name: str, content: bytes | None = None) -> pd.DataFrame:
         if not path.is_file():
             raise InputError(f"Cannot read {label}: it is not a regular file or folder.")
         if not name.lower().endswith((".csv", ".zip")):
-            return _structure_pool([_Member(path.name, path.stat().st_size, partial(path.open, "rb"))], label)
+            return _structure_pool([_Member(path.name, path.stat().st_size, _opener(path))], label)
         content = _read_upload(path)
     if len(content) > MAX_UPLOAD_BYTES:
         raise InputError(f"The file {label} is {_megabytes(len(content))} MB; "
@@ -695,7 +701,7 @@ def _folder_members(folder: Path) -> list[_Member]:
     if len(paths) > MAX_MEMBERS:
         raise InputError(f"The folder {_short_name(str(folder))} holds more than {MAX_MEMBERS:,} structure files, "
                          "the limit.")
-    return [_Member(p.relative_to(folder).as_posix(), p.stat().st_size, partial(p.open, "rb")) for p in sorted(paths)]
+    return [_Member(p.relative_to(folder).as_posix(), p.stat().st_size, _opener(p)) for p in sorted(paths)]
 
 
 def _structure_pool(members: list[_Member], label: str) -> pd.DataFrame:

@@ -50,7 +50,7 @@ def _symmetric_positions(values: Sequence[float]) -> list[float]:
     return [0.5 + 0.5 * v / vmax for v in values]
 
 
-def diverging_colors(values: Sequence[float], cmap: str = "RdBu_r") -> list[str]:
+def diverging_colors(values: Sequence[float] | np.ndarray, cmap: str = "RdBu_r") -> list[str]:
     """Hex colours for ``values`` on a diverging scale symmetric about 0.
 
     ``vmax = max |value|``; ``-vmax`` maps to the low end of ``cmap`` (blue for "RdBu_r"),
@@ -84,7 +84,8 @@ def _corners(matrix: np.ndarray, n: int) -> list[list[float]]:
 def _cell_edges(matrix: np.ndarray, n: int) -> list[list[list[float]]]:
     """The 12 edges of the parallelepiped spanned by ``n`` times the lattice vectors."""
     a, b, c = (n * np.asarray(v, dtype=float) for v in matrix)
-    corners = {(i, j, k): i * a + j * b + k * c for i, j, k in itertools.product((0, 1), repeat=3)}
+    corners: dict[tuple[int, ...], np.ndarray] = {
+        (i, j, k): i * a + j * b + k * c for i, j, k in itertools.product((0, 1), repeat=3)}
     edges = []
     for key, start in corners.items():
         for axis in range(3):
@@ -118,7 +119,7 @@ def _payload(
             x, y, z = (round(float(t), 5) for t in cart[i])
             hover = _occupancy_string(site.species)
             atom = {"elem": majority_element(site.species), "x": x, "y": y, "z": z, "site": i}
-            if colors is not None:
+            if colors is not None and values is not None:
                 atom["color"] = colors[i]
                 hover += f" · {value_label} = {_fmt(float(values[i]))}"
             atom["hover"] = hover

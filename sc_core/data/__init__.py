@@ -11,9 +11,10 @@ import json
 import os
 import re
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import IO, cast
 
 import numpy as np
 import pandas as pd
@@ -103,7 +104,7 @@ def load_cod(inorganic_only: bool = True) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def garbage_in(n: int, seed: int, exclude_keys: set[str] = frozenset()) -> pd.DataFrame:
+def garbage_in(n: int, seed: int, exclude_keys: Collection[str] = frozenset()) -> pd.DataFrame:
     """`n` inorganic COD compositions, absent from SuperCon and the Hosono lists, as Tc = 0 rows.
 
     Konno et al.'s "garbage-in": presumed non-superconductors that teach a classifier what ordinary
@@ -163,7 +164,7 @@ def periodic_table_grid() -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def _3dsc_cifs() -> dict[str, bytes]:
     with tarfile.open(data_path("3dsc_cifs.tar.gz")) as tar:
-        return {Path(m.name).name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+        return {Path(m.name).name: cast(IO[bytes], tar.extractfile(m)).read() for m in tar.getmembers() if m.isfile()}
 
 
 def structure_3dsc(cif_name: str) -> Structure:

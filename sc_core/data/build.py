@@ -14,6 +14,7 @@ import re
 import shutil
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pymatgen.core import Composition, Lattice, Structure
@@ -191,7 +192,7 @@ def build(source: Path, out: Path) -> dict:
     shutil.copyfile(source / "3dsc_mp" / "3dsc_mp_cifs.tar.gz", out / "3dsc_cifs.tar.gz")
 
     files = sorted(p for p in out.iterdir() if p.name not in {"MANIFEST.json", "README.md"})
-    manifest = {
+    manifest: dict[str, Any] = {
         "source_sha256sums": paths.sha256(source / "SHA256SUMS"),
         "files": {p.name: {"sha256": paths.sha256(p), "rows": int(len(tables[p.name])) if p.name in tables else None}
                   for p in files},

@@ -43,15 +43,17 @@ def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
         items = [inputs] if isinstance(inputs, str | Composition | Structure) else list(inputs)
         ids = None
     n = len(items)
-    comps, structures, errors, formulas = [None] * n, [None] * n, [""] * n, [""] * n
+    comps: list[Composition | None] = [None] * n
+    structures: list[Structure | None] = [None] * n
+    errors, formulas = [""] * n, [""] * n
     for i, item in enumerate(items):
         try:
             if isinstance(item, Structure):
                 check_structure(item)
-                structures[i], comps[i] = item, item.composition
+                structures[i], comp = item, item.composition
             elif isinstance(item, Composition):
                 check_composition(item)
-                comps[i] = item
+                comp = item
             else:  # typed text: keep it as written (cheaper than re-formatting, and what the user knows)
                 formulas[i] = "" if item is None or item != item else str(item).strip()
                 comps[i] = parse_formula(formulas[i])
@@ -59,7 +61,7 @@ def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
         except InputError as exc:
             errors[i] = str(exc)
             continue
-        formulas[i] = comps[i].formula.replace(" ", "")
+        comps[i], formulas[i] = comp, comp.formula.replace(" ", "")
     return pd.DataFrame({"id": ids or [str(i) for i in range(n)], "formula": formulas, "composition": comps,
                          "structure": structures, "error": errors})
 
@@ -94,7 +96,6 @@ class Model(ABC):
     datasets: ClassVar[tuple[str, ...]] = ("supercon", "hosono2018")  # evaluation protocols that apply
     protocol_params: ClassVar[dict[str, dict]] = {}  # config fields a protocol overrides, by dataset
     attribution_methods: ClassVar[tuple[str, ...]] = ()  # per-site contributions offered (atom_contributions)
-    embedding_stages: tuple[str, ...] = ()  # training stages element_vectors(stage) can show, if more than one
 
     def __init__(self, config: Config | None = None, **overrides):
         self.config = dataclasses.replace(config or self.config_class(), **overrides)
@@ -105,6 +106,11 @@ class Model(ABC):
     def params(self) -> dict:
         """The config as a plain dict (what the card stores)."""
         return dataclasses.asdict(self.config)
+
+    @property
+    def embedding_stages(self) -> tuple[str, ...]:
+        """The training stages ``element_vectors(stage)`` can show, if more than one."""
+        return ()
 
     @property
     def input_column(self) -> str:

@@ -8,7 +8,9 @@ predicted as plain node arrays (:mod:`sc_core.models.trees`: no pickles, no scik
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -43,6 +45,7 @@ class MagpieForest(FeatureModel):
     kind = "composition"
     config_class = ForestConfig
     config: ForestConfig
+    classifier: ArrayForest
     features = "Magpie-style composition descriptors (138), sc_core.featurize.composition"
     datasets = ("supercon", "hosono2018", "s2s", "3dsc")
     # on structure benchmarks, global structure descriptors are added to the Magpie features
@@ -50,7 +53,6 @@ class MagpieForest(FeatureModel):
 
     def __init__(self, config: ForestConfig | None = None, **overrides):
         super().__init__(config, **overrides)
-        self.classifier: ArrayForest | None = None
         self.regressor: ArrayForest | None = None
 
     @property
@@ -64,7 +66,7 @@ class MagpieForest(FeatureModel):
         return cls(random_state=seed).fit(comps, tc=tc), described
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, inputs: list[Composition | Structure], tc: np.ndarray | None = None,
+    def fit(self, inputs: Sequence[Composition | Structure], tc: np.ndarray | None = None,
             labels: np.ndarray | None = None, progress: bool = False) -> MagpieForest:
         """Fit on compositions (or structures, with ``use_structure``) and Tc in K (0 = not a superconductor).
 
@@ -82,12 +84,13 @@ class MagpieForest(FeatureModel):
                 max_features=c.regressor_max_features, **common).fit(X[tc > 0], tc[tc > 0]))
         return self
 
-    def featurize(self, inputs: list[Composition | Structure]) -> np.ndarray:
+    def featurize(self, inputs: Sequence[Composition | Structure]) -> np.ndarray:
         """Magpie features, plus global structure descriptors when ``use_structure`` is set."""
         comps = [s.composition if isinstance(s, Structure) else s for s in inputs]
         X = magpie_features(to_batch(comps))
         if self.config.use_structure:
-            X = np.hstack([X, np.stack([global_features(s) for s in inputs])])
+            structures = cast(Sequence[Structure], inputs)  # use_structure: the model reads structures
+            X = np.hstack([X, np.stack([global_features(s) for s in structures])])
         return X
 
     # -- inference -------------------------------------------------------------------------
@@ -114,9 +117,9 @@ class MagpieForest(FeatureModel):
         checkpoints.save(name or self.name, arrays, {**card, "params": self.params, "model": self.name})
 
     @classmethod
-    def load(cls, name: str = "baseline") -> MagpieForest:
+    def load(cls, name: str | None = None) -> MagpieForest:
         """Read from a checkpoint after checking its hash; the forests stay node arrays."""
-        arrays, card = checkpoints.load(name)
+        arrays, card = checkpoints.load(name or cls.name)
         model = cls(**card["params"])
         model.classifier = ArrayForest.from_arrays(arrays, "clf")
         if "reg_offsets" in arrays:

@@ -18,6 +18,7 @@ Weights are saved as plain arrays (no pickles).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,19 +156,19 @@ class CompositionNet(NetworkModel, FeatureModel):
     kind = "composition"
     config_class = CompositionNetConfig
     config: CompositionNetConfig
+    net: DualHead[nn.Module]
     two_stage = False
 
     def __init__(self, config: CompositionNetConfig | None = None, **overrides):
         super().__init__(config, **overrides)
-        self.net: DualHead | None = None
         self.temperature = 1.0
         self.history: list[dict] = []
 
     @staticmethod
-    def backbone(members: int, config: CompositionNetConfig) -> nn.Module:
+    def backbone(members: int, c: CompositionNetConfig) -> nn.Module:
         raise NotImplementedError
 
-    def network(self) -> DualHead:
+    def network(self) -> DualHead[nn.Module]:
         c = self.config
         return DualHead(self.backbone(c.n_members, c), c.n_members, c.width, c.head_width)
 
@@ -178,7 +179,7 @@ class CompositionNet(NetworkModel, FeatureModel):
         return cls(random_state=seed).fit(comps, tc=tc, progress=progress), described
 
     # -- training ------------------------------------------------------------------------------
-    def fit(self, inputs: list[Composition | Structure], tc: np.ndarray | None = None,
+    def fit(self, inputs: Sequence[Composition | Structure], tc: np.ndarray | None = None,
             labels: np.ndarray | None = None, progress: bool = False) -> CompositionNet:
         """Train the ensemble on compositions and Tc in K (0 = not a superconductor).
 
@@ -233,7 +234,7 @@ class CompositionNet(NetworkModel, FeatureModel):
             outs = [self.net(part) for part in X.split(chunk)]
         return torch.cat([o[0] for o in outs], dim=1).numpy(), torch.cat([o[1] for o in outs], dim=1).numpy()
 
-    def featurize(self, inputs: list[Composition | Structure]) -> np.ndarray:
+    def featurize(self, inputs: Sequence[Composition | Structure]) -> np.ndarray:
         """The fraction vector of compositions (of structures, if given); the backbone lays it out."""
         return fraction_vector(to_batch([s.composition if isinstance(s, Structure) else s for s in inputs]))
 

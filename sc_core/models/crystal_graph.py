@@ -10,6 +10,7 @@ trained jointly. The model is a deep ensemble run as one network (:mod:`sc_core.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -110,10 +111,11 @@ class CrystalGraphNet(GraphModel):
 
     config_class = CrystalGraphConfig
     config: CrystalGraphConfig
+    net: DualHead[GraphBackbone]
     features = ("crystal graphs: 12 nearest neighbours within 8 Å, occupancy-weighted element vectors "
                 "(sc_core.featurize.graph)")
 
-    def network(self) -> DualHead:
+    def network(self) -> DualHead[GraphBackbone]:
         c = self.config
         return DualHead(GraphBackbone(c.n_members, c), c.n_members, c.out, c.head_width)
 
@@ -148,7 +150,7 @@ class CrystalGraphNet(GraphModel):
             lambda: self._loss(val_batch, y[val_rows], t[val_rows], with_tc=tc is not None))
         with seeded(c.random_state):
             self.net = self.network()
-            if c.composition:
+            if self.net.backbone.composition is not None:  # built when c.composition
                 self.net.backbone.composition.standardise_on([graphs[i] for i in train_idx])
             self.history = train_members(self.net, list(self.net.parameters()), objective, c, desc=self.name,
                                          progress=progress)
@@ -178,7 +180,7 @@ class CrystalGraphNet(GraphModel):
             h = backbone.node_states(batch)
         h.requires_grad_(True)
         self.net.cls_branch(backbone.readout(h, batch)).mean().backward()
-        return (h.grad * h).sum(-1).mean(0).detach().numpy()
+        return (cast(torch.Tensor, h.grad) * h).sum(-1).mean(0).detach().numpy()
 
     def element_vectors(self, stage: str | None = None) -> pd.DataFrame:
         """Each pure element's embedded node vector (Z = 1-103), averaged over the ensemble."""

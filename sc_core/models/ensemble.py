@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -74,13 +74,16 @@ def ensemble_mlp(members: int, *widths: int) -> nn.Sequential:
     return nn.Sequential(*layers[:-1])
 
 
-class DualHead(nn.Module):
+BackboneT = TypeVar("BackboneT", bound=nn.Module)
+
+
+class DualHead(nn.Module, Generic[BackboneT]):
     """A backbone producing (members, n, width) features, a Tc branch and a classification branch."""
 
-    def __init__(self, backbone: nn.Module, members: int, width: int, head_width: int):
+    def __init__(self, backbone: BackboneT, members: int, width: int, head_width: int):
         super().__init__()
         self.members = members
-        self.backbone = backbone
+        self.backbone: BackboneT = backbone
         self.tc_branch = ensemble_mlp(members, width, head_width, 1)
         self.cls_branch = ensemble_mlp(members, width, head_width, 1)
 
@@ -110,12 +113,14 @@ def seeded(seed: int) -> Iterator[None]:
 class Objective(Protocol):
     """What :func:`train_members` needs from a model: an epoch of shuffled batches and per-member losses."""
 
-    n_batches: int
+    @property
+    def n_batches(self) -> int:
+        """Batches per epoch."""
 
-    def batches(self) -> Iterable[object]:
+    def batches(self) -> Iterable[Any]:
         """One epoch's batches, in a fresh random order."""
 
-    def loss(self, batch: object) -> torch.Tensor:
+    def loss(self, batch: Any) -> torch.Tensor:
         """(members,) training loss of one batch."""
 
     def val_loss(self) -> torch.Tensor:
@@ -131,7 +136,7 @@ def train_members(net: nn.Module, params: list[nn.Parameter], objective: Objecti
     The schedule (``lr``, ``weight_decay``, ``epochs`` unless given) comes from `config`. `frozen`, if given,
     stays in eval mode (no dropout) while the rest trains. Returns the validation losses of every epoch.
     """
-    members, epochs = net.members, config.epochs if epochs is None else epochs
+    members, epochs = cast(int, net.members), config.epochs if epochs is None else epochs
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=epochs * objective.n_batches)
     best = torch.full((members,), torch.inf)
@@ -175,15 +180,15 @@ class NetworkModel:
     Mixed into a :class:`~sc_core.models.base.Model` whose ``network()`` builds the untrained :class:`DualHead`.
     """
 
-    name: str
+    name: ClassVar[str]
     config: NetworkConfig
     params: dict
-    net: DualHead | None
+    net: DualHead[Any]
     temperature: float
     card: dict
     version: str
 
-    def network(self) -> DualHead:
+    def network(self) -> DualHead[Any]:
         raise NotImplementedError
 
     def card_notes(self) -> str:

@@ -18,7 +18,7 @@ from sc_core.featurize.composition import feature_names
 from sc_core.featurize.graph import CUTOFF, CrystalGraph
 from sc_core.io import InputError
 from sc_core.models.base import Model
-from sc_core.models.ensemble import EnsembleLinear, NetworkModel, summarise
+from sc_core.models.ensemble import EnsembleLinear, NetworkConfig, NetworkModel, summarise
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,9 @@ class CompositionChannel(nn.Module):
     """The composition's Magpie descriptors, standardised on the training graphs and embedded per member:
     a per-crystal input beside the graph, (members, n, out)."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, members: int, out: int):
         super().__init__()
         n_descriptors = len(feature_names())
@@ -126,10 +129,10 @@ class GraphModel(NetworkModel, Model):
     """A structure model reading crystal graphs: graph building, batched ensemble inference, per-row errors."""
 
     kind = "structure"
+    config: NetworkConfig
 
-    def __init__(self, config=None, **overrides):
+    def __init__(self, config: NetworkConfig | None = None, **overrides):
         super().__init__(config, **overrides)
-        self.net = None
         self.temperature = 1.0
         self.history: list[torch.Tensor] = []
 

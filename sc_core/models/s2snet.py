@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ CELL_SCALE = torch.tensor([10.0, 10.0, 10.0, 90.0, 90.0, 90.0])  # Å and degree
 PRETRAINED = "s2snet_pretrained"  # the committed masked-atom pretraining checkpoint
 # the deployed recipe (fine-tuned from PRETRAINED), chosen on S2S validation data (benchmarks/validation.py); the
 # pretrained layers were trained on 12-neighbour graphs and fine-tune well on whole shells
-DEPLOYED = {"composition": True, "whole_shells": True}
+DEPLOYED: dict[str, Any] = {"composition": True, "whole_shells": True}
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class SiteEmbedding(nn.Module):
     descriptors (group, period, block, six properties), so elements rare in training start from chemistry.
     """
 
+    pretrained: torch.Tensor
+    descriptors: torch.Tensor | None
+
     def __init__(self, members: int, width: int, centroid: bool, descriptors: bool, n_gaussians: int):
         super().__init__()
         self.n_gaussians = n_gaussians
@@ -97,7 +101,7 @@ class SiteEmbedding(nn.Module):
 
     def table(self) -> torch.Tensor:
         """(members, MAX_Z + 1, width) embedding of every element."""
-        if self.project is None:
+        if self.project is None or self.descriptors is None:  # both or neither
             return self.elements
         return self.elements + self.project(self.descriptors.expand(len(self.elements), -1, -1))
 
@@ -210,15 +214,16 @@ class S2SNet(GraphModel):
 
     config_class = S2SNetConfig
     config: S2SNetConfig
+    net: DualHead[S2SBackbone]
+    element_head: EnsembleLinear  # the masked-atom head, set by pretrain or start_from
 
     def __init__(self, config: S2SNetConfig | None = None, **overrides):
         super().__init__(config, **overrides)
-        self.element_head: EnsembleLinear | None = None
         self.pretrain_history: list[torch.Tensor] = []
         self.masked_val_accuracy = float("nan")
         self.is_pretrained = False
 
-    def network(self) -> DualHead:
+    def network(self) -> DualHead[S2SBackbone]:
         c = self.config
         return DualHead(S2SBackbone(c.n_members, c), c.n_members, 2 * c.width, c.head_width)
 
@@ -359,7 +364,7 @@ class S2SNet(GraphModel):
         with seeded(c.random_state):
             if not self.is_pretrained:
                 self.net = self.network()
-            if c.composition:
+            if self.net.backbone.composition is not None:  # built when c.composition
                 self.net.backbone.composition.standardise_on([graphs[i] for i in np.flatnonzero(~val)])
             frozen = [self.net.backbone.embed, self.net.backbone.layers] if c.freeze and self.is_pretrained else []
             for module in frozen:
@@ -393,7 +398,7 @@ class S2SNet(GraphModel):
         if method == "grad_x_input":
             h.requires_grad_(True)
             self.net.cls_branch(backbone.cell_vector(backbone.readout(h, batch), batch)).sum().backward()
-            return (h.grad * h).sum(-1).mean(0).detach().numpy()
+            return (cast(torch.Tensor, h.grad) * h).sum(-1).mean(0).detach().numpy()
         if method not in (None, "cam"):
             raise ValueError(f"unknown attribution method {method!r}")
         width = h.shape[2]

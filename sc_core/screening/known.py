@@ -75,7 +75,7 @@ def nearest_superconductors(formulas: list[str], chunk: int = 512) -> pd.DataFra
     """
     table, _ = _supercon_fractions()
     superconductors = np.flatnonzero(table["tc"].to_numpy() > 0)
-    comps = []
+    comps: list[Composition | None] = []
     for formula in formulas:
         try:
             comps.append(parse_formula(formula))
