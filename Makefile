@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test train evaluate data bench fuzz clean
+.PHONY: run test lint train evaluate data bench fuzz clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 run: $(STAMP)  ## start the dashboard on the bundled data and checkpoints
 	$(BIN)/streamlit run app.py
+
+lint: $(STAMP)  ## ruff over the repository, mypy over sc_core (settings in pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(STAMP)  ## the whole test suite (one BLAS/OpenMP thread per process: faster on 2 cores)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest

@@ -5,6 +5,8 @@ The pages only call :mod:`sc_core` and render its results; all science lives in 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from pages._common import get_model, unexpected_error
@@ -12,7 +14,10 @@ from sc_core import InputError, data, io, models
 
 TITLE = "Superconductor discovery"
 
-st.set_page_config(page_title=TITLE, page_icon=":material/bolt:", layout="wide")
+# a local image: a :material: page icon is fetched from Google's font servers by every browser (offline: a failed
+# request on every page)
+FAVICON = Path(__file__).resolve().parent / "sc_core" / "static" / "favicon.png"
+st.set_page_config(page_title=TITLE, page_icon=str(FAVICON), layout="wide")
 
 
 def read_text(text: str):
