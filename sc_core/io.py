@@ -290,6 +290,7 @@ def _read_cif(text: str) -> Structure:
     if missing_cell_tags:
         raise InputError(f"{prefix}: the unit cell is incomplete ({', '.join(missing_cell_tags)} missing).")
     block_text = _first_structure_block(text)
+    _check_site_rows_are_ascii(block_text)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -303,6 +304,21 @@ def _read_cif(text: str) -> Structure:
     except Exception as exc:  # pymatgen raises many types (ValueError, KeyError, IndexError...)
         raise InputError(f"{prefix}: {_short_reason(exc)}") from exc
     return structures[0]
+
+
+def _check_site_rows_are_ascii(block: str) -> None:
+    """InputError for a character outside ASCII in the rows of an atom-site loop: pymatgen drops it, so a damaged
+    symbol such as ``N?a`` would be read as Na."""
+    in_sites = False
+    for line in block.splitlines():
+        stripped = line.strip()
+        if stripped.lower().startswith("loop_"):
+            in_sites = False
+        elif stripped.startswith("_"):
+            in_sites = stripped.lower().startswith("_atom_site")
+        elif in_sites and not stripped.isascii():
+            raise InputError(f"The atom-site row {quote(stripped)} holds a character that is not plain text; "
+                             "CIF site rows are ASCII.")
 
 
 def _first_structure_block(text: str) -> str:

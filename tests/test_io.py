@@ -443,3 +443,10 @@ def test_distance_check_is_bounded_on_a_long_cell():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 50e6
+
+
+def test_a_site_symbol_with_a_foreign_character_is_refused():
+    cif = structure_to_cif(_rocksalt()).replace("  Na  ", "  N\ufffda  ", 1)
+    assert "N\ufffda" in cif  # pymatgen alone strips the character and reads Na
+    with pytest.raises(InputError, match="atom-site row 'N.a Na_1.* holds a character that is not plain text"):
+        read_structure(cif, fmt="cif")
