@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sc_core import checkpoints, cli, models
+from sc_core import checkpoints, cli, models, train
 from sc_core.models.base import ModelOutputError
 
 PREDICT_PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "predict.py")
@@ -41,6 +41,12 @@ def test_toy_model_trains_predicts_and_evaluates_through_the_cli(toy, capsys):
     assert {(r["protocol"], r["task"]) for r in result["results"]} == {
         ("random", "classification"), ("random", "tc_regression"), ("grouped", "classification"),
         ("grouped", "tc_regression")}
+    train.record_metrics("toy", result)  # what sc evaluate does for published results
+    card = checkpoints.read_card("toy")
+    by_task = {(m["protocol"], m["task"]): m for m in card["metrics"]}
+    random_cls = next(r for r in result["results"] if (r["protocol"], r["task"]) == ("random", "classification"))
+    assert by_task["random", "classification"]["roc_auc"] == random_cls["metrics"]["roc_auc"]["mean"]
+    assert by_task["random", "classification"]["roc_auc_std"] == random_cls["metrics"]["roc_auc"]["std"]
 
 
 def test_toy_model_is_offered_on_the_predict_page(toy):
