@@ -19,6 +19,7 @@ ids of every split are stored in ``<model>_splits.json``.
 from __future__ import annotations
 
 import json
+import os
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +29,6 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy.stats import norm
 from sklearn.metrics import (
     accuracy_score,
@@ -161,6 +161,12 @@ def _fit_predict(name: str, params: dict, task: Task, fits: str | None = None) -
 G = TypeVar("G")  # what a protocol groups rows by
 
 
+def _one_thread() -> None:
+    """A worker's numerical libraries use one thread each (read when torch or BLAS first loads, so a forest's
+    worker never imports torch)."""
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+
+
 class _Run:
     """Collects results, curves and splits of one model's evaluation."""
 
@@ -191,8 +197,7 @@ class _Run:
         if self.jobs <= 1 or len(tasks) <= 1:
             return [_fit_predict(*w) for w in work]
         context = multiprocessing.get_context("spawn")  # no torch state is inherited through fork
-        with ProcessPoolExecutor(min(self.jobs, len(tasks)), mp_context=context, initializer=torch.set_num_threads,
-                                 initargs=(1,)) as pool:
+        with ProcessPoolExecutor(min(self.jobs, len(tasks)), mp_context=context, initializer=_one_thread) as pool:
             return list(pool.map(_fit_predict, *zip(*work)))
 
     def add(self, dataset: str, protocol: str, task: str, threshold: float, seeds: Sequence[int],

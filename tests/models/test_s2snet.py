@@ -36,8 +36,8 @@ def test_segment_softmax_normalises_within_segments():
 
 
 def test_fit_predict_learns_a_toy_rule_and_refuses_formulas():
-    structures, labels = toy_set()
-    model = S2SNet(**FAST).fit(structures, labels=labels)
+    structures, labels = toy_set(24)
+    model = S2SNet(**(FAST | {"batch_size": 12, "epochs": 20})).fit(structures, labels=labels)
     pred = model.predict([structures[1], structures[0], "MgB2"])
     assert pred["p_sc"][0] > 0.7 and pred["p_sc"][1] < 0.3
     assert "crystal structure" in pred["error"][2]
