@@ -19,8 +19,8 @@ ids of every split are stored in ``<model>_splits.json``.
 from __future__ import annotations
 
 import json
-import os
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
