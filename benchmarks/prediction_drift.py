@@ -48,8 +48,9 @@ def main() -> None:
                 print(f"{name:14s} not in {args.against}")
                 continue
             same_blanks = np.array_equal(np.isnan(values), np.isnan(before[name]))
-            print(f"{name:14s} rows {len(values):4d}  largest |difference| {np.nanmax(np.abs(values - before[name])):.3g}"
-                  f"  blanks {'same' if same_blanks else 'DIFFER'}")
+            largest = np.nanmax(np.abs(values - before[name]))
+            print(f"{name:14s} rows {len(values):4d}  largest |difference| {largest:.3g}  "
+                  f"blanks {'same' if same_blanks else 'DIFFER'}")
 
 
 if __name__ == "__main__":
