@@ -23,9 +23,7 @@ from sc_core.elements import vectors_table
 from sc_core.featurize.composition import magpie_features, to_batch
 from sc_core.featurize.structure import global_features
 from sc_core.models.base import Config, FeatureModel
-from sc_core.models.trees import ArrayForest
-
-_N_THREADS = 2
+from sc_core.models.trees import N_THREADS, ArrayForest
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ class MagpieForest(FeatureModel):
         y = np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=bool)
         c = self.config
         common = {"n_estimators": c.n_estimators, "min_samples_leaf": c.min_samples_leaf,
-                  "random_state": c.random_state, "n_jobs": _N_THREADS}
+                  "random_state": c.random_state, "n_jobs": N_THREADS}
         self.classifier = ArrayForest.from_sklearn(RandomForestClassifier(**common).fit(X, y))
         if tc is not None:
             tc = np.asarray(tc, dtype=float)

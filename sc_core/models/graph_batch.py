@@ -17,7 +17,7 @@ from sc_core.calibration import fit_temperature
 from sc_core.featurize.composition import feature_names
 from sc_core.featurize.graph import CUTOFF, CrystalGraph
 from sc_core.io import InputError
-from sc_core.models.base import Model
+from sc_core.models.base import OUTPUT_COLUMNS, Model
 from sc_core.models.ensemble import EnsembleLinear, NetworkConfig, NetworkModel, summarise
 
 
@@ -158,8 +158,7 @@ class GraphModel(NetworkModel, Model):
                          self.config.tc_scale)
 
     def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
-        columns = ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]
-        out = pd.DataFrame(index=range(len(records)), columns=columns, dtype=float)
+        out = pd.DataFrame(index=range(len(records)), columns=OUTPUT_COLUMNS, dtype=float)
         out["error"] = ""
         graphs, rows = [], []
         for i, structure in enumerate(records["structure"]):
@@ -169,5 +168,5 @@ class GraphModel(NetworkModel, Model):
             except InputError as exc:  # e.g. elements beyond Lr
                 out.loc[i, "error"] = str(exc)
         if graphs:
-            out.loc[rows, columns] = self.predict_graphs(graphs).to_numpy()
+            out.loc[rows, OUTPUT_COLUMNS] = self.predict_graphs(graphs).to_numpy()
         return out
