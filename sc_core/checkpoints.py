@@ -27,7 +27,7 @@ CHECKPOINT_DIR = paths.folder("SC_CHECKPOINT_DIR", "checkpoints")
 WEIGHTS = "weights.npz"
 CARD = "card.json"
 CARD_KEYS = ("files", "versions")  # written by save(); load() needs both
-CHECKED_VERSIONS = ("numpy", "scikit-learn", "torch")  # libraries whose major.minor must match at load
+CHECKED_VERSIONS = ("numpy", "scikit-learn", "torch", "lightgbm")  # libraries whose major.minor must match at load
 
 
 class CheckpointError(RuntimeError):
@@ -40,7 +40,7 @@ def _root(root: Path | None) -> Path:
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that shape the weights."""
-    names = ["numpy", "scikit-learn", "torch", "pymatgen", "pandas"]
+    names = ["numpy", "scikit-learn", "torch", "lightgbm", "pymatgen", "pandas"]
     versions = {"python": platform.python_version()}
     for name in names:
         try:

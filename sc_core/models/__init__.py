@@ -15,6 +15,7 @@ from sc_core.models.base import PREDICTION_COLUMNS, Model
 # name → "module:class"; the class implements the Model protocol
 REGISTRY = {
     "baseline": "sc_core.models.baseline:MagpieForest",
+    "boosted": "sc_core.models.boosted:BoostedTrees",
     "konno_cnn": "sc_core.models.composition_nets:KonnoCNN",
     "kaplan_fcnn": "sc_core.models.composition_nets:KaplanFCNN",
     "kaplan_cnn": "sc_core.models.composition_nets:KaplanCNN",
