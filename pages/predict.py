@@ -142,7 +142,7 @@ def show_prediction(item, source: str, name: str) -> None:
     c2.metric("Tc if superconducting", f"{row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K",
               help="Predicted critical temperature, assuming the material superconducts.")
     c3.metric("Model version", model.version, help=f"The {model.kind} model `{name}`.")
-    st.caption(intervals.describe(row))
+    st.caption(intervals.describe(row, conformal=intervals.conformal_of_card(model.card)))
     if model.kind == "composition" and is_structure:
         st.caption(f"`{name}` is a composition model: only the composition of this structure is used.")
 

@@ -232,7 +232,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for name in models.available() if args.model == "all" else [args.model]:
         _check_model(name)
         result = evaluate(name, datasets=args.datasets, seeds=args.seeds, limit=args.limit, out_dir=args.out_dir,
-                          jobs=args.jobs, protocols=args.protocols, fits=args.fits)
+                          jobs=args.jobs, protocols=args.protocols, fits=args.fits, conformal=args.conformal)
         print()
         print(results_frame(result).to_string(index=False))
         print(f"\nresults written to {Path(args.out_dir) / (name + '.json')}")
@@ -321,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="score the saved fits of every split instead of refitting (seconds, not hours)")
     p.add_argument("--jobs", type=int, default=1,
                    help="fit this many seeds at once in worker processes, one core each (default: 1)")
+    p.add_argument("--conformal", action="store_true",
+                   help="only the 90%% conformal Tc intervals (SuperCon, 3DSC): refit without a calibration tenth of "
+                        "each training part, report test coverage and width; the other stored results are kept")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train a model family and write its checkpoint")

@@ -11,6 +11,12 @@ Protocols (each refits the model family with its checkpoint's hyperparameters, s
   ``s2s/random_unseen_formula`` rescores the random split on its test crystals whose reduced formula
   never occurs in training.
 
+With ``conformal=True`` (``sc evaluate --conformal``) only the ``tc_interval`` rows of the SuperCon and
+3DSC protocols are computed: each seed's training part gives up a calibration tenth (grouped as the
+protocol groups), the model is refitted on the rest, the split-conformal multiplier of its Tc spread is
+read on the calibration superconductors (:mod:`sc_core.intervals`) and the coverage of the 90% interval is
+measured on the test superconductors. The calibration ids are stored beside the test ids.
+
 For the external test the training set adds COD "garbage-in" compositions as Tc = 0 (Konno et al.'s
 protocol, and the recipe of the deployed checkpoints); test sets never contain garbage rows. The test
 ids of every split are stored in ``<model>_splits.json``.
@@ -46,12 +52,15 @@ from sklearn.metrics import (
 
 from sc_core import checkpoints, data, paths
 from sc_core.calibration import expected_calibration_error
+from sc_core.intervals import conformal_scale, interval_metrics
 from sc_core.io import parse_formula
 from sc_core.models import model_class
 from sc_core.splits import group_split, stratified_split, unseen_in_training
 
 RESULTS_DIR = paths.folder("SC_RESULTS_DIR", "benchmarks/results")
 SEEDS = (0, 1, 2, 3, 4)
+INTERVAL_TASK = "tc_interval"  # conformal rows: coverage and width of the 90% Tc interval
+CALIBRATION_FRACTION, CALIBRATION_SEED = 0.1, 1000  # the calibration tenth of a training part; its split's seed offset
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece")
 REGRESSION_METRICS = ("mae_K", "rmse_K", "r2", "mae_all_K")
 Log = Callable[[str], None]
@@ -171,9 +180,9 @@ class _Run:
     """Collects results, curves and splits of one model's evaluation."""
 
     def __init__(self, name: str, params: dict, log: Log, jobs: int = 1, protocols: tuple[str, ...] | None = None,
-                 fits: str | None = None):
+                 fits: str | None = None, conformal: bool = False):
         self.name, self.params, self.log, self.jobs = name, params, log, jobs
-        self.protocols, self.fits = protocols, fits
+        self.protocols, self.fits, self.conformal = protocols, fits, conformal
         self.results: list[dict] = []
         self.curves: list[dict] = []
         self.splits: dict[str, dict[str, list[str]]] = {}
@@ -240,6 +249,9 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
     for protocol, groups in run.chosen("supercon", pairs, seeds[0]):
         cls_scores, reg_scores = [], []
         tests = [group_split(groups.to_numpy(), seed) for seed in seeds]
+        if run.conformal:
+            _tc_intervals(run, "supercon", protocol, comps, tc, groups.to_numpy(), tests, seeds, table["id"])
+            continue
         run.splits[f"supercon/{protocol}"] = {str(seed): table.loc[test, "id"].tolist()
                                               for seed, test in zip(seeds, tests)}
         preds = run.fit_predict([Task(_pick(comps, ~test), seed, _pick(comps, test), tc=tc[~test],
@@ -347,6 +359,9 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
         reg_scores: dict[str, list] = {}
         reg_counts: dict[str, list] = {}
         tests = [group_split(groups, seed) for seed in seeds]
+        if run.conformal:
+            _tc_intervals(run, "3dsc", protocol, structures, tc, groups, tests, seeds, table["id"])
+            continue
         run.splits[f"3dsc/{protocol}"] = {str(seed): table.loc[test, "id"].tolist() for seed, test in zip(seeds, tests)}
         preds = run.fit_predict([Task(_pick(structures, ~test), seed, _pick(structures, test), tc=tc[~test],
                                       key=f"3dsc_{protocol}_{seed}")
@@ -378,13 +393,42 @@ def _3dsc(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
             run.add("3dsc", protocol, task, 0.0, seeds, per_seed, round(np.mean(reg_counts[fam])), "3dsc")
 
 
+def _tc_intervals(run: _Run, dataset: str, protocol: str, inputs: list, tc: np.ndarray, groups: np.ndarray,
+                  tests: list[np.ndarray], seeds: tuple[int, ...], ids: pd.Series) -> None:
+    """Split-conformal Tc intervals of one protocol: per seed, fit without a calibration tenth of the training
+    part (whole groups), calibrate the spread's multiplier on its superconductors, score the test ones."""
+    tasks, calibrations = [], []
+    for seed, test in zip(seeds, tests):
+        train = np.flatnonzero(~test)
+        cal = train[group_split(groups[train], seed + CALIBRATION_SEED, CALIBRATION_FRACTION)]
+        fit = np.setdiff1d(train, cal)
+        calibrations.append(cal)
+        scored = np.concatenate([cal, np.flatnonzero(test)])  # calibration rows first, then the test rows
+        tasks.append(Task([inputs[i] for i in fit], seed, [inputs[i] for i in scored], tc=tc[fit],
+                          key=f"{dataset}_{protocol}_{seed}_calibration"))
+    run.splits[f"{dataset}/{protocol}/calibration"] = {str(seed): ids.iloc[cal].tolist()
+                                                       for seed, cal in zip(seeds, calibrations)}
+    per_seed = []
+    for test, cal, pred in zip(tests, calibrations, run.fit_predict(tasks)):
+        tc_pred, spread = pred["tc_K"].to_numpy(dtype=float), pred["tc_std_K"].to_numpy(dtype=float)
+        on_cal, on_test = np.arange(len(pred)) < len(cal), np.arange(len(pred)) >= len(cal)
+        truth = np.concatenate([tc[cal], tc[test]])
+        cal_sc, test_sc = on_cal & (truth > 0), on_test & (truth > 0)
+        scale = conformal_scale(truth[cal_sc], tc_pred[cal_sc], spread[cal_sc])
+        per_seed.append(interval_metrics(truth[test_sc], tc_pred[test_sc], spread[test_sc], scale)
+                        | {"n_calibration": float(cal_sc.sum())})
+    run.add(dataset, protocol, INTERVAL_TASK, 0.0, seeds, per_seed, round(np.mean([(tc[t] > 0).sum() for t in tests])),
+            training=dataset)
+
+
 PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s, "3dsc": _3dsc}
 PROTOCOL_NAMES = ("random", "grouped", "external")
+TC_DATASETS = ("supercon", "3dsc")  # the datasets with Tc values, where conformal Tc intervals are measured
 
 
 def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[int, ...] = SEEDS,
              limit: int | None = None, out_dir: Path = RESULTS_DIR, log: Log = print, jobs: int = 1,
-             protocols: tuple[str, ...] | None = None, fits: str | None = None) -> dict:
+             protocols: tuple[str, ...] | None = None, fits: str | None = None, conformal: bool = False) -> dict:
     """Run the protocols for model `name` and write ``<name>.json``, ``<name>_curves.json``, ``<name>_splits.json``.
 
     `datasets` defaults to the model family's own list; `limit` subsamples every dataset (for quick
@@ -392,20 +436,23 @@ def evaluate(name: str, datasets: tuple[str, ...] | None = None, seeds: tuple[in
     processes (the results do not depend on it). `protocols` (among PROTOCOL_NAMES) runs only those.
     `fits`: "save" writes every split's fit under ``checkpoints/<name>/fits/``; "load" predicts with those
     saved fits instead of fitting (minutes of training become seconds; the metrics are the same).
+    `conformal` computes only the conformal Tc-interval rows (see the module docstring) and keeps the rest.
     """
     if fits and limit:
         raise ValueError("saved fits are for the full data only (no limit)")
     card = checkpoints.read_card(name)
     cls = model_class(name)
-    run = _Run(name, card["params"], log, jobs, protocols, fits)
+    run = _Run(name, card["params"], log, jobs, protocols, fits, conformal)
     for dataset in datasets or cls.datasets:
+        if conformal and dataset not in TC_DATASETS:
+            continue
         run.params = {**card["params"], **cls.protocol_params.get(dataset, {})}
         PROTOCOLS[dataset](run, seeds, limit)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = {"model": name, "version": card.get("version", card["created"]), "data_hash": data.manifest()["data_hash"],
               "limit": limit, "results": run.results}
-    if datasets or protocols or fits == "load":
+    if datasets or protocols or fits == "load" or conformal:
         _keep_other_datasets(run, result, out_dir, log)
     (out_dir / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     (out_dir / f"{name}_curves.json").write_text(json.dumps({"model": name, "curves": run.curves}) + "\n")
@@ -419,17 +466,17 @@ def _keep_other_datasets(run: _Run, result: dict, out_dir: Path, log: Log) -> No
     stored = load_results(run.name, out_dir)
     if not stored or any(stored.get(k) != result[k] for k in ("version", "data_hash", "limit")):
         return
-    def key(entry: dict) -> str:
-        return f"{entry['dataset']}/{entry['protocol']}"
+    def key(entry: dict) -> tuple[str, bool]:  # conformal rows and the others are recomputed separately
+        return f"{entry['dataset']}/{entry['protocol']}", entry.get("task") == INTERVAL_TASK
 
     done = {key(r) for r in run.results}
     kept = [r for r in stored["results"] if key(r) not in done]
     result["results"] = kept + run.results
     run.curves[:0] = [c for c in load_curves(run.name, out_dir) if key(c) not in done]
     splits = json.loads((out_dir / f"{run.name}_splits.json").read_text())["splits"]
-    run.splits = {k: v for k, v in splits.items() if k not in done} | run.splits
+    run.splits = {k: v for k, v in splits.items() if k not in run.splits} | run.splits
     if kept:
-        log(f"kept the stored results of {', '.join(sorted({key(r) for r in kept}))}")
+        log(f"kept the stored results of {', '.join(sorted({key(r)[0] for r in kept}))}")
 
 
 # -- reading results (for the app) ---------------------------------------------------------------

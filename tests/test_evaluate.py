@@ -10,6 +10,7 @@ from fakes import toy_models  # noqa: F401  (fixture)
 
 from sc_core import checkpoints, data, evaluate
 from sc_core.chemistry import composition_key
+from sc_core.io import parse_formula
 from sc_core.models.crystal_graph import CrystalGraphNet
 
 QUIET = {"log": lambda _: None}
@@ -211,3 +212,28 @@ def test_saved_fits_reproduce_the_metrics_without_refitting(tmp_path, monkeypatc
         evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="load", **(quiet | {"seeds": (1,)}))
     with pytest.raises(ValueError, match="full data"):
         evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="save", limit=10, **quiet)
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_conformal_rows_calibrate_on_a_held_out_tenth_and_keep_the_other_results(tmp_path, monkeypatch):
+    quiet = {"seeds": (0, 1), "limit": 400, "out_dir": tmp_path, **QUIET}
+    before = evaluate.evaluate("toy", datasets=("supercon",), **quiet)["results"]
+    tasks = []
+    fit_predict = evaluate._fit_predict
+    monkeypatch.setattr(evaluate, "_fit_predict", lambda *args: tasks.append(args[2]) or fit_predict(*args))
+    evaluate.evaluate("toy", conformal=True, **quiet)
+    stored = evaluate.load_results("toy", tmp_path)["results"]
+    assert [r for r in stored if r["task"] != evaluate.INTERVAL_TASK] == before  # the other rows are kept
+    rows = [r for r in stored if r["task"] == evaluate.INTERVAL_TASK]
+    assert {r["protocol"] for r in rows} == {"random", "grouped"} and len(tasks) == 4
+    for row in rows:
+        assert 0.75 <= row["metrics"]["coverage"]["mean"] <= 1.0 and row["metrics"]["scale"]["mean"] > 0
+    table = data.load_supercon().sample(n=400, random_state=0).reset_index(drop=True)
+    splits = json.loads((tmp_path / "toy_splits.json").read_text())["splits"]
+    assert set(splits) >= {"supercon/random", "supercon/grouped/calibration"}
+    for seed, task in zip(("0", "1"), tasks[2:]):  # the grouped protocol
+        test, cal = set(splits["supercon/grouped"][seed]), set(splits["supercon/grouped/calibration"][seed])
+        assert cal and not cal & test and 0.05 < len(cal) / (len(table) - len(test)) < 0.2
+        rest = table[~table["id"].isin(cal | test)]["formula"]  # the fit sees neither calibration nor test rows
+        assert sorted(c.formula for c in task.train) == sorted(parse_formula(f).formula for f in rest)
+        assert not set(table[table["id"].isin(cal)]["chemsys"]) & set(table[~table["id"].isin(cal | test)]["chemsys"])
