@@ -27,8 +27,7 @@ def describe(row: pd.Series, k: float = K_SIGMA, conformal: dict | None = None) 
     low, high = conformal_interval(np.array([row["tc_K"]]), np.array([row["tc_std_K"]]), conformal["scale"])
     return (f"**{COVERAGE:.0%} Tc interval [{low[0]:.1f}, {high[0]:.1f}] K** if it superconducts: the spread scaled "
             f"by {conformal['scale']:.2f}, calibrated on superconductors held out from training "
-            f"(protocol {conformal['protocol']}: on its test materials the interval held for {conformal['coverage']:.0%}). "
-            + text)
+            f"(protocol {conformal['protocol']}: its test coverage was {conformal['coverage']:.0%}). " + text)
 
 
 # -- split-conformal Tc intervals ---------------------------------------------------------------------
