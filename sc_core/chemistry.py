@@ -49,3 +49,38 @@ def family(comp: Composition) -> str:
     if "H" in symbols and "C" not in symbols and comp.get_atomic_fraction("H") >= 0.5:
         return "hydride"
     return "other"
+
+
+# Leave-one-family-out families (first rule that matches wins); "other" is never held out as a family
+DISCOVERY_FAMILIES = ("cuprate", "iron-based", "nickelate", "hydride", "heavy-fermion", "A15", "boride-carbide",
+                      "chalcogenide")
+_HEAVY_FERMION = {"Ce", "Yb", "U", "Np", "Pu"}
+_A15_A = {"Ti", "Zr", "V", "Nb", "Ta", "Cr", "Mo", "W"}
+_CHALCOGENS = {"S", "Se", "Te"}
+
+
+def discovery_family(comp: Composition) -> str:
+    """The family a material is held out with in the leave-one-family-out protocol, from composition alone.
+
+    cuprate, iron-based and hydride as in :func:`family`; nickelate: Ni and O; heavy-fermion: Ce, Yb, U, Np or
+    Pu; A15: A3B with A a group 4-6 transition metal (fractions 3:1 within 0.02); boride-carbide: B or C
+    (MgB2-like, borocarbides, carbides); chalcogenide: S, Se or Te; other: everything else.
+    """
+    symbols = {el.symbol for el, amount in comp.items() if amount > 0}
+    first = family(comp)
+    if first != "other":
+        return first
+    if {"Ni", "O"} <= symbols:
+        return "nickelate"
+    if symbols & _HEAVY_FERMION:
+        return "heavy-fermion"
+    fractions = comp.fractional_composition
+    if len(symbols) == 2:
+        major = max(fractions.items(), key=lambda kv: kv[1])
+        if major[0].symbol in _A15_A and abs(major[1] - 0.75) <= 0.02:
+            return "A15"
+    if symbols & {"B", "C"}:
+        return "boride-carbide"
+    if symbols & _CHALCOGENS:
+        return "chalcogenide"
+    return "other"

@@ -5,6 +5,10 @@ Protocols (each refits the model family with its checkpoint's hyperparameters, s
 * ``supercon/random``: 80/20 over unique compositions (exact duplicates never straddle), 5 seeds, trained
   on SuperCon alone (the protocol of Stanev et al. and Kaplan et al.);
 * ``supercon/grouped``: 80/20 by chemical system (element set), 5 seeds;
+* ``supercon/leave_family_out``: for each family of :data:`~sc_core.chemistry.DISCOVERY_FAMILIES` with at
+  least 10 superconductors, train on SuperCon and COD garbage-in without that family and test on the family
+  (its SuperCon rows, its garbage-in rows as further negatives): recall at P ≥ 0.5, ROC-AUC, Tc MAE per
+  family, and their mean over families (discovery of a family the model has never seen);
 * ``hosono2018/external``: train on SuperCon minus its overlaps with the list, test on the list,
   at 0 K and 10 K thresholds, with bootstrap 95% intervals;
 * ``s2s/random`` (stratified) and ``s2s/grouped`` (by reduced formula), for structure-aware models;
@@ -52,6 +56,7 @@ from sklearn.metrics import (
 
 from sc_core import checkpoints, data, paths
 from sc_core.calibration import expected_calibration_error
+from sc_core.chemistry import DISCOVERY_FAMILIES, discovery_family
 from sc_core.intervals import conformal_scale, interval_metrics
 from sc_core.io import parse_formula
 from sc_core.models import model_class
@@ -268,6 +273,49 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
                 run.curve("supercon", protocol, "tc_regression", 0.0, seed, tc[test][sc], pred["tc_K"].to_numpy()[sc])
         run.add("supercon", protocol, "classification", 0.0, seeds, cls_scores, test.sum(), training="supercon")
         run.add("supercon", protocol, "tc_regression", 0.0, seeds, reg_scores, sc.sum(), training="supercon")
+    if not run.conformal and run.chosen("supercon", ((FAMILY_OUT, None),), seeds[0]):
+        _leave_family_out(run, table, comps, seeds, limit)
+
+
+FAMILY_OUT = "leave_family_out"
+MIN_FAMILY_SUPERCONDUCTORS = 10  # a family with fewer SuperCon superconductors is not held out on its own
+
+
+def _leave_family_out(run: _Run, table: pd.DataFrame, comps: list, seeds: tuple[int, ...], limit: int | None) -> None:
+    """Each family held out of SuperCon and garbage-in training in turn, then scored on its own rows."""
+    families = np.array([discovery_family(c) for c in comps])
+    tc = table["tc"].to_numpy()
+    held = [f for f in DISCOVERY_FAMILIES if ((families == f) & (tc > 0)).sum() >= MIN_FAMILY_SUPERCONDUCTORS]
+    tasks, truths = [], []
+    for seed in seeds:
+        garbage = data.garbage_in(limit or data.N_GARBAGE, seed)
+        garbage_comps = [parse_formula(f) for f in garbage["formula"]]
+        garbage_families = np.array([discovery_family(c) for c in garbage_comps])
+        for fam in held:
+            out, garbage_out = families == fam, garbage_families == fam
+            tasks.append(Task(_pick(comps, ~out) + _pick(garbage_comps, ~garbage_out), seed,
+                              _pick(comps, out) + _pick(garbage_comps, garbage_out),
+                              tc=np.concatenate([tc[~out], np.zeros((~garbage_out).sum())]),
+                              key=f"supercon_{FAMILY_OUT}_{fam}_{seed}"))
+            truths.append(np.concatenate([tc[out], np.zeros(garbage_out.sum())]))
+    run.splits[f"supercon/{FAMILY_OUT}"] = {fam: table.loc[families == fam, "id"].tolist() for fam in held}
+    cls_scores: dict[str, list[dict]] = {f: [] for f in held}
+    reg_scores: dict[str, list[dict]] = {f: [] for f in held}
+    for i, pred in enumerate(run.fit_predict(tasks)):
+        fam, truth = held[i % len(held)], truths[i]
+        cls_scores[fam].append(classification_metrics(truth > 0, pred["p_sc"].to_numpy()))
+        sc = truth > 0
+        reg_scores[fam].append(regression_metrics(truth[sc], pred["tc_K"].to_numpy()[sc]))
+    training = "supercon+cod_garbage without the family"
+    n_test = {fam: round(np.mean([len(t) for t in truths[j :: len(held)]])) for j, fam in enumerate(held)}
+    n_sc = {fam: int((truths[j] > 0).sum()) for j, fam in enumerate(held)}  # the same SuperCon rows every seed
+    for fam in held:
+        run.add("supercon", FAMILY_OUT, f"classification_{fam}", 0.0, seeds, cls_scores[fam], n_test[fam], training)
+        run.add("supercon", FAMILY_OUT, f"tc_regression_{fam}", 0.0, seeds, reg_scores[fam], n_sc[fam], training)
+    for task, scores, counts in (("classification", cls_scores, n_test), ("tc_regression", reg_scores, n_sc)):
+        per_seed = [pd.DataFrame([scores[f][k] for f in held]).mean().to_dict() for k in range(len(seeds))]
+        run.add("supercon", FAMILY_OUT, task, 0.0, seeds, per_seed, sum(counts.values()),  # the mean over families
+                training)
 
 
 def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
@@ -422,7 +470,7 @@ def _tc_intervals(run: _Run, dataset: str, protocol: str, inputs: list, tc: np.n
 
 
 PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s, "3dsc": _3dsc}
-PROTOCOL_NAMES = ("random", "grouped", "external")
+PROTOCOL_NAMES = ("random", "grouped", FAMILY_OUT, "external")
 TC_DATASETS = ("supercon", "3dsc")  # the datasets with Tc values, where conformal Tc intervals are measured
 
 

@@ -9,7 +9,7 @@ import pytest
 from fakes import toy_models  # noqa: F401  (fixture)
 
 from sc_core import checkpoints, data, evaluate
-from sc_core.chemistry import composition_key
+from sc_core.chemistry import composition_key, discovery_family
 from sc_core.io import parse_formula
 from sc_core.models.crystal_graph import CrystalGraphNet
 
@@ -237,3 +237,24 @@ def test_conformal_rows_calibrate_on_a_held_out_tenth_and_keep_the_other_results
         rest = table[~table["id"].isin(cal | test)]["formula"]  # the fit sees neither calibration nor test rows
         assert sorted(c.formula for c in task.train) == sorted(parse_formula(f).formula for f in rest)
         assert not set(table[table["id"].isin(cal)]["chemsys"]) & set(table[~table["id"].isin(cal | test)]["chemsys"])
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_leave_family_out_trains_without_the_family_and_tests_on_it_alone(tmp_path, monkeypatch):
+    tasks = []
+    fit_predict = evaluate._fit_predict
+    monkeypatch.setattr(evaluate, "_fit_predict", lambda *args: tasks.append(args[2]) or fit_predict(*args))
+    result = evaluate.evaluate("toy", protocols=(evaluate.FAMILY_OUT,), seeds=(0, 1), limit=600, out_dir=tmp_path,
+                               **QUIET)
+    rows = {r["task"]: r for r in result["results"]}
+    held = [t.removeprefix("classification_") for t in rows if t.startswith("classification_")]
+    assert {"cuprate", "iron-based", "boride-carbide"} <= set(held) and "hydride" not in held  # < 10 superconductors
+    assert len(tasks) == 2 * len(held) and {r["protocol"] for r in result["results"]} == {evaluate.FAMILY_OUT}
+    for i, task in enumerate(tasks):
+        fam = held[i % len(held)]
+        assert all(discovery_family(c) != fam for c in task.train)
+        assert task.test and all(discovery_family(c) == fam for c in task.test)
+    recalls = [rows[f"classification_{f}"]["metrics"]["recall"]["mean"] for f in held]
+    assert rows["classification"]["metrics"]["recall"]["mean"] == pytest.approx(np.mean(recalls))
+    cuprates = rows["classification_cuprate"]
+    assert cuprates["n_test"] > rows["tc_regression_cuprate"]["n_test"] > 0  # garbage-in cuprates are negatives too
