@@ -36,8 +36,11 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     assert not at.exception
     assert not at.info
     classification, regression = (d.value for d in at.dataframe)
-    assert len(classification) == 2 and len(regression) == 2  # random and grouped
-    assert set(classification["Protocol"]) == {"random", "grouped"}
+    for table in (classification, regression):  # random, grouped, and per held-out family with their mean
+        protocols = table["Protocol"].tolist()
+        assert protocols.count("random") == protocols.count("grouped") == 1
+        families = table.loc[table["Protocol"] == evaluate.FAMILY_OUT, "Class"]
+        assert "all" in set(families) and "cuprate" in set(families)
     assert "±" in classification["ROC-AUC"].iloc[0]
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     roc = charts[0]
