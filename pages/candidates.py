@@ -53,10 +53,12 @@ def sidebar_filters(table, run: int) -> screening.Filters:
     sb.header("Filters")
     min_p = sb.slider("P(superconductor) ≥", 0.0, 1.0, 0.5, 0.01, key=f"min_p_{run}")
     tc_min = tc_max = None
-    tc = table["tc_K"].dropna()
+    tc = table["tc_gated_K"].dropna()
     if not tc.empty and tc.max() > 0:
         top = float(math.ceil(tc.max()))
-        low, high = sb.slider("Predicted Tc (K)", 0.0, top, (0.0, top), 1.0, format="%.0f K", key=f"tc_{run}")
+        low, high = sb.slider("Predicted Tc (K)", 0.0, top, (0.0, top), 1.0, format="%.0f K", key=f"tc_{run}",
+                              help=f"On the Tc of rows with P(sc) ≥ {screening.SUPERCONDUCTOR_P:g}: a bound on Tc "
+                                   "also leaves out the rows that do not read as superconductors.")
         tc_min = low if low > 0 else None
         tc_max = high if high < top else None
     symbols = sorted(set(" ".join(table["elements"].fillna("")).split()))
@@ -81,8 +83,11 @@ def sidebar_filters(table, run: int) -> screening.Filters:
 
 
 def show_table(table, chosen: list[str]) -> None:
-    per_model = [f"p_sc_{name}" for name in chosen] if len(chosen) > 1 else []  # one model: same as p_sc
-    order = ["id", "formula", "p_sc", *per_model, "tc_K", "tc_std_K", "family", "space_group", "crystal_system",
+    several = len(chosen) > 1  # one model: its columns are the consensus ones
+    per_model = [f"p_sc_{name}" for name in chosen] if several else []
+    per_model_tc = [f"tc_K_{name}" for name in chosen if table[f"tc_K_{name}"].notna().any()] if several else []
+    order = ["id", "formula", "p_sc", *per_model, "tc_gated_K", "tc_K", "tc_std_K", *per_model_tc, "family",
+             "space_group", "crystal_system",
              "elements",
              "n_elements", "contains_O", "in_supercon", "supercon_tc_K", "nearest_sc", "nearest_sc_tc_K",
              "nearest_sc_distance", "mp_id"]
@@ -93,8 +98,14 @@ def show_table(table, chosen: list[str]) -> None:
         "formula": st.column_config.TextColumn("Formula"),
         "p_sc": st.column_config.ProgressColumn("P(sc)", min_value=0.0, max_value=1.0, format="%.2f",
                                                 help="Mean P(superconductor) over the chosen models"),
-        "tc_K": st.column_config.NumberColumn("Tc (K)", format="%.1f", help="Predicted Tc if superconducting"),
-        "tc_std_K": st.column_config.NumberColumn("± Tc (K)", format="%.1f"),
+        "tc_gated_K": st.column_config.NumberColumn(
+            "Tc (K)", format="%.1f", help=f"Mean predicted Tc over the chosen models where P(sc) ≥ "
+                                          f"{screening.SUPERCONDUCTOR_P:g}; blank where the row does not read as a "
+                                          "superconductor. Sort and filter by this column."),
+        "tc_K": st.column_config.NumberColumn("Tc if sc (K)", format="%.1f",
+                                              help="Mean predicted Tc assuming the material superconducts"),
+        "tc_std_K": st.column_config.NumberColumn("± Tc (K)", format="%.1f",
+                                                  help="Spread of Tc across the models and their members"),
         "family": st.column_config.TextColumn("Family"),
         "elements": st.column_config.TextColumn("Elements"),
         "n_elements": st.column_config.NumberColumn("# el.", format="%d"),
@@ -113,6 +124,8 @@ def show_table(table, chosen: list[str]) -> None:
     }
     for name in chosen:
         config[f"p_sc_{name}"] = st.column_config.NumberColumn(f"P {name}", format="%.2f")
+        config[f"tc_K_{name}"] = st.column_config.NumberColumn(f"Tc {name} (K)", format="%.1f",
+                                                               help=f"{name}'s Tc if superconducting")
     st.dataframe(table, hide_index=True, column_order=order, column_config=config, height=560)
 
 

@@ -143,6 +143,8 @@ def show_prediction(item, source: str, name: str) -> None:
               help="Predicted critical temperature, assuming the material superconducts.")
     c3.metric("Model version", model.version, help=f"The {model.kind} model `{name}`.")
     st.caption(intervals.describe(row, conformal=intervals.conformal_of_card(model.card)))
+    st.caption("Predictions are for ambient pressure: the training data (SuperCon, 3DSC, S2S) carry no pressure, "
+               "so a material that superconducts only under pressure (e.g. H3S) reads as it would at 1 atm.")
     if model.kind == "composition" and is_structure:
         st.caption(f"`{name}` is a composition model: only the composition of this structure is used.")
 

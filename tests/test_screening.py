@@ -12,6 +12,7 @@ from pymatgen.core import Lattice, Structure
 
 from sc_core import InputError, data, models, screening
 from sc_core.io import parse_formula, read_pool, structure_to_cif
+from sc_core.screening import batch
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +147,10 @@ def test_rows_scored_by_one_model_carry_no_error():
     assert table["p_sc_crystal_graph"].notna().tolist() == [True, False]  # Nb3Sn has no structure
     assert table["error"].tolist() == ["", ""] and table["p_sc"].notna().all()
     assert table.loc[1, "p_sc"] == table.loc[1, "p_sc_baseline"]  # the consensus of the models that scored it
-    assert table.loc[0, "tc_K"] == models.load("crystal_graph").predict([nacl]).loc[0, "tc_K"]  # first model with a Tc
+    by_model = [models.load(m).predict([nacl]).loc[0] for m in ("crystal_graph", "baseline")]
+    assert table.loc[0, "tc_K"] == pytest.approx(np.mean([r["tc_K"] for r in by_model]))  # the consensus Tc
+    assert table.loc[0, "tc_std_K"] >= max(r["tc_std_K"] for r in by_model) / np.sqrt(2)  # mixture of both
+    assert table.loc[1, "tc_K"] == table.loc[1, "tc_K_baseline"]  # Nb3Sn: the only model that scored it
     cubic = screening.apply_filters(table, screening.Filters(min_p=0.0, crystal_systems=("cubic",)))
     assert cubic["id"].tolist() == ["s"]
 
@@ -178,3 +182,14 @@ def test_ray_backend_gives_the_local_table():
     finally:
         ray.shutdown()
     pd.testing.assert_frame_equal(distributed, screening.screen(pool, ["baseline"]))
+
+
+def test_consensus_tc_is_the_equal_mixture_and_the_gated_tc_needs_p():
+    means = np.array([[10.0, 20.0, np.nan], [14.0, np.nan, np.nan]])
+    variances = np.array([[1.0, 4.0, np.nan], [9.0, np.nan, np.nan]])
+    mean, std = batch._mixture(means, variances)
+    assert mean[0] == 12.0 and std[0] == pytest.approx(np.sqrt((1 + 9) / 2 + 4))  # spreads plus disagreement
+    assert mean[1] == 20.0 and std[1] == 2.0 and np.isnan(mean[2])
+    table = pd.DataFrame({"p_sc": [0.9, 0.3, 0.6], "tc_gated_K": [30.0, np.nan, 5.0], "tc_K": [30.0, 80.0, 5.0],
+                          "elements": ["Nb Sn", "Na Cl", "Mg B"]})
+    assert screening.apply_filters(table, screening.Filters(tc_min=20)).index.tolist() == [0]  # not NaCl at 80 K

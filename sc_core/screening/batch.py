@@ -15,6 +15,7 @@ from sc_core.screening.pools import structures
 from sc_core.screening.symmetry import crystal_system, space_groups
 
 Progress = Callable[[int, int], None]
+SUPERCONDUCTOR_P = 0.5  # consensus P at or above which a row reads as a superconductor (tc_gated_K is shown)
 POOL_ONLY = ("source", "structure_ref", "structure", "error")  # pool columns used here, not carried to the table
 
 
@@ -41,6 +42,10 @@ def _describe(pool: pd.DataFrame) -> pd.DataFrame:
 def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None) -> pd.DataFrame:
     """Predict every pool row with each model; p_sc is the consensus, the mean over models that scored the row.
 
+    ``tc_K`` ("Tc if it superconducts") is the mean over the models with a Tc head, ``tc_std_K`` the spread of
+    that equal mixture (each model's spread and their disagreement), ``tc_K_<model>`` each model's own value, and
+    ``tc_gated_K`` the Tc where the consensus P ≥ SUPERCONDUCTOR_P, blank otherwise: what to sort and filter by.
+
     The pool is a bundled one (:func:`~sc_core.screening.pools.load_pool`) or one read by
     :func:`sc_core.io.read_pool`, whose other columns (a CSV's own) are carried to the end of the table.
     A pure function of its arguments (models are loaded by name in the calling process), so a distributed
@@ -59,21 +64,31 @@ def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress 
         if progress:
             progress(done + n, total)
 
-    tc_from = None
+    tc_means, tc_vars = [], []
     for name in model_names:
         model = models.load(name)
         inputs = structures(pool) if model.kind == "structure" else list(pool["formula"])
         inputs = [x if x is not None else "" for x in inputs]
         pred = model.predict(inputs, progress=step)
         table[f"p_sc_{name}"] = pred["p_sc"].to_numpy()
-        if tc_from is None and pred["tc_K"].notna().any():
-            tc_from = name
-            table["tc_K"], table["tc_std_K"] = pred["tc_K"].to_numpy(), pred["tc_std_K"].to_numpy()
+        table[f"tc_K_{name}"] = pred["tc_K"].to_numpy(dtype=float)
+        tc_means.append(pred["tc_K"].to_numpy(dtype=float))
+        tc_vars.append(pred["tc_std_K"].to_numpy(dtype=float) ** 2)
         errors = np.where((errors == "") & pred["p_sc"].isna().to_numpy(), pred["error"].to_numpy(), errors)
         done += len(pool)
     table["p_sc"] = table[[f"p_sc_{n}" for n in model_names]].mean(axis=1, skipna=True)
-    if tc_from is None:
-        table["tc_K"] = table["tc_std_K"] = np.nan
+    table["tc_K"], table["tc_std_K"] = _mixture(np.array(tc_means), np.array(tc_vars))
+    table["tc_gated_K"] = table["tc_K"].where(table["p_sc"] >= SUPERCONDUCTOR_P)
     table["error"] = np.where(table["p_sc"].isna(), errors, "")  # a row any model scored is not an error
     carried = pool.drop(columns=[*POOL_ONLY, *table.columns], errors="ignore")
     return pd.concat([table, carried], axis=1)
+
+
+def _mixture(means: np.ndarray, variances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread of an equal mixture of the (models, rows) predictions, over the models that gave one."""
+    given = ~np.isnan(means)
+    count, variances = given.sum(axis=0), np.nan_to_num(variances)  # a model without a spread adds none
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(given, means, 0.0).sum(axis=0) / count
+        second = np.where(given, variances + means**2, 0.0).sum(axis=0) / count
+    return mean, np.sqrt(np.maximum(second - mean**2, 0.0))

@@ -12,7 +12,7 @@ class Filters:
     """Shortlist criteria; None or empty means no constraint."""
 
     min_p: float = 0.0
-    tc_min: float | None = None
+    tc_min: float | None = None  # on tc_gated_K: a row must read as a superconductor to pass a Tc bound
     tc_max: float | None = None
     include_elements: tuple[str, ...] = ()
     exclude_elements: tuple[str, ...] = ()
@@ -27,9 +27,9 @@ def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Rows meeting every criterion, most likely superconductors first."""
     keep = table["p_sc"].fillna(-1) >= filters.min_p
     if filters.tc_min is not None:
-        keep &= table["tc_K"] >= filters.tc_min
+        keep &= table["tc_gated_K"] >= filters.tc_min
     if filters.tc_max is not None:
-        keep &= table["tc_K"] <= filters.tc_max
+        keep &= table["tc_gated_K"] <= filters.tc_max
     element_sets = table["elements"].str.split()
     for symbol in filters.include_elements:
         keep &= element_sets.map(lambda s, x=symbol: x in s)

@@ -101,6 +101,7 @@ def annotate(shortlist: pd.DataFrame) -> pd.DataFrame:
     """
     nearest = nearest_superconductors(shortlist["formula"].tolist())
     out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest})
-    first = [*SHORTLIST_FIRST, *[c for c in out if c.startswith("p_sc_")], "tc_K", "tc_std_K", "family",
+    first = [*SHORTLIST_FIRST, *[c for c in out if c.startswith("p_sc_")], "tc_gated_K", "tc_K", "tc_std_K",
+             *[c for c in out if c.startswith("tc_K_")], "family",
              "in_supercon", "supercon_tc_K", *nearest.columns]
     return out[first + [c for c in out if c not in first and c != "error"] + ["error"]]

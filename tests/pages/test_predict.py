@@ -117,6 +117,7 @@ def test_formula_shows_element_contributions_and_intervals():
     assert not at.exception
     assert any(s.value == "Which elements drive this prediction" for s in at.subheader)
     assert any("interval" in c.value and "2 standard deviations" in c.value for c in at.caption)
+    assert any("ambient pressure" in c.value for c in at.caption)
     bars, table = plotly_specs(at)
     assert bars["data"][0]["type"] == "bar"
     assert sorted(bars["data"][0]["y"]) == ["As", "Ba", "Fe", "K"]
