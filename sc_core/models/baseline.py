@@ -72,15 +72,18 @@ class MagpieForest(FeatureModel):
         """
         X = self.featurize(inputs)
         y = np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=bool)
+        self.fit_arrays(X, y, None if tc is None else np.asarray(tc, dtype=float))
+        return self
+
+    def fit_arrays(self, X: np.ndarray, y: np.ndarray, tc: np.ndarray | None) -> None:
+        """The classifier on features `X` and classes `y`; with `tc`, the regressor on the rows with Tc > 0."""
         c = self.config
         common = {"n_estimators": c.n_estimators, "min_samples_leaf": c.min_samples_leaf,
                   "random_state": c.random_state, "n_jobs": N_THREADS}
         self.classifier = ArrayForest.from_sklearn(RandomForestClassifier(**common).fit(X, y))
         if tc is not None:
-            tc = np.asarray(tc, dtype=float)
             self.regressor = ArrayForest.from_sklearn(RandomForestRegressor(
                 max_features=c.regressor_max_features, **common).fit(X[tc > 0], tc[tc > 0]))
-        return self
 
     def featurize(self, inputs: Sequence[Composition | Structure]) -> np.ndarray:
         """Magpie features, plus global structure descriptors when ``use_structure`` is set."""

@@ -130,25 +130,17 @@ class BoostedTrees(MagpieForest):
         self.boosted: dict[str, Booster] = {}
         self.trees: dict[str, ArrayForest] = {}
 
-    def fit(self, inputs: Sequence[Composition | Structure], tc: np.ndarray | None = None,
-            labels: np.ndarray | None = None, progress: bool = False) -> BoostedTrees:
-        """Fit on compositions (or structures, with ``use_structure``) and Tc in K (0 = not a superconductor).
-
-        `labels` overrides ``tc > 0`` as the classification target; without `tc` no regressor is fitted.
-        """
-        X = self.featurize(inputs)
-        y = np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=bool)
+    def fit_arrays(self, X: np.ndarray, y: np.ndarray, tc: np.ndarray | None) -> None:
+        """Boosters and extra trees for the classifier on `y`; with `tc`, for the regressor on rows with Tc > 0."""
         c = self.config
         common = {"n_estimators": c.extra_trees, "max_features": c.extra_max_features,
                   "random_state": c.random_state, "n_jobs": N_THREADS}
         self.boosted = {"clf": Booster.fit(X, y, c, classifier=True)}
         self.trees = {"clf": ArrayForest.from_sklearn(ExtraTreesClassifier(**common).fit(X, y))}
         if tc is not None:
-            tc = np.asarray(tc, dtype=float)
             sc = tc > 0
             self.boosted["reg"] = Booster.fit(X[sc], tc[sc], c, classifier=False)
             self.trees["reg"] = ArrayForest.from_sklearn(ExtraTreesRegressor(**common).fit(X[sc], tc[sc]))
-        return self
 
     def featurize(self, inputs: Sequence[Composition | Structure]) -> np.ndarray:
         """Magpie features, element fractions and stoichiometry; global structure descriptors with ``use_structure``."""
