@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from pages._common import get_model, unexpected_error
+from pages._common import PLOT_CONFIG, get_model, unexpected_error
 from sc_core import InputError, attribution, data, io, models, viewer
 
 VIEW_WIDTH, VIEW_HEIGHT = 640, 480
@@ -67,12 +67,12 @@ def pick_structure():
         sources.insert(0, FROM_PREDICT)
     st.caption("Examples of the S2SNet paper (Liu et al. 2022, Fig. 7):")
     for column, formula in zip(st.columns(len(attribution.FIG7_EXAMPLES) + 2), attribution.FIG7_EXAMPLES):
-        column.button(formula, on_click=show_example, args=(formula,), use_container_width=True)
+        column.button(formula, on_click=show_example, args=(formula,), width="stretch")
     source = st.radio("Structure", sources, horizontal=True, label_visibility="collapsed", key="viewer_source")
     if source == EXAMPLES:
-        formula = st.segmented_control("Example", attribution.FIG7_EXAMPLES, key="viewer_example",
-                                       default=attribution.FIG7_EXAMPLES[0]) or attribution.FIG7_EXAMPLES[0]
-        return fig7_example(formula)
+        st.session_state.setdefault("viewer_example", attribution.FIG7_EXAMPLES[0])  # not also a widget default
+        formula = st.segmented_control("Example", attribution.FIG7_EXAMPLES, key="viewer_example")
+        return fig7_example(formula or attribution.FIG7_EXAMPLES[0])
     if source == FROM_PREDICT:
         return from_predict["structure"], from_predict["label"]
     if source == BUNDLED_3DSC:
@@ -171,7 +171,7 @@ def show(structure, label: str) -> None:
                             labels={"total": "summed contribution", "element": "element"},
                             title="Contribution by element")
             figure.update_layout(height=320, margin={"t": 40, "b": 0}, coloraxis_showscale=False)
-            st.plotly_chart(figure, use_container_width=True)
+            st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
     st.download_button("Download as CIF", io.structure_to_cif(structure),
                        file_name=f"{structure.composition.reduced_formula}.cif", mime="chemical/x-cif",
                        icon=":material/download:")

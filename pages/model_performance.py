@@ -64,7 +64,7 @@ def threshold_section(table: pd.DataFrame) -> None:
         dataset=lambda t: t["dataset"].map(lambda d: DATASET_NAMES.get(d, d)))
     fig = px.line(part, x="threshold_K", y="mean", error_y="std", color="series", line_dash="protocol",
                   facet_col="dataset", markers=True, color_discrete_sequence=PALETTE,
-                  labels={"threshold_K": "Threshold T (K)", "mean": METRIC_NAMES[metric], "series": "",
+                  labels={"threshold_K": "Threshold T (K)", "mean": METRIC_NAMES[metric], "series": "model · score",
                           "protocol": "split"})
     fig.update_layout(height=460, margin={"t": 40}, legend=LEGEND_BELOW)
     st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
@@ -116,6 +116,10 @@ def confusion_section(curves: dict[str, list[dict]]) -> None:
                         help="A material counts as a predicted superconductor when its score is at least this.")
     curve = options[key]
     matrix = evaluate.confusion(curve["y_true"], curve["y_score"], cut)
+    scores = evaluate.classification_metrics(curve["y_true"], curve["y_score"], cut)
+    with left, st.container(horizontal=True):
+        for metric in ("precision", "recall", "f1"):
+            st.metric(METRIC_NAMES[metric], f"{scores[metric]:.3f}", help=f"At the threshold {cut:.2f}.")
     fig = px.imshow(matrix, text_auto=True, color_continuous_scale="Blues",
                     x=["not superconductor", "superconductor"], y=["not superconductor", "superconductor"],
                     labels={"x": "Predicted", "y": "Actual", "color": "count"})
@@ -192,6 +196,7 @@ if not names:
 
 chosen = st.multiselect("Models", names, default=names)
 if not chosen:
+    st.info("Pick at least one model above to see its results.")
     st.stop()
 for name in chosen:
     result = load_results(name, results_dir)

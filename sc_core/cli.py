@@ -19,23 +19,26 @@ from pymatgen.core import Structure
 from tqdm import tqdm
 
 from sc_core import checkpoints, chemistry, models, paths, screening, train
-from sc_core.data import DataIntegrityError
+from sc_core.data import DataIntegrityError, find_mp_id
 from sc_core.evaluate import PROTOCOL_NAMES, PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
-from sc_core.io import POOL_COLUMNS, InputError, is_structure_name, read_pool
+from sc_core.io import POOL_COLUMNS, InputError, excerpt, is_mp_id, is_structure_name, quote, read_pool
 
 BATCH_SIZE = 2_000
 PROGRESS_MIN_ROWS = 1_000
 TABLE_SUFFIXES = (".csv",)
 ARCHIVE_SUFFIXES = (".zip",)
 OUTPUT_SUFFIXES = (".csv", ".json")
+TABLE_CELL_CHARS = 60  # the printed table shows at most about this much of an id or a formula
 INPUT_RULES = """How each INPUT is read:
   * an existing file or folder: a .csv (a 'formula' column, optional 'id'; other columns are
     carried through), a .zip or folder (every CIF/POSCAR inside; ids are their paths inside it;
     hidden files and __MACOSX are skipped), any other file one CIF/POSCAR;
   * a token that looks like a path but does not exist is an error (exit code 2): it contains '/',
     ends in .cif, .vasp, .poscar, .csv or .zip, or is named POSCAR*/CONTCAR*;
+  * a Materials Project id (mp-19735) is the bundled 3DSC structure of that id, as in the app;
   * anything else is a chemical formula (La1.85Sr0.15CuO4).
-A file or formula that cannot be read becomes a row with a message in the 'error' column."""
+A file, id or formula that cannot be read becomes a row with a message in the 'error' column; when no
+input can be predicted the exit code is 2."""
 
 
 # -- reading inputs --------------------------------------------------------------------------------
@@ -71,10 +74,20 @@ def read_inputs(tokens: list[str]) -> list[Row]:
         if os.path.exists(token):
             rows += _rows(read_pool(token))
         elif _looks_like_path(token):
-            raise InputError(f"No such file or folder: {token}")
+            raise InputError(f"No such file or folder: {quote(token)}")
+        elif is_mp_id(token):
+            rows.append(_mp_id_row(token))
         else:
             rows.append(Row(token, token))
     return rows
+
+
+def _mp_id_row(token: str) -> Row:
+    """The bundled 3DSC structure of a Materials Project id (as on the Predict page), or its error."""
+    try:
+        return Row(token, find_mp_id(token)[0])
+    except InputError as exc:
+        return Row(token, None, str(exc))
 
 
 # -- predict -----------------------------------------------------------------------------------------
@@ -83,7 +96,7 @@ def _check_model(name: str) -> None:
     if name not in models.available():
         where = checkpoints.CHECKPOINT_DIR
         hint = f" {paths.missing_hint(where, 'SC_CHECKPOINT_DIR')}" if not where.exists() else ""
-        raise InputError(f"Unknown model {name!r}; available: {', '.join(models.available()) or 'none'}.{hint}")
+        raise InputError(f"Unknown model {quote(name)}; available: {', '.join(models.available()) or 'none'}.{hint}")
 
 
 def predict_rows(model: models.Model, rows: list[Row], batch_size: int = BATCH_SIZE) -> pd.DataFrame:
@@ -110,11 +123,14 @@ def predict_rows(model: models.Model, rows: list[Row], batch_size: int = BATCH_S
 
 
 def format_predictions(out: pd.DataFrame) -> str:
-    """Readable table: id, formula, P(sc) ± std, Tc ± std (K), error."""
+    """Readable table: id, formula (both cut to about TABLE_CELL_CHARS), P(sc) ± std, Tc ± std (K), error."""
     def fmt(values: pd.Series, digits: int) -> pd.Series:
         return values.map(lambda v: "" if np.isnan(v) else f"{v:.{digits}f}")
 
-    table = pd.concat([out["id"], out["formula"], fmt(out["p_sc"], 3), fmt(out["p_sc_std"], 3),
+    def cut(values: pd.Series) -> pd.Series:
+        return values.map(lambda v: excerpt(v, TABLE_CELL_CHARS))
+
+    table = pd.concat([cut(out["id"]), cut(out["formula"]), fmt(out["p_sc"], 3), fmt(out["p_sc_std"], 3),
                        fmt(out["tc_K"], 1), fmt(out["tc_std_K"], 1), out["error"]], axis=1)
     table.columns = ["id", "formula", "P(sc)", "±", "Tc K", "±", "error"]
     for col in ("id", "formula", "error"):  # left-aligned text
@@ -124,7 +140,7 @@ def format_predictions(out: pd.DataFrame) -> str:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.output and not args.output.lower().endswith(OUTPUT_SUFFIXES):
-        raise InputError(f"-o must name a .csv or .json file, not {args.output}.")
+        raise InputError(f"-o must name a .csv or .json file, not {quote(args.output)}.")
     _check_model(args.model)
     model = models.load(args.model)
     out = predict_rows(model, read_inputs(args.inputs))
@@ -152,8 +168,8 @@ def pool_from_argument(token: str) -> pd.DataFrame:
     if name:
         return screening.load_pool(name)
     if not os.path.exists(token):
-        raise InputError(f"'{token[:60]}' is neither a bundled pool ({', '.join(screening.POOLS)}) "
-                         "nor an existing file or folder.")
+        raise InputError(f"{quote(token)} is neither a bundled pool ({', '.join(screening.POOLS)}) "
+                         "nor an existing file or folder (for a few formulas, use `sc predict`).")
     return read_pool(token)
 
 
@@ -162,9 +178,9 @@ def _shard(text: str) -> tuple[int, int]:
     try:
         index, count = (int(part) for part in text.split("/"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected i/N such as 0/4, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected i/N such as 0/4, got {quote(text)}") from None
     if count < 1 or not 0 <= index < count:
-        raise argparse.ArgumentTypeError(f"expected 0 <= i < N, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected 0 <= i < N, got {quote(text)}")
     return index, count
 
 
@@ -172,13 +188,13 @@ def _family(text: str) -> str:
     """A family name or an unambiguous start of one (``iron`` → ``iron-based``)."""
     hits = [f for f in chemistry.FAMILIES if f.startswith(text)]
     if len(hits) != 1:
-        raise ValueError(f"unknown family {text!r}; choose from {', '.join(chemistry.FAMILIES)}")
+        raise ValueError(f"unknown family {quote(text)}; choose from {', '.join(chemistry.FAMILIES)}")
     return hits[0]
 
 
 def cmd_screen(args: argparse.Namespace) -> int:
     if not args.output.lower().endswith(SHORTLIST_SUFFIXES):
-        raise InputError(f"-o must name a .csv, .json or .xlsx file, not {args.output}.")
+        raise InputError(f"-o must name a .csv, .json or .xlsx file, not {quote(args.output)}.")
     names = list(args.models or models.available())
     for name in names:
         _check_model(name)
@@ -272,7 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description=INPUT_RULES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="formula, CIF/POSCAR file, CSV with a formula column, folder or .zip of CIFs")
+                   help="formula, MP id of a bundled structure, CIF/POSCAR file, CSV with a formula column, "
+                        "folder or .zip of CIFs")
     p.add_argument("--model", default="baseline", help="model name (see `sc models`; default: baseline)")
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     p.add_argument("-o", "--output", metavar="OUT",

@@ -93,12 +93,18 @@ class InputError(ValueError):
     """Bad user input; the message is written for the user."""
 
 
-def quote(text: object) -> str:
-    """`text` in quotes for a message: whitespace runs shown as one space, cut to about EXCERPT_CHARS."""
+def excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
+    """`text` for a message or a table cell: whitespace runs shown as one space; beyond `limit` characters, its
+    start and end with its length."""
     shown = " ".join(str(text).split())
-    if len(shown) > EXCERPT_CHARS:
-        shown = f"{shown[: EXCERPT_CHARS - 12]}…{shown[-10:]} ({len(shown):,} characters)"
-    return f"'{shown}'"
+    if len(shown) > limit:
+        shown = f"{shown[: limit - 12]}…{shown[-10:]} ({len(shown):,} characters)"
+    return shown
+
+
+def quote(text: object) -> str:
+    """:func:`excerpt` of `text` in quotes, as messages echo user input."""
+    return f"'{excerpt(text)}'"
 
 
 def parse_formula(text: str) -> Composition:
@@ -538,7 +544,7 @@ def _short_reason(exc: Exception) -> str:
     missing_field = re.fullmatch(r"'(_\w+)'", last_line)  # pymatgen's KeyError for a missing CIF field
     if missing_field:
         return f"the field {missing_field.group(1)} is missing or unreadable."
-    return last_line[:150]
+    return excerpt(last_line, 150)
 
 
 def structure_to_cif(structure: Structure) -> str:
@@ -631,11 +637,11 @@ def read_pool(name: str, content: bytes | None = None) -> pd.DataFrame:
     path inside the zip or folder. A file that cannot be read is a row with its error; a pool that cannot
     be read at all (or breaks a limit) raises InputError.
     """
-    label = _short_name(name)
+    label = quote(PurePath(name).name or name)
     if content is None:
         path = Path(name)
         if path.is_dir():
-            return _structure_pool(_folder_members(path), f"the folder {label}")
+            return _structure_pool(_folder_members(path, label), f"the folder {label}")
         if not path.is_file():
             raise InputError(f"Cannot read {label}: it is not a regular file or folder.")
         if not name.lower().endswith((".csv", ".zip")):
@@ -651,17 +657,11 @@ def read_pool(name: str, content: bytes | None = None) -> pd.DataFrame:
     return _structure_pool([_Member(PurePath(name).name, len(content), partial(BytesIO, content))], label)
 
 
-def _short_name(name: str) -> str:
-    """A file name as quoted in messages: its last part, cut to 60 characters."""
-    base = PurePath(name).name or name
-    return base if len(base) <= 60 else base[:57] + "..."
-
-
 def _read_upload(path: Path) -> bytes:
     """The bytes of a CSV or zip on disk, refused before reading if larger than MAX_UPLOAD_BYTES."""
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
-        raise InputError(f"The file {_short_name(path.name)} is {_megabytes(size)} MB; "
+        raise InputError(f"The file {quote(path.name)} is {_megabytes(size)} MB; "
                          f"the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
     with path.open("rb") as stream:
         return stream.read(MAX_UPLOAD_BYTES + 1)
@@ -672,9 +672,9 @@ def _csv_pool(content: bytes, label: str) -> pd.DataFrame:
     try:
         table = pd.read_csv(BytesIO(content), dtype={"id": str, "formula": str}, nrows=MAX_CSV_ROWS + 1)
     except ValueError as exc:  # pandas' parser, empty-file and decoding errors are all ValueErrors
-        raise InputError(f"Could not read {label} as a CSV table ({str(exc).strip()[:150]}).") from exc
+        raise InputError(f"Could not read {label} as a CSV table ({excerpt(exc, 150)}).") from exc
     if "formula" not in table.columns:
-        columns = ", ".join(str(c)[:30] for c in table.columns[:10]) or "none"
+        columns = ", ".join(quote(c) for c in table.columns[:10]) or "none"
         raise InputError(f"The table {label} needs a 'formula' column; its columns are: {columns}.")
     if len(table) > MAX_CSV_ROWS:
         raise InputError(f"The table {label} has more than {MAX_CSV_ROWS:,} rows, the limit; "
@@ -710,12 +710,12 @@ def _zip_problem(info: zipfile.ZipInfo) -> str:
     return ""
 
 
-def _folder_members(folder: Path) -> list[_Member]:
-    """The structure files under `folder` in path order; ids are paths relative to it."""
+def _folder_members(folder: Path, label: str) -> list[_Member]:
+    """The structure files under `folder` (called `label` in messages) in path order; ids are paths relative to it."""
     found = (p for p in folder.rglob("*") if is_structure_name(p.relative_to(folder).as_posix()) and p.is_file())
     paths = list(itertools.islice(found, MAX_MEMBERS + 1))
     if len(paths) > MAX_MEMBERS:
-        raise InputError(f"The folder {_short_name(str(folder))} holds more than {MAX_MEMBERS:,} structure files, "
+        raise InputError(f"The folder {label} holds more than {MAX_MEMBERS:,} structure files, "
                          "the limit.")
     return [_Member(p.relative_to(folder).as_posix(), p.stat().st_size, _opener(p)) for p in sorted(paths)]
 

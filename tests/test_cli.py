@@ -5,10 +5,13 @@ import zipfile
 
 import numpy as np
 import pandas as pd
+import pytest
+from fakes import toy_models  # noqa: F401  (fixture)
 from pymatgen.core import Lattice, Structure
 from pymatgen.io.cif import CifWriter
 from test_pools import hostile_zip
 
+from sc_core import data, models
 from sc_core.cli import main, pool_from_argument
 
 NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
@@ -90,6 +93,39 @@ def test_bare_token_is_a_formula(capsys, tmp_path):
     assert "not a chemical formula" in records[0]["error"] and records[1]["formula"] == "Na1Cl1"
 
 
+@pytest.mark.usefixtures("toy_models")
+def test_predict_bundled_mp_id_as_in_the_app(capsys):
+    structure = data.find_mp_id("mp-19735")[0]
+    for name in ("toy_structure", "toy"):  # a structure model reads the crystal, a composition model its composition
+        code, out, _ = run(capsys, "predict", "mp-19735", "mp-999999999", "--model", name, "--json")
+        known, unknown = json.loads(out)
+        expected = models.load(name).predict([structure]).iloc[0]
+        assert code == 0 and known["id"] == "mp-19735" and known["formula"] == "La2Cu1O4"
+        assert known["error"] == "" and np.isclose(known["p_sc"], expected["p_sc"])
+        assert "'mp-999999999' is not among the bundled 3DSC structures" in unknown["error"]
+        assert unknown["p_sc"] is None
+
+
+def test_predict_exits_2_when_no_input_could_be_predicted(capsys):
+    code, out, _ = run(capsys, "predict", "Xy2O3")
+    assert code == 2 and "Unknown element 'Xy' in 'Xy2O3'" in out  # the error row is still printed
+    code, out, _ = run(capsys, "predict", "Xy2O3", "mp-999999999", "--json")
+    assert code == 2 and [r["p_sc"] for r in json.loads(out)] == [None, None]
+
+
+def test_long_bad_input_is_quoted_as_an_excerpt(capsys, tmp_path):
+    formula = "Xy2O3" * 1000
+    code, out, _ = run(capsys, "predict", formula)
+    assert code == 2 and "Unknown element 'Xy'" in out and "(5,000 characters)" in out
+    assert max(len(line) for line in out.splitlines()) < 300
+    code, out, _ = run(capsys, "predict", formula, "--json")
+    assert len(json.loads(out)[0]["error"]) < 300
+    for argv in (["predict", "nope/" + "x" * 5000 + ".cif"], ["screen", "z" * 5000, "-o", str(tmp_path / "x.csv")],
+                 ["predict", "MgB2", "--model", "m" * 5000]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "" and "characters)" in err and len(err) < 300
+
+
 def test_models_lists_baseline(capsys):
     code, out, _ = run(capsys, "models")
     assert code == 0 and "baseline" in out
@@ -132,7 +168,7 @@ def test_screen_pool_names_in_any_case_and_unknown_tokens(capsys, tmp_path):
         assert len(pool) > 1000 and (pool["source"] == source).all()  # not sulfur, nor C-O-D
     for token in ("nosuchpool", "MgB2"):
         code, out, err = run(capsys, "screen", token, "-o", str(tmp_path / "x.csv"), "--models", "baseline")
-        assert code == 2 and out == "" and f"'{token}' is neither a bundled pool" in err
+        assert code == 2 and out == "" and f"'{token}' is neither a bundled pool" in err and "sc predict" in err
         assert not (tmp_path / "x.csv").exists()
 
 

@@ -151,21 +151,21 @@ def test_upload_size_and_csv_rows_are_bounded(monkeypatch, tmp_path):
         read_pool("pool.csv", b"formula\nMgB2\nNaCl\nKCl\nFeSe\n")
     assert len(read_pool("pool.csv", b"formula\nMgB2\nNaCl\nKCl\n")) == 3
     monkeypatch.setattr(sc_io, "MAX_UPLOAD_BYTES", 100)
-    with pytest.raises(InputError, match="pool.csv is 0.1 MB"):
+    with pytest.raises(InputError, match="'pool.csv' is 0.1 MB"):
         read_pool("pool.csv", b"formula\n" + b"MgB2\n" * 40)
     big = tmp_path / "big.csv"
     big.write_bytes(b"formula\n" + b"MgB2\n" * 40)
-    with pytest.raises(InputError, match="big.csv is 0.1 MB"):
+    with pytest.raises(InputError, match="'big.csv' is 0.1 MB"):
         read_pool(str(big))
 
 
 @pytest.mark.parametrize("name, content, message", [
     ("x.csv", b"name\nMgB2\n", "needs a 'formula' column"),
-    ("x.csv", b"", "Could not read x.csv as a CSV table"),
+    ("x.csv", b"", "Could not read 'x.csv' as a CSV table"),
     ("x.csv", b"formula\n", "has no rows"),
     ("x.zip", b"not a zip", "not a readable zip archive"),
     ("x.zip", b"PK\x05\x06" + b"\x00" * 18, "Found no CIF/POSCAR files"),
-    ("x" * 500 + ".csv", b"name\nMgB2\n", r"x{57}\.\.\. needs"),
+    ("x" * 500 + ".csv", b"name\nMgB2\n", r"'x{28}…x{6}\.csv \(504 characters\)' needs"),
 ])
 def test_unreadable_pools_are_explained_briefly(name, content, message):
     with pytest.raises(InputError, match=message) as error:

@@ -23,7 +23,7 @@ from pymatgen.core import Composition, Lattice, Structure
 from sc_core import paths
 from sc_core.chemistry import composition_key
 from sc_core.elements import MAX_Z
-from sc_core.io import InputError, parse_formula, read_structure
+from sc_core.io import InputError, parse_formula, quote, read_structure
 
 # Magpie element properties bundled in data/elements.csv and used by the composition features.
 ELEMENT_PROPERTIES = [
@@ -229,7 +229,7 @@ def find_mp_id(mp_id: str) -> tuple[Structure, pd.Series]:
     table = load_3dsc()
     hits = table[table["mp_id"].str.lower() == mp_id.strip().lower()]
     if hits.empty:
-        raise InputError(f"{mp_id.strip()} is not among the bundled 3DSC structures; upload its CIF instead.")
+        raise InputError(f"{quote(mp_id.strip())} is not among the bundled 3DSC structures; upload its CIF instead.")
     row = hits.sort_values(["synth_doped", "id"]).iloc[0]
     return structure_3dsc(row["cif_name"]), row
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sc_core.io import InputError
+from sc_core.io import InputError, quote
 from sc_core.screening.batch import Progress, screen_batch
 
 
@@ -19,7 +19,7 @@ def screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None
     if backend == "local":
         return screen_batch(pool, model_names, progress)
     if backend != "ray":
-        raise InputError(f"Unknown backend {backend!r}; choose local or ray.")
+        raise InputError(f"Unknown backend {quote(backend)}; choose local or ray.")
     try:
         import ray
     except ImportError:

@@ -7,7 +7,7 @@ import pandas as pd
 from pymatgen.core import Structure
 
 from sc_core import data
-from sc_core.io import InputError
+from sc_core.io import InputError, quote
 
 POOLS = {
     "3dsc": "3DSC: 10,904 Materials Project structures matched to SuperCon entries",
@@ -37,7 +37,7 @@ def load_pool(name: str) -> pd.DataFrame:
         table = data.load_cod()
         return pd.DataFrame({"id": table["id"], "formula": table["formula"], "source": "cod", "mp_id": "",
                              "structure_ref": ""})
-    raise InputError(f"Unknown pool '{name[:40]}'; choose one of {', '.join(POOLS)}.")
+    raise InputError(f"Unknown pool {quote(name)}; choose one of {', '.join(POOLS)}.")
 
 
 def shard(pool: pd.DataFrame, index: int, count: int) -> pd.DataFrame:

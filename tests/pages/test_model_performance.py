@@ -53,6 +53,28 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     assert not at.exception
 
 
+def test_confusion_matrix_shows_precision_recall_f1_at_the_threshold(results_dir, monkeypatch):
+    monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
+    at = app("pages/model_performance.py").run()
+    curve = next(c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "classification")
+    for cut in (0.5, 0.9):
+        at.slider[0].set_value(cut).run()
+        assert not at.exception
+        expected = evaluate.classification_metrics(curve["y_true"], curve["y_score"], cut)
+        shown = {m.label: m.value for m in at.metric}
+        assert shown == {name: f"{expected[key]:.3f}" for name, key in
+                         (("Precision", "precision"), ("Recall", "recall"), ("F1", "f1"))}
+
+
+def test_no_model_chosen_asks_for_one(results_dir, monkeypatch):
+    monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
+    at = app("pages/model_performance.py").run()
+    at.multiselect[0].set_value([]).run()
+    assert not at.exception
+    assert "Pick at least one model" in at.info[0].value
+    assert not at.dataframe and not at.get("plotly_chart")
+
+
 def test_no_results_is_an_info_message(tmp_path, monkeypatch):
     monkeypatch.setenv("SC_RESULTS_DIR", str(tmp_path))
     at = app("pages/model_performance.py").run()
@@ -92,5 +114,6 @@ def test_3dsc_thresholds_tc_classifier_and_classes(structure_results_dir, monkey
                  if "Threshold T (K)" in json.dumps(json.loads(c.proto.spec)["layout"]))
     assert {t["name"].split(",")[0] for t in sweep["data"]} >= {"toy_structure · P(Tc > T)",
                                                                 "toy_structure · regressed Tc > T"}
+    assert sweep["layout"]["legend"]["title"]["text"] == "model · score, split"
     at.segmented_control(key="threshold_metric").set_value("roc_auc").run()
     assert not at.exception

@@ -65,6 +65,13 @@ def test_unknown_mp_id_is_explained():
     assert "mp-999999999" in at.error[0].value
 
 
+def test_long_bad_input_is_quoted_as_an_excerpt():
+    for text in ("Xy2O3" * 1000, "mp-" + "1" * 4997):  # a bad formula, an MP id not bundled
+        at = predict(text)
+        assert not at.exception
+        assert len(at.error) == 1 and "(5,000 characters)" in at.error[0].value and len(at.error[0].value) < 300
+
+
 def test_uploaded_poscar():
     poscar = Structure(Lattice.hexagonal(3.09, 3.52), ["Mg", "B", "B"],
                        [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]]).to(fmt="poscar")

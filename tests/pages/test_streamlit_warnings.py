@@ -1,0 +1,47 @@
+"""Every page runs without Streamlit's deprecation warnings or its warning for a widget given both a default
+and a Session State value (Streamlit logs both, on loggers that do not propagate to pytest's caplog)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from page_helpers import app
+from streamlit.elements.lib import policies
+
+LOGGERS = ("streamlit.deprecation_util", "streamlit.elements.lib.policies")
+CLICKS = {"pages/predict.py": "MgB2", "pages/crystal_viewer.py": "H3S"}  # example buttons that set widget state
+
+
+class Recorder(logging.Handler):
+    """Keeps the messages of the records it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def streamlit_warnings(monkeypatch):
+    """The warnings Streamlit logs during one test; the default-and-state warning is re-armed (it is logged
+    once per process)."""
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    recorder = Recorder()
+    for name in LOGGERS:
+        logging.getLogger(name).addHandler(recorder)
+    yield recorder.messages
+    for name in LOGGERS:
+        logging.getLogger(name).removeHandler(recorder)
+
+
+@pytest.mark.parametrize("page", ["app.py", "pages/predict.py", "pages/crystal_viewer.py", "pages/candidates.py",
+                                  "pages/model_performance.py", "pages/element_embeddings.py"])
+def test_page_runs_without_streamlit_warnings(page, streamlit_warnings):
+    at = app(page).run()
+    if page in CLICKS:
+        next(b for b in at.button if b.label == CLICKS[page]).click().run()
+    assert not at.exception
+    assert streamlit_warnings == []
