@@ -89,7 +89,8 @@ def show_table(table, chosen: list[str]) -> None:
     order = ["id", "formula", "p_sc", *per_model, "tc_gated_K", "tc_K", "tc_std_K", *per_model_tc, "family",
              "space_group", "crystal_system",
              "elements",
-             "n_elements", "contains_O", "in_supercon", "supercon_tc_K", "nearest_sc", "nearest_sc_tc_K",
+             "n_elements", "contains_O", "in_supercon", "supercon_formula", "supercon_tc_K",
+             "supercon_distance", "nearest_sc", "nearest_sc_tc_K",
              "nearest_sc_distance", "mp_id"]
     if table["error"].fillna("").ne("").any():
         order.append("error")
@@ -111,7 +112,13 @@ def show_table(table, chosen: list[str]) -> None:
         "n_elements": st.column_config.NumberColumn("# el.", format="%d"),
         "contains_O": st.column_config.CheckboxColumn("Has O"),
         "in_supercon": st.column_config.CheckboxColumn("In SuperCon"),
-        "supercon_tc_K": st.column_config.NumberColumn("SuperCon Tc (K)", format="%.1f"),
+        "supercon_formula": st.column_config.TextColumn(
+            "SuperCon entry", help=f"The closest SuperCon entry with the same elements and every atomic fraction "
+                                   f"within {screening.KNOWN_TOLERANCE:g} (as on the Predict page)"),
+        "supercon_tc_K": st.column_config.NumberColumn("SuperCon Tc (K)", format="%.1f",
+                                                       help="Its Tc (the mean over entries as close)"),
+        "supercon_distance": st.column_config.NumberColumn(
+            "its distance", format="%.4f", help="Half the L1 distance between atomic fractions (0 = the same)"),
         "mp_id": st.column_config.TextColumn("MP id"),
         "space_group": st.column_config.TextColumn("Space group"),
         "crystal_system": st.column_config.TextColumn("Crystal system"),

@@ -113,6 +113,27 @@ def element_section(name: str, formula: str) -> None:
     right.plotly_chart(periodic_heatmap(table), width="stretch", config=PLOT_CONFIG)
 
 
+def tc_list(values) -> str:
+    values = sorted(set(values))
+    return ", ".join(f"{tc:g} K" for tc in values) if len(values) <= 6 else f"{values[0]:g} to {values[-1]:g} K"
+
+
+def known_note(known: pd.DataFrame) -> str:
+    """What SuperCon says of this composition: the matched entry (as on the Candidates page), then the others."""
+    match, others = known[known["closest"]], known[~known["closest"]]
+    distance = match["distance"].iloc[0]
+    how = "exactly" if distance == 0 else f"composition distance {distance:.4f}"
+    count = f"{len(match)} entries, " if len(match) > 1 else ""
+    tcs = tc_list(match["tc"])
+    note = f"This composition is in SuperCon as **{match['formula'].iloc[0]}** ({how}; {count}Tc {tcs})."
+    if not others.empty:
+        listed = ", ".join(f"{f} ({tc:g} K)" for f, tc in zip(others["formula"][:5], others["tc"][:5], strict=True))
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        note += f" Also within {screening.KNOWN_TOLERANCE:g} in every atomic fraction: {listed}{more}."
+    return note + (" Tc = 0 means it was measured and not found superconducting. The models learn from SuperCon, "
+                   "so for this material the prediction is not an independent test.")
+
+
 def show_prediction(item, source: str, name: str) -> None:
     model = get_model(name)
     is_structure = isinstance(item, Structure)
@@ -148,13 +169,9 @@ def show_prediction(item, source: str, name: str) -> None:
     if model.kind == "composition" and is_structure:
         st.caption(f"`{name}` is a composition model: only the composition of this structure is used.")
 
-    known = data.known_supercon(comp)
+    known = screening.known_supercon(comp)
     if not known.empty:
-        values = sorted(known["tc"].unique())
-        tcs = ", ".join(f"{tc:g} K" for tc in values) if len(values) <= 6 else f"{values[0]:g} to {values[-1]:g} K"
-        st.info(f"This composition is in SuperCon ({len(known)} entr{'y' if len(known) == 1 else 'ies'}; Tc {tcs}). "
-                "Tc = 0 means it was measured and not found superconducting. The models learn from SuperCon, so "
-                "for this material the prediction is not an independent test.")
+        st.info(known_note(known))
 
     if model.kind == "composition":
         element_section(name, formula)

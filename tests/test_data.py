@@ -11,9 +11,7 @@ import pandas as pd
 import pytest
 
 from sc_core import data
-from sc_core.chemistry import composition_key
 from sc_core.data.build import build
-from sc_core.io import parse_formula
 
 SOURCE = Path(__file__).parent / "fixtures" / "shared_data"  # a tiny tree shaped like ../shared/data
 
@@ -84,11 +82,6 @@ def test_structure_lookup_by_mp_id():
     structure, row = data.find_mp_id("mp-19735")
     assert structure.composition.reduced_formula == "La2CuO4"
     assert not row["synth_doped"]
-
-
-def test_known_supercon_matches_scale_free():
-    hits = data.known_supercon(parse_formula("Nb6Sn2"))
-    assert not hits.empty and (hits["comp_key"] == composition_key(parse_formula("Nb3Sn"))).all()
 
 
 def test_many_3dsc_structures_come_from_a_parsed_cache(tmp_path, monkeypatch):

@@ -160,10 +160,24 @@ def test_known_in_supercon_tolerates_rounded_fractions():
     table = screening.screen(pool, ["baseline"]).set_index("id")
     assert table.loc["a", "in_supercon"] and table.loc["b", "in_supercon"]  # SuperCon lists B0.67Mg0.33
     assert table.loc["a", "supercon_tc_K"] == table.loc["b", "supercon_tc_K"]
+    assert table.loc["a", "supercon_formula"] == table.loc["b", "supercon_formula"] == "Mg0.33B0.67"
+    assert table.loc["a", "supercon_distance"] == pytest.approx(1 / 300) and table.loc["b", "supercon_distance"] == 0
+    assert table.loc["c", "supercon_formula"] == "" and np.isnan(table.loc["c", "supercon_distance"])
     assert not table.loc["c", "in_supercon"]
     supercon = data.load_supercon()
     exact = supercon.loc[supercon["formula"] == "Sr0.15La1.85Cu1O4", "tc"]
     assert len(exact) and table.loc["d", "supercon_tc_K"] == pytest.approx(exact.mean())  # the exact entries
+
+
+def test_known_supercon_is_the_closest_entry_with_the_same_elements():
+    nb3sn = screening.known_supercon(parse_formula("Nb6Sn2"))  # scale-free: SuperCon writes Nb3Sn1
+    assert nb3sn.loc[0, "formula"] == "Nb3Sn1" and nb3sn.loc[0, "distance"] == 0
+    assert (nb3sn.loc[nb3sn["closest"], "distance"] == 0).all() and nb3sn["distance"].is_monotonic_increasing
+    mgb2 = screening.known_supercon(parse_formula("MgB2"))  # none exact: the nearest within the tolerance first
+    assert mgb2["formula"].tolist() == ["Mg0.33B0.67", "Mg0.98B2"] and mgb2["closest"].tolist() == [True, False]
+    assert mgb2["distance"].tolist() == pytest.approx([1 / 300, 2 / 2.98 - 2 / 3])
+    assert batch.supercon_match(parse_formula("MgB2")) == mgb2.loc[0, "tc"]  # what the Candidates table shows
+    assert screening.known_supercon(parse_formula("NaCl")).empty
 
 
 def test_crystal_system_of_symbols():

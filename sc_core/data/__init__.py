@@ -21,7 +21,6 @@ import pandas as pd
 from pymatgen.core import Composition, Lattice, Structure
 
 from sc_core import paths
-from sc_core.chemistry import composition_key
 from sc_core.elements import MAX_Z
 from sc_core.io import InputError, parse_formula, quote, read_structure
 
@@ -232,9 +231,3 @@ def find_mp_id(mp_id: str) -> tuple[Structure, pd.Series]:
         raise InputError(f"{quote(mp_id.strip())} is not among the bundled 3DSC structures; upload its CIF instead.")
     row = hits.sort_values(["synth_doped", "id"]).iloc[0]
     return structure_3dsc(row["cif_name"]), row
-
-
-def known_supercon(comp: Composition) -> pd.DataFrame:
-    """SuperCon rows with the same composition (scale-free, 3 decimals)."""
-    table = _table("supercon.csv")
-    return table[table["comp_key"] == composition_key(comp)].copy()

@@ -19,28 +19,62 @@ SHORTLIST_FIRST = ["id", "formula", "mp_id", "space_group", "crystal_system", "p
 
 
 @lru_cache(maxsize=1)
-def _supercon_by_system() -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
-    """SuperCon by element set: (elements, atomic fractions (n, k), Tc (n,))."""
+def _supercon_by_system() -> dict[str, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]]:
+    """SuperCon by element set: (elements, atomic fractions (n, k), formulas (n,), Tc (n,))."""
     out = {}
     for system, part in data.load_supercon().groupby("chemsys"):
         elements = system.split("-")
         comps = [Composition(f).fractional_composition for f in part["formula"]]
-        out[system] = (elements, np.array([[c[e] for e in elements] for c in comps]), part["tc"].to_numpy())
+        out[system] = (elements, np.array([[c[e] for e in elements] for c in comps]), part["formula"].to_numpy(),
+                       part["tc"].to_numpy())
     return out
 
 
-def supercon_match(comp: Composition) -> float | None:
-    """Tc of the SuperCon entry closest to `comp` (mean over ties) among those with the same elements and every
-    atomic fraction within KNOWN_TOLERANCE, or None if there is none (so MgB2 matches SuperCon's B0.67Mg0.33)."""
+def _matches(comp: Composition) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(formulas, distances, Tc) of the entries that match `comp`, closest first (see :func:`known_supercon`)."""
     entry = _supercon_by_system().get(chemical_system(comp))
     if entry is None:
-        return None
-    elements, fractions, tc = entry
-    frac = comp.fractional_composition
-    gap = np.abs(fractions - np.array([frac[e] for e in elements])).max(axis=1)
-    if gap.min() > KNOWN_TOLERANCE:
-        return None
-    return float(tc[gap <= gap.min() + 1e-9].mean())
+        return np.array([], dtype=str), np.array([]), np.array([])
+    elements, fractions, formulas, tc = entry
+    gap = np.abs(fractions - np.array([comp.fractional_composition[e] for e in elements]))
+    close = gap.max(axis=1) <= KNOWN_TOLERANCE
+    distance = 0.5 * gap[close].sum(axis=1)
+    order = np.argsort(distance, kind="stable")
+    return formulas[close][order], distance[order], tc[close][order]
+
+
+def _closest(distance: np.ndarray) -> np.ndarray:
+    """Which of the sorted `distance` are as small as the first: the matched entries."""
+    return distance <= distance[:1].min(initial=np.inf) + 1e-9
+
+
+def known_supercon(comp: Composition) -> pd.DataFrame:
+    """SuperCon entries that are `comp`, closest first: formula, tc, distance and closest (the matched entries).
+
+    An entry is `comp` when it has the same elements and every atomic fraction within KNOWN_TOLERANCE; an exact
+    match has distance 0 (half the L1 distance between atomic fractions, as in :func:`nearest_known`), and the
+    entries as close as the first are the match. Empty if no entry is within the tolerance.
+    """
+    formulas, distance, tc = _matches(comp)
+    return pd.DataFrame({"formula": formulas, "tc": tc, "distance": distance, "closest": _closest(distance)})
+
+
+def supercon_match(comp: Composition) -> float | None:
+    """Tc of the matched :func:`known_supercon` entry (the mean over entries as close), or None if none is."""
+    _, distance, tc = _matches(comp)
+    return float(tc[_closest(distance)].mean()) if len(tc) else None
+
+
+def with_supercon_entries(table: pd.DataFrame) -> pd.DataFrame:
+    """A screened `table` with the matched :func:`known_supercon` entry of each row that is in SuperCon:
+    supercon_formula before supercon_tc_K, supercon_distance after it (blank for the other rows)."""
+    closest = [_matches(parse_formula(f))[:2] if known else ([""], [np.nan])
+               for f, known in zip(table["formula"], table["in_supercon"], strict=True)]
+    at = table.columns.get_loc("supercon_tc_K")
+    out = table.copy()
+    out.insert(at, "supercon_formula", [formulas[0] for formulas, _ in closest])
+    out.insert(at + 2, "supercon_distance", [float(distance[0]) for _, distance in closest])
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -103,5 +137,5 @@ def annotate(shortlist: pd.DataFrame) -> pd.DataFrame:
     out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest})
     first = [*SHORTLIST_FIRST, *[c for c in out if c.startswith("p_sc_")], "tc_gated_K", "tc_K", "tc_std_K",
              *[c for c in out if c.startswith("tc_K_")], "family",
-             "in_supercon", "supercon_tc_K", *nearest.columns]
+             "in_supercon", "supercon_formula", "supercon_tc_K", "supercon_distance", *nearest.columns]
     return out[first + [c for c in out if c not in first and c != "error"] + ["error"]]

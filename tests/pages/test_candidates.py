@@ -1,9 +1,11 @@
 """pages/candidates.py: screen an uploaded CSV, filter, download."""
 
+import pytest
 import streamlit as st
 from page_helpers import app
 
 from sc_core import screening
+from sc_core.io import parse_formula
 
 POOL = b"id,formula\na,MgB2\nb,La1.85Sr0.15CuO4\nc,NaCl\nd,Xx2O3\ne,YBa2Cu3O7\n"
 
@@ -85,3 +87,15 @@ def test_space_group_filter_on_a_bundled_pool(monkeypatch):
     at.sidebar.multiselect(key="systems_1").set_value(["hexagonal"]).run()
     table = at.dataframe[0].value
     assert len(table) > 0 and (table["crystal_system"] == "hexagonal").all()
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_known_rows_name_their_supercon_entry_as_predict_does():
+    at = screened()
+    at.sidebar.slider[0].set_value(0.0).run()
+    table = at.dataframe[0].value.set_index("id")
+    known = screening.known_supercon(parse_formula("MgB2"))
+    mgb2 = table.loc["a"]
+    assert mgb2["in_supercon"] and mgb2["supercon_formula"] == known.loc[0, "formula"] == "Mg0.33B0.67"
+    assert mgb2["supercon_distance"] == known.loc[0, "distance"] and mgb2["supercon_tc_K"] == known.loc[0, "tc"]
+    assert table.loc["c", "supercon_formula"] == ""  # NaCl

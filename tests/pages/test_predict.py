@@ -2,10 +2,12 @@
 
 import json
 
+import pytest
 from page_helpers import app, leading_number, metric, shown_metrics, shown_prediction
 from pymatgen.core import Lattice, Structure
 
-from sc_core import models
+from sc_core import models, screening
+from sc_core.io import parse_formula
 
 
 def predict(text: str):
@@ -138,3 +140,15 @@ def test_one_element_formula_has_contributions():
     assert not at.error
     bars, _ = plotly_specs(at)
     assert bars["data"][0]["y"] == ["Nb"]
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_known_entry_is_the_one_the_candidates_page_matches():
+    at = predict("MgB2")  # no SuperCon entry is exactly MgB2; Mg0.33B0.67 is the closest, then Mg0.98B2
+    assert not at.exception
+    known = screening.known_supercon(parse_formula("MgB2"))
+    info = at.info[0].value
+    assert f"as **{known.loc[0, 'formula']}** (composition distance {known.loc[0, 'distance']:.4f}; Tc 6.1 K)" in info
+    assert "Also within 0.005 in every atomic fraction: Mg0.98B2 (38.4 K)." in info
+    at = predict("Nb6Sn2")
+    assert "as **Nb3Sn1** (exactly;" in at.info[0].value
