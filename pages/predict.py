@@ -24,6 +24,8 @@ MAX_MB = io.MAX_FILE_BYTES // 2**20
 GENERIC_ERROR = "Sorry, this input could not be processed. Check the formula or file and try again."
 DIVERGING = "RdBu"  # red: pushes away from a superconductor, blue: towards one
 GREY = "#e6e6e6"
+TEXT_INPUT, UPLOAD_INPUT = "Formula, MP id or pasted CIF/POSCAR", "Upload CIF/POSCAR"
+INPUTS = (TEXT_INPUT, UPLOAD_INPUT)  # the input tabs: only the open one's input is predicted
 
 
 @st.cache_data(show_spinner="Searching SuperCon…", max_entries=256)
@@ -43,12 +45,26 @@ def table_cells() -> pd.DataFrame:
 
 def set_example(formula: str) -> None:
     st.session_state.predict_text = formula
+    st.session_state.predict_input = TEXT_INPUT
 
 
-def read_input(text: str, upload) -> tuple[object, str]:
+def unused_input(use_upload: bool, text: str, upload) -> str:
+    """A note naming the input of the closed tab when it holds something, since only the open tab's is used."""
+    if use_upload and text.strip():
+        return f"The text box is not used while this tab is open: open the “{TEXT_INPUT}” tab to predict it."
+    if not use_upload and upload is not None:
+        return (f"The uploaded file {io.quote(upload.name)} is not used while this tab is open: open the "
+                f"“{UPLOAD_INPUT}” tab to predict it.")
+    return ""
+
+
+def read_upload(upload) -> tuple[Structure, str]:
+    """(Structure, where it came from); raises InputError for a bad file."""
+    return io.read_structure(upload.getvalue(), filename=upload.name), f"uploaded file {upload.name}"
+
+
+def read_text(text: str) -> tuple[object, str]:
     """(Composition or Structure, where it came from); raises InputError for bad input."""
-    if upload is not None:
-        return io.read_structure(upload.getvalue(), filename=upload.name), f"uploaded file {upload.name}"
     if io.is_mp_id(text):
         structure, row = data.find_mp_id(text)
         return structure, f"bundled 3DSC structure {row['mp_id']} ({row['formula']})"
@@ -193,7 +209,7 @@ def show_prediction(item, source: str, name: str) -> None:
 
 st.title("Predict")
 st.markdown("Enter a chemical formula, paste a CIF or POSCAR, or give the Materials Project id of a bundled "
-            "structure (e.g. mp-19735); or upload a structure file.")
+            "structure (e.g. mp-19735); or upload a structure file. The tab that is open is the input used.")
 
 names = models.available()
 if not names:
@@ -202,22 +218,28 @@ if not names:
 
 left, right = st.columns([3, 2])
 with left:
-    text = st.text_area("Formula, CIF/POSCAR text or MP id", key="predict_text", height=120,
-                        placeholder="e.g. Ba0.6K0.4Fe2As2")
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.button("Predict", type="primary")  # reruns the page; the text box also applies on Ctrl+Enter
-        st.caption("Examples:")
-        for example in EXAMPLES:
-            st.button(example, on_click=set_example, args=(example,), type="tertiary")
+    typed, uploaded = st.tabs(list(INPUTS), key="predict_input", on_change="rerun")
+    with typed:
+        text = st.text_area("Formula, CIF/POSCAR text or MP id", key="predict_text", height=120,
+                            placeholder="e.g. Ba0.6K0.4Fe2As2")
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.button("Predict", type="primary")  # reruns the page; the text box also applies on Ctrl+Enter
+            st.caption("Examples:")
+            for example in EXAMPLES:
+                st.button(example, on_click=set_example, args=(example,), type="tertiary")
+    with uploaded:
+        upload = st.file_uploader(f"A structure file (CIF, .vasp, POSCAR; up to {MAX_MB} MB)",
+                                  max_upload_size=MAX_MB)
 with right:
     name = st.selectbox("Model", names, help="Every trained model registered in sc_core.models.")
-    upload = st.file_uploader(f"…or upload a structure (CIF, .vasp, POSCAR; up to {MAX_MB} MB)",
-                              max_upload_size=MAX_MB, help="A file here is used instead of the text box.")
 
-if upload is None and not text.strip():
+use_upload = bool(uploaded.open)
+if unused := unused_input(use_upload, text, upload):
+    st.caption(unused)
+if (upload is None) if use_upload else not text.strip():
     st.stop()
 try:
-    item, source = read_input(text, upload)
+    item, source = read_upload(upload) if use_upload else read_text(text)
     show_prediction(item, source, name)
 except InputError as exc:
     st.error(str(exc))

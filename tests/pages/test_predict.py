@@ -7,13 +7,24 @@ from page_helpers import app, leading_number, metric, shown_metrics, shown_predi
 from pymatgen.core import Lattice, Structure
 
 from sc_core import models, screening
-from sc_core.io import parse_formula
+from sc_core.io import parse_formula, structure_to_cif
+
+UPLOAD = "Upload CIF/POSCAR"  # the page's upload tab
 
 
 def predict(text: str):
     at = app("pages/predict.py").run()
     assert not at.exception
     at.text_area(key="predict_text").input(text).run()
+    return at
+
+
+def uploaded(name: str, content: bytes):
+    """The page with `content` uploaded as `name` on the upload tab."""
+    at = app("pages/predict.py").run()
+    at.session_state["predict_input"] = UPLOAD
+    at.run()
+    at.file_uploader[0].upload(name, content).run()
     return at
 
 
@@ -77,8 +88,7 @@ def test_long_bad_input_is_quoted_as_an_excerpt():
 def test_uploaded_poscar():
     poscar = Structure(Lattice.hexagonal(3.09, 3.52), ["Mg", "B", "B"],
                        [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]]).to(fmt="poscar")
-    at = app("pages/predict.py").run()
-    at.file_uploader[0].upload("POSCAR", poscar.encode()).run()
+    at = uploaded("POSCAR", poscar.encode())
     assert not at.exception
     assert not at.error
     assert any("3 sites" in m.value and "uploaded file POSCAR" in m.value for m in at.markdown)
@@ -86,8 +96,7 @@ def test_uploaded_poscar():
 
 
 def test_bad_upload_is_an_error_not_a_traceback():
-    at = app("pages/predict.py").run()
-    at.file_uploader[0].upload("broken.cif", b"data_broken\n_cell_length_a 4.0\n").run()
+    at = uploaded("broken.cif", b"data_broken\n_cell_length_a 4.0\n")
     assert not at.exception
     assert "CIF" in at.error[0].value
 
@@ -106,10 +115,8 @@ def test_structure_model_with_a_formula_says_so(with_structure_model):
 
 
 def test_pasted_cif_is_read_as_a_structure():
-    from sc_core import io
-
-    cif = io.structure_to_cif(Structure(Lattice.hexagonal(3.09, 3.52), ["Mg", "B", "B"],
-                                        [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]]))
+    cif = structure_to_cif(Structure(Lattice.hexagonal(3.09, 3.52), ["Mg", "B", "B"],
+                                  [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]]))
     at = predict(cif)
     assert not at.exception
     assert not at.error
@@ -152,3 +159,24 @@ def test_known_entry_is_the_one_the_candidates_page_matches():
     assert "Also within 0.005 in every atomic fraction: Mg0.98B2 (38.4 K)." in info
     at = predict("Nb6Sn2")
     assert "as **Nb3Sn1** (exactly;" in at.info[0].value
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_only_the_open_tab_is_predicted_and_the_other_input_is_named():
+    nb3sn = Structure(Lattice.cubic(5.29), ["Nb"] * 6 + ["Sn"] * 2,
+                      [[0.25, 0, 0.5], [0.75, 0, 0.5], [0.5, 0.25, 0], [0.5, 0.75, 0], [0, 0.5, 0.25],
+                       [0, 0.5, 0.75], [0, 0, 0], [0.5, 0.5, 0.5]])
+    at = predict("MgB2")
+    at.file_uploader[0].upload("Nb3Sn.cif", structure_to_cif(nb3sn).encode()).run()
+    assert not at.exception
+    assert any("Read as **Mg1 B2**" in m.value and "(from the formula)" in m.value for m in at.markdown)
+    assert shown_metrics(at) == shown_prediction("MgB2")
+    assert any("'Nb3Sn.cif' is not used" in c.value for c in at.caption)
+    at.session_state["predict_input"] = UPLOAD
+    at.run()
+    assert any("Read as **Nb6 Sn2**" in m.value and "uploaded file Nb3Sn.cif" in m.value for m in at.markdown)
+    assert shown_metrics(at) == shown_prediction(nb3sn)
+    assert any("The text box is not used" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "YBa2Cu3O6.95").click().run()  # an example opens the text tab
+    assert at.session_state["predict_input"] != UPLOAD
+    assert shown_metrics(at) == shown_prediction("YBa2Cu3O6.95")
