@@ -10,7 +10,7 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from sc_core import data
 from sc_core.chemistry import majority_element
-from sc_core.io import InputError
+from sc_core.io import SYMPREC, InputError
 from sc_core.models.base import Model
 
 # Reference prediction for "no element left" (one-element compositions): an undecided P and Tc = 0 K.
@@ -61,7 +61,6 @@ FIG7_EXAMPLES = ("BaFe2S3", "H3S", "Sr2CuClO2")  # Liu et al. 2022 (S2SNet), Fig
 H3S_A = 3.09  # Å, bcc H3S near 150-200 GPa (Duan et al. 2014; Einaga et al. 2016)
 METHOD_NAMES = {"cam": "class activation map (CAM)", "grad_x_input": "gradient × input"}
 DEFAULT_MODEL = "s2snet"  # the structure model whose contributions are shown first: the paper's class activation maps
-SYMPREC = 0.01  # Å, spglib tolerance for equivalent sites
 ASYMMETRY_SHARE = 0.1  # flag contributions whose spread within equivalent sites exceeds this share of the total
 
 

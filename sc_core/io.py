@@ -64,6 +64,7 @@ MAX_CELL_LENGTH = 1000.0  # Å: 500 sites at MAX_VOLUME_PER_ATOM fill a cube of 
 MIN_VOLUME_PER_ATOM, MAX_VOLUME_PER_ATOM = 1.0, 10_000.0
 MAX_SYMMETRY_OPERATIONS = 192  # the most of any space group (Fm-3m, Im-3m... in the conventional cell)
 CIF_SITE_TOLERANCE = 1e-4  # fractional: symmetry images closer than this are one site (pymatgen's default)
+SYMPREC = 0.01  # Å, spglib tolerance: equivalent sites, Wyckoff positions, the space group of a written CIF
 EXCERPT_CHARS = 40  # messages quote at most this much of the user's input
 
 _TOKEN = re.compile(r"(?P<symbol>[A-Z][a-z]*)|(?P<open>[(\[])|(?P<close>[)\]])|(?P<number>\d+(?:\.\d+)?)",
@@ -548,10 +549,13 @@ def _short_reason(exc: Exception) -> str:
 
 
 def structure_to_cif(structure: Structure) -> str:
-    """CIF text for `structure` (partial occupancies are written out, site labels made unique)."""
-    labelled = structure.copy()
-    labelled.relabel_sites()
-    return str(CifWriter(labelled))
+    """CIF text for `structure`: its conventional cell and space group (spglib, SYMPREC), P1 where spglib finds
+    none; one row per species of each site (partial occupancies written out), every row with its own label."""
+    plain = Structure(structure.lattice, structure.species_and_occu, structure.frac_coords)  # no labels of its own:
+    try:  # CifWriter numbers the rows (La0, Sr1, Cu2...)
+        return str(CifWriter(plain, symprec=SYMPREC))
+    except (ValueError, TypeError):  # spglib gives up on some disordered or degenerate cells
+        return str(CifWriter(plain))
 
 
 def is_mp_id(text: str) -> bool:
