@@ -67,18 +67,18 @@ ASYMMETRY_SHARE = 0.1  # flag contributions whose spread within equivalent sites
 def equivalent_sites(structure: Structure) -> tuple[np.ndarray, list[str]]:
     """Per site, the index of its set of symmetry-equivalent sites and that set's Wyckoff position (spglib).
 
-    Where spglib finds no symmetry, every site is its own set and the Wyckoff position is empty.
+    Sets are spglib's crystallographic orbits (a supercell's copies of a site are one set), and the Wyckoff
+    multiplicity is that of the conventional cell whatever cell `structure` is (La2CuO4's primitive cell: La 4e,
+    Cu 2a). Where spglib finds no symmetry, every site is its own set and the Wyckoff position is empty.
     """
     try:
-        symmetrized = SpacegroupAnalyzer(structure, symprec=SYMPREC).get_symmetrized_structure()
+        dataset = SpacegroupAnalyzer(structure, symprec=SYMPREC).get_symmetry_dataset()
     except (ValueError, TypeError):  # spglib gives up on some disordered or degenerate cells
         return np.arange(len(structure)), [""] * len(structure)
-    sets, wyckoff = np.zeros(len(structure), dtype=int), [""] * len(structure)
-    for k, (indices, symbol) in enumerate(zip(symmetrized.equivalent_indices, symmetrized.wyckoff_symbols)):
-        sets[indices] = k
-        for i in indices:
-            wyckoff[i] = symbol
-    return sets, wyckoff
+    _, sets = np.unique(dataset.crystallographic_orbits, return_inverse=True)  # numbered by first site
+    per_site = len(dataset.std_types) / len(structure)  # sites of the conventional cell per site of this one
+    sizes = np.bincount(sets)
+    return sets, [f"{round(sizes[k] * per_site)}{letter}" for k, letter in zip(sets, dataset.wyckoffs, strict=True)]
 
 
 def site_table(structure: Structure) -> pd.DataFrame:

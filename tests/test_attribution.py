@@ -103,6 +103,17 @@ def test_site_table_groups_symmetry_equivalent_sites(partly_occupied):
     assert set(h3s.loc[h3s["element"] == "S", "wyckoff"]) == {"2a"}
 
 
+def test_wyckoff_multiplicities_are_those_of_the_conventional_cell():
+    conventional = Structure.from_spacegroup("I4/mmm", Lattice.tetragonal(3.81, 13.2), ["La", "Cu", "O", "O"],
+                                             [[0, 0, 0.361], [0, 0, 0], [0, 0.5, 0], [0, 0, 0.186]])
+    primitive = conventional.get_primitive_structure()  # half the sites of the I-centred cell
+    expected = {("La", "4e"), ("Cu", "2a"), ("O", "4c"), ("O", "4e")}
+    for cell in (conventional, primitive, primitive * (2, 1, 1)):
+        table = site_table(cell)
+        assert set(zip(table["element"], table["wyckoff"], strict=True)) == expected
+        assert table["equivalent_set"].nunique() == 4  # a supercell's copies of a site are one set
+
+
 def test_symmetry_spread_flags_unequal_equivalent_sites(partly_occupied):
     sites = site_contributions(SiteIndexModel(), partly_occupied)  # the equivalent Fe sites get 0 and 1
     assert symmetry_spread(sites) == (1.0, 3.0)
