@@ -156,7 +156,16 @@ with left:
                                        f"a zip may unpack to {io.MAX_TOTAL_BYTES // 2**20} MB, "
                                        f"{io.MAX_MEMBER_BYTES // 2**20} MB a file.")
 with right:
-    chosen = st.multiselect("Models", names, default=names)
+    structure_models = models.available("structure")
+    with_structures = screening.has_structures(choice if choice != UPLOAD else getattr(upload, "name", None))
+    chosen = st.multiselect(  # the default changes with the pool, and so resets the choice
+        "Models", names, default=names if with_structures else [n for n in names if n not in structure_models],
+        format_func=lambda n: f"{n} (needs structures)" if n in structure_models else n,
+        help="Structure models read crystal structures: the 3DSC and S2S pools and zips of CIF/POSCAR files have "
+             "them; COD and CSV files hold formulas only.")
+    if idle := [n for n in chosen if n in structure_models and not with_structures]:
+        st.warning(f"{', '.join(idle)} need{'s' if len(idle) == 1 else ''} crystal structures, and this pool has "
+                   "formulas only: they would score nothing.")
     clicked = st.button("Screen", type="primary", disabled=not chosen, icon=":material/play_arrow:")
 
 if clicked:

@@ -8,6 +8,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from fakes import toy_models  # noqa: F401  (fixture)
 from pymatgen.core import Lattice, Structure
 
 from sc_core import InputError, data, models, screening
@@ -178,6 +179,20 @@ def test_known_supercon_is_the_closest_entry_with_the_same_elements():
     assert mgb2["distance"].tolist() == pytest.approx([1 / 300, 2 / 2.98 - 2 / 3])
     assert batch.supercon_match(parse_formula("MgB2")) == mgb2.loc[0, "tc"]  # what the Candidates table shows
     assert screening.known_supercon(parse_formula("NaCl")).empty
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_export_stamps_only_the_models_that_scored_a_row():
+    table = screening.screen(read_pool("pool.csv", b"id,formula\na,MgB2\nb,NaCl\n"), ["toy", "toy_structure"])
+    assert table["p_sc_toy_structure"].isna().all() and table["p_sc"].notna().all()  # formulas have no structure
+    stamped = pd.read_csv(io.BytesIO(screening.export(table, "csv", ["toy", "toy_structure"])))
+    assert set(stamped["models"]) == {"toy=toy-1"}
+    assert list(json.loads(screening.export(table, "json", ["toy", "toy_structure"]))["models"]) == ["toy"]
+
+
+def test_pools_with_structures():
+    names = ("3dsc", "S2S", "cod", "pool.csv", "POOL.CSV", "set.zip", "NaCl.cif", None)
+    assert [screening.has_structures(n) for n in names] == [True, True, False, False, False, True, True, False]
 
 
 def test_crystal_system_of_symbols():

@@ -29,12 +29,20 @@ def _spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
     return safe.set_axis([neutralise(str(c)) for c in safe.columns], axis=1)
 
 
+def scored_by(table: pd.DataFrame, model_names: list[str]) -> list[str]:
+    """The models of `model_names` that scored a row of `table`: all but those whose p_sc_<name> is all blank
+    (a structure model on formulas)."""
+    return [n for n in model_names if f"p_sc_{n}" not in table.columns or table[f"p_sc_{n}"].notna().any()]
+
+
 def export(table: pd.DataFrame, fmt: str, model_names: list[str]) -> bytes:
-    """The shortlist as CSV, JSON or XLSX; every row carries the model versions and the export date.
+    """The shortlist as CSV, JSON or XLSX; every row carries the versions of the models that scored a row
+    (:func:`scored_by`) and the export date.
 
     Text that a spreadsheet would read as a formula (see :data:`FORMULA_STARTS`) gets a leading
     apostrophe in CSV and XLSX; JSON keeps it as it is.
     """
+    model_names = scored_by(table, model_names)
     versions = ";".join(f"{n}={models.load(n).version}" for n in model_names)
     stamped = table.assign(models=versions, exported=dt.date.today().isoformat())
     if fmt == "csv":

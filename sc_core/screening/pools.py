@@ -15,6 +15,17 @@ POOLS = {
     "cod": "COD: inorganic compositions from the Crystallography Open Database (2009)",
 }
 
+STRUCTURE_POOLS = ("3dsc", "s2s")  # bundled pools with crystal structures; COD has compositions only
+
+
+def has_structures(name: str | None) -> bool:
+    """Whether the pool `name` has crystal structures, which structure models need: a bundled 3DSC or S2S pool,
+    or an upload of structure files (a zip or a CIF/POSCAR, not a CSV of formulas); None: nothing uploaded yet."""
+    if name is None:
+        return False
+    key = pool_name(name)
+    return key in STRUCTURE_POOLS if key else not name.lower().endswith(".csv")
+
 
 def pool_name(token: str) -> str | None:
     """The bundled pool `token` names, in any letter case (``S2S`` → ``s2s``), or None."""

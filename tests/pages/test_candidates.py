@@ -99,3 +99,17 @@ def test_known_rows_name_their_supercon_entry_as_predict_does():
     assert mgb2["in_supercon"] and mgb2["supercon_formula"] == known.loc[0, "formula"] == "Mg0.33B0.67"
     assert mgb2["supercon_distance"] == known.loc[0, "distance"] and mgb2["supercon_tc_K"] == known.loc[0, "tc"]
     assert table.loc["c", "supercon_formula"] == ""  # NaCl
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_structure_models_are_chosen_only_for_pools_with_structures():
+    at = app("pages/candidates.py").run()
+    assert at.radio[0].value == "3dsc" and at.multiselect[0].value == ["toy", "toy_structure"]
+    assert "toy_structure (needs structures)" in at.multiselect[0].options
+    at.radio[0].set_value("cod").run()
+    assert at.multiselect[0].value == ["toy"] and not at.warning
+    at.radio[0].set_value("upload").run()
+    at.file_uploader[0].upload("pool.csv", POOL, "text/csv").run()
+    assert at.multiselect[0].value == ["toy"]
+    at.multiselect[0].set_value(["toy", "toy_structure"]).run()
+    assert "toy_structure needs crystal structures, and this pool has formulas only" in at.warning[0].value
