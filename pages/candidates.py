@@ -186,6 +186,10 @@ table = result["table"]
 filters = sidebar_filters(table, result["run"])
 shortlist = screening.apply_filters(table, filters)
 st.subheader(f"{len(shortlist):,} of {len(table):,} candidates from {result['pool']}")
+order = st.selectbox("Sort by", list(screening.SORTS), format_func=lambda c: screening.SORTS[c][0],
+                     help="Orders the table and the downloads. Clicking a column header re-sorts the view on "
+                          "screen only: the downloads keep this order.")
+shortlist = screening.sort_shortlist(shortlist, order)
 if st.toggle(f"Add the nearest known superconductor (first {NEAREST_ROWS:,} rows)",
              help="Compares each shortlisted material with every SuperCon superconductor; the list is cut to "
                   f"its first {NEAREST_ROWS:,} rows when this is on."):
@@ -197,6 +201,8 @@ if not failed.empty:
     with st.expander(f"{len(failed):,} rows could not be scored"):
         st.dataframe(failed[["id", "formula", "error"]], hide_index=True)
 
+st.caption(f"The downloads list the rows shown, in the order of “Sort by” ({screening.SORTS[order][0]}), not of a "
+           "column header clicked above.")
 downloads = st.container(horizontal=True)
 for fmt, (label, mime) in EXPORTS.items():
     downloads.download_button(f"Download {label}",

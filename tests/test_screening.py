@@ -190,6 +190,16 @@ def test_export_stamps_only_the_models_that_scored_a_row():
     assert list(json.loads(screening.export(table, "json", ["toy", "toy_structure"]))["models"]) == ["toy"]
 
 
+def test_sort_orders_the_shortlist_and_its_export(screened):
+    for by in screening.SORTS:
+        ordered = screening.sort_shortlist(screened, by)
+        exported = pd.read_csv(io.BytesIO(screening.export(ordered, "csv", ["baseline"])), keep_default_na=False)
+        assert exported["id"].tolist() == ordered["id"].tolist()
+        assert ordered[by].iloc[: ordered[by].notna().sum()].notna().all()  # blanks last
+    assert screening.sort_shortlist(screened, "formula")["formula"].is_monotonic_increasing
+    assert screening.sort_shortlist(screened, "p_sc")["p_sc"].dropna().is_monotonic_decreasing
+
+
 def test_pools_with_structures():
     names = ("3dsc", "S2S", "cod", "pool.csv", "POOL.CSV", "set.zip", "NaCl.cif", None)
     assert [screening.has_structures(n) for n in names] == [True, True, False, False, False, True, True, False]

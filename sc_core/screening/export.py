@@ -10,7 +10,15 @@ import re
 import pandas as pd
 
 from sc_core import models
+from sc_core.screening.batch import SUPERCONDUCTOR_P
 
+SORTS = {  # orders of a shortlist: column → (description, ascending)
+    "p_sc": ("P(superconductor), highest first", False),
+    "tc_gated_K": (f"Tc where P(sc) ≥ {SUPERCONDUCTOR_P:g}, highest first", False),
+    "tc_K": ("Tc if superconducting, highest first", False),
+    "formula": ("Formula, A to Z", True),
+    "id": ("Id, A to Z", True),
+}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may run a text cell starting so as a formula
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
@@ -27,6 +35,11 @@ def _spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
     text = table.columns[table.dtypes.map(lambda d: not pd.api.types.is_numeric_dtype(d))]
     safe = table.assign(**{c: table[c].map(neutralise) for c in text})
     return safe.set_axis([neutralise(str(c)) for c in safe.columns], axis=1)
+
+
+def sort_shortlist(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """`table` ordered by the :data:`SORTS` column `by`; blanks last, ties in their order."""
+    return table.sort_values(by, ascending=SORTS[by][1], kind="stable", na_position="last")
 
 
 def scored_by(table: pd.DataFrame, model_names: list[str]) -> list[str]:

@@ -113,3 +113,14 @@ def test_structure_models_are_chosen_only_for_pools_with_structures():
     assert at.multiselect[0].value == ["toy"]
     at.multiselect[0].set_value(["toy", "toy_structure"]).run()
     assert "toy_structure needs crystal structures, and this pool has formulas only" in at.warning[0].value
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_sort_by_orders_the_table():
+    at = screened()
+    at.sidebar.slider[0].set_value(0.0).run()
+    sort = next(s for s in at.selectbox if s.label == "Sort by")
+    assert sort.value == "p_sc" and at.dataframe[0].value["p_sc"].is_monotonic_decreasing
+    sort.set_value("formula").run()
+    assert at.dataframe[0].value["formula"].tolist() == sorted(["MgB2", "La1.85Sr0.15CuO4", "NaCl", "YBa2Cu3O7"])
+    assert any("in the order of “Sort by” (Formula, A to Z)" in c.value for c in at.caption)
