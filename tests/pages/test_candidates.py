@@ -4,7 +4,7 @@ import pytest
 import streamlit as st
 from page_helpers import app
 
-from sc_core import screening
+from sc_core import models, screening
 from sc_core.io import parse_formula
 
 POOL = b"id,formula\na,MgB2\nb,La1.85Sr0.15CuO4\nc,NaCl\nd,Xx2O3\ne,YBa2Cu3O7\n"
@@ -26,7 +26,7 @@ def test_loads_with_bundled_pools():
     assert not at.exception
     assert len(at.radio[0].options) == len(screening.POOLS) + 1  # bundled pools + upload
     assert at.radio[0].value == next(iter(screening.POOLS))
-    assert at.multiselect[0].value == at.multiselect[0].options  # every model by default
+    assert at.multiselect[0].value == models.available()  # every model by default: 3DSC has structures
     assert not at.dataframe
 
 
