@@ -8,6 +8,21 @@ import pandas as pd
 K_SIGMA = 2.0
 
 
+def mixture(means: np.ndarray, variances: np.ndarray,
+            weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation, per column, of a mixture of the (components, rows) predictions with their
+    variances; `weights` per component (default equal). A NaN mean leaves its component out of that row (the
+    others' weights are renormalised); a NaN variance counts as 0."""
+    given = ~np.isnan(means)
+    w = np.ones(len(means)) if weights is None else np.asarray(weights, dtype=float)
+    w = np.where(given, w[:, None], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = w / w.sum(axis=0)
+        mean = (w * np.where(given, means, 0.0)).sum(axis=0)
+        second = (w * np.where(given, np.nan_to_num(variances) + means**2, 0.0)).sum(axis=0)
+    return mean, np.sqrt(np.maximum(second - mean**2, 0.0))
+
+
 def ensemble_intervals(row: pd.Series, k: float = K_SIGMA) -> dict[str, tuple[float, float]]:
     """``{"p_sc": (low, high), "tc_K": (low, high)}``: mean ± k spread, P clipped to [0, 1], Tc at 0 K."""
     p_low, p_high = np.clip([row["p_sc"] - k * row["p_sc_std"], row["p_sc"] + k * row["p_sc_std"]], 0.0, 1.0)

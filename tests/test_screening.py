@@ -12,6 +12,7 @@ from fakes import toy_models  # noqa: F401  (fixture)
 from pymatgen.core import Lattice, Structure
 
 from sc_core import InputError, data, models, screening
+from sc_core.intervals import mixture
 from sc_core.io import parse_formula, read_pool, structure_to_cif
 from sc_core.screening import batch
 
@@ -226,7 +227,7 @@ def test_ray_backend_gives_the_local_table():
 def test_consensus_tc_is_the_equal_mixture_and_the_gated_tc_needs_p():
     means = np.array([[10.0, 20.0, np.nan], [14.0, np.nan, np.nan]])
     variances = np.array([[1.0, 4.0, np.nan], [9.0, np.nan, np.nan]])
-    mean, std = batch._mixture(means, variances)
+    mean, std = mixture(means, variances)
     assert mean[0] == 12.0 and std[0] == pytest.approx(np.sqrt((1 + 9) / 2 + 4))  # spreads plus disagreement
     assert mean[1] == 20.0 and std[1] == 2.0 and np.isnan(mean[2])
     table = pd.DataFrame({"p_sc": [0.9, 0.3, 0.6], "tc_gated_K": [30.0, np.nan, 5.0], "tc_K": [30.0, 80.0, 5.0],

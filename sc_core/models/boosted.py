@@ -26,6 +26,7 @@ from sc_core import checkpoints
 from sc_core.checkpoints import CheckpointError
 from sc_core.featurize.composition import CompositionBatch, fraction_vector, magpie_features, to_batch
 from sc_core.featurize.structure import global_features
+from sc_core.intervals import mixture
 from sc_core.models.base import Config
 from sc_core.models.baseline import MagpieForest
 from sc_core.models.trees import N_THREADS, ArrayForest
@@ -106,14 +107,12 @@ class Booster:
         return cls(boosters, classifier)
 
 
-def _mixture(boosted: np.ndarray, trees: tuple[np.ndarray, np.ndarray], w: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of the mixture: weight `w` on the boosters (rows of `boosted`), 1 − `w` on
-    the forest (mean, std)."""
-    m1, v1 = boosted.mean(axis=0), boosted.var(axis=0)
-    m2, s2 = trees
-    mean = w * m1 + (1 - w) * m2
-    var = w * v1 + (1 - w) * s2**2 + w * (1 - w) * (m1 - m2) ** 2
-    return mean, np.sqrt(var)
+def _blend(boosted: np.ndarray, trees: tuple[np.ndarray, np.ndarray], w: float) -> tuple[np.ndarray, np.ndarray]:
+    """The mixture of weight `w` spread over the boosters (rows of `boosted`) and 1 − `w` on the forest (mean, std)."""
+    n = len(boosted)
+    means = np.vstack([boosted, trees[0]])
+    variances = np.vstack([np.zeros_like(boosted), trees[1] ** 2])
+    return mixture(means, variances, np.r_[np.full(n, w / n), 1 - w])
 
 
 class BoostedTrees(MagpieForest):
@@ -154,9 +153,9 @@ class BoostedTrees(MagpieForest):
     def predict_features(self, X: np.ndarray) -> pd.DataFrame:
         """Mixture mean and spread of P(superconductor) and Tc (Tc clipped at 0 K)."""
         c = self.config
-        p, p_std = _mixture(self.boosted["clf"].predictions(X), self.trees["clf"].moments(X), c.weight_boosted)
+        p, p_std = _blend(self.boosted["clf"].predictions(X), self.trees["clf"].moments(X), c.weight_boosted)
         if "reg" in self.boosted:
-            tc, tc_std = _mixture(self.boosted["reg"].predictions(X), self.trees["reg"].moments(X), c.weight_boosted_tc)
+            tc, tc_std = _blend(self.boosted["reg"].predictions(X), self.trees["reg"].moments(X), c.weight_boosted_tc)
         else:
             tc = tc_std = np.full(len(X), np.nan)
         return pd.DataFrame({"p_sc": np.clip(p, 0.0, 1.0), "p_sc_std": p_std, "tc_K": np.maximum(tc, 0.0),

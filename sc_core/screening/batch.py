@@ -9,6 +9,7 @@ import pandas as pd
 
 from sc_core import models
 from sc_core.chemistry import family
+from sc_core.intervals import mixture
 from sc_core.io import InputError, parse_formula
 from sc_core.screening.known import supercon_match
 from sc_core.screening.pools import structures
@@ -77,18 +78,9 @@ def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress 
         errors = np.where((errors == "") & pred["p_sc"].isna().to_numpy(), pred["error"].to_numpy(), errors)
         done += len(pool)
     table["p_sc"] = table[[f"p_sc_{n}" for n in model_names]].mean(axis=1, skipna=True)
-    table["tc_K"], table["tc_std_K"] = _mixture(np.array(tc_means), np.array(tc_vars))
+    table["tc_K"], table["tc_std_K"] = mixture(np.array(tc_means), np.array(tc_vars))
     table["tc_gated_K"] = table["tc_K"].where(table["p_sc"] >= SUPERCONDUCTOR_P)
     table["error"] = np.where(table["p_sc"].isna(), errors, "")  # a row any model scored is not an error
     carried = pool.drop(columns=[*POOL_ONLY, *table.columns], errors="ignore")
     return pd.concat([table, carried], axis=1)
 
-
-def _mixture(means: np.ndarray, variances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and spread of an equal mixture of the (models, rows) predictions, over the models that gave one."""
-    given = ~np.isnan(means)
-    count, variances = given.sum(axis=0), np.nan_to_num(variances)  # a model without a spread adds none
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(given, means, 0.0).sum(axis=0) / count
-        second = np.where(given, variances + means**2, 0.0).sum(axis=0) / count
-    return mean, np.sqrt(np.maximum(second - mean**2, 0.0))

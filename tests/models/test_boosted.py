@@ -7,7 +7,7 @@ from sc_core import checkpoints, data
 from sc_core.checkpoints import CheckpointError
 from sc_core.featurize.composition import to_batch
 from sc_core.io import parse_formula
-from sc_core.models.boosted import BoostedTrees, _mixture, stoichiometry_features
+from sc_core.models.boosted import BoostedTrees, _blend, stoichiometry_features
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +28,10 @@ def test_stoichiometry_features_of_known_compositions():
     np.testing.assert_allclose(feats[1], [0.0, 1.0, 1.0])
 
 
-def test_mixture_moments_match_pooled_samples():
+def test_blend_moments_match_pooled_samples():
     rng = np.random.default_rng(0)
     boosted, trees = rng.normal(1, 0.2, (4, 5)), rng.normal(3, 0.5, (200, 5))
-    mean, std = _mixture(boosted, (trees.mean(axis=0), trees.std(axis=0)), w=0.5)
+    mean, std = _blend(boosted, (trees.mean(axis=0), trees.std(axis=0)), w=0.5)
     # an equal mixture: weight each boosted sample 1/8, each tree 1/400
     weights = np.r_[np.full(4, 1 / 8), np.full(200, 1 / 400)][:, None]
     pooled = np.vstack([boosted, trees])
