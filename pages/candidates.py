@@ -11,7 +11,6 @@ from sc_core import InputError, chemistry, io, models, screening
 
 UPLOAD = "upload"
 KNOWN = {"any": "Any", "known": "In SuperCon", "unknown": "Not in SuperCon"}
-NEAREST_ROWS = 1_000
 CRYSTAL_SYSTEMS = ("cubic", "hexagonal", "trigonal", "tetragonal", "orthorhombic", "monoclinic", "triclinic")
 EXPORTS = {"csv": ("CSV", "text/csv"), "json": ("JSON", "application/json"),
            "xlsx": ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
@@ -42,6 +41,8 @@ def run_screen(pool, label: str, chosen: list[str]) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Screening {label}: {done:,} of {total:,} predictions")
 
     table = screening.screen(pool, chosen, progress=progress)
+    bar.progress(1.0, text="Finding the nearest known superconductor of each material…")
+    table = screening.annotate(table)
     bar.empty()
     run = st.session_state.get("candidates", {}).get("run", 0) + 1
     st.session_state.candidates = {"table": table, "models": chosen, "pool": label, "run": run}
@@ -190,11 +191,6 @@ order = st.selectbox("Sort by", list(screening.SORTS), format_func=lambda c: scr
                      help="Orders the table and the downloads. Clicking a column header re-sorts the view on "
                           "screen only: the downloads keep this order.")
 shortlist = screening.sort_shortlist(shortlist, order)
-if st.toggle(f"Add the nearest known superconductor (first {NEAREST_ROWS:,} rows)",
-             help="Compares each shortlisted material with every SuperCon superconductor; the list is cut to "
-                  f"its first {NEAREST_ROWS:,} rows when this is on."):
-    with st.spinner("Finding the nearest known superconductors…"):
-        shortlist = screening.annotate(shortlist.head(NEAREST_ROWS))
 show_table(shortlist, result["models"])
 failed = table[table["p_sc"].isna()]
 if not failed.empty:

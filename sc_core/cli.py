@@ -207,10 +207,11 @@ def cmd_screen(args: argparse.Namespace) -> int:
                                  backend=args.backend)
     filters = screening.Filters(min_p=args.min_p, tc_min=args.tc_min, exclude_families=args.exclude_family,
                                 known=args.known)
-    shortlist = screening.annotate(screening.apply_filters(table, filters).head(args.top))
+    shortlist = screening.apply_filters(table, filters).head(args.top)
     n_passed, n_unscored = len(shortlist), int(table["p_sc"].isna().sum())
     if not args.hide_errors:
         shortlist = screening.with_unscored(shortlist, table)
+    shortlist = screening.annotate(shortlist)  # every written row, the unscored ones too
     Path(args.output).write_bytes(screening.export(shortlist, args.output.rsplit(".", 1)[1].lower(), names))
     where = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
     unscored = "left out (--hide-errors)" if args.hide_errors else "written after the shortlist with their error"

@@ -31,9 +31,9 @@ class CompositionBatch:
         return len(self.z)
 
     def fraction_matrix(self) -> np.ndarray:
-        """Dense (n, MAX_Z + 1) matrix of atomic fractions, column = Z."""
+        """Dense (n, MAX_Z + 1) matrix of atomic fractions, column = Z; isotopes (D, T) add to their element."""
         out = np.zeros((len(self), MAX_Z + 1))
-        out[np.arange(len(self))[:, None], self.z] = self.x  # a composition lists each element once
+        np.add.at(out, (np.arange(len(self))[:, None], self.z), self.x)
         out[:, 0] = 0.0
         return out
 

@@ -12,6 +12,8 @@ def test_batch_fractions_sum_to_one():
     np.testing.assert_allclose(batch.x.sum(axis=1), 1.0)
     dense = batch.fraction_matrix()
     assert dense[0, 12] == pytest.approx(1 / 3) and dense[0, 5] == pytest.approx(2 / 3)
+    heavy = to_batch([parse_formula("AlD0.964H0.036O2")]).fraction_matrix()[0]  # D and H are both Z = 1
+    assert heavy[1] == pytest.approx(0.25) and heavy.sum() == pytest.approx(1.0)
 
 
 def test_features_match_a_direct_computation():
