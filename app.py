@@ -8,9 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from pymatgen.core import Structure
 
-from pages._common import get_model, unexpected_error
+from pages._common import get_model, prediction_metrics, unexpected_error
 from sc_core import InputError, data, io, models
+from sc_core.chemistry import display_formula
 
 TITLE = "Superconductor discovery"
 
@@ -56,11 +58,10 @@ def quick_lookup() -> None:
     if row["error"]:
         st.error(row["error"])
         return
-    comp = getattr(item, "composition", item)
-    st.markdown(f"Read as **{comp.formula}**")
-    c1, c2, _ = st.columns(3)
-    c1.metric("P(superconductor)", f"{row['p_sc']:.2f} ± {row['p_sc_std']:.2f}")
-    c2.metric("Tc if superconducting", f"{row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K")
+    is_structure = isinstance(item, Structure)
+    comp = item.composition if is_structure else item
+    st.markdown(f"Read as **{display_formula(comp, reorder=is_structure)}**")
+    prediction_metrics(row)
     st.caption(f"Model `{name}` (version {model.version}). The Predict page shows more detail.")
 
 

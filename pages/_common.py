@@ -1,15 +1,19 @@
-"""What every page shares: the one cached model loader and the handling of unexpected errors."""
+"""What every page shares: the one cached model loader, the prediction metrics, table heights and the handling of
+unexpected errors."""
 
 from __future__ import annotations
 
 import logging
 
+import pandas as pd
 import streamlit as st
 
 from sc_core import models
 
 LOG = logging.getLogger("sc_dashboard")
 PLOT_CONFIG = {"displaylogo": False}
+ROW_PX = 35  # st.dataframe's row (and header) height
+MAX_TABLE_ROWS = 15  # a taller table scrolls
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -23,3 +27,20 @@ def unexpected_error(message: str) -> None:
     (never the traceback)."""
     LOG.exception(message)
     st.error(message)
+
+
+def prediction_metrics(row: pd.Series) -> None:
+    """P(superconductor) and Tc as two metrics side by side (wrapping on a narrow screen), the ± spread as the
+    grey line under each value, so no value is cut short."""
+    with st.container(horizontal=True, gap="large"):
+        st.metric("P(superconductor)", f"{row['p_sc']:.2f}", f"± {row['p_sc_std']:.2f}", delta_color="off",
+                  delta_arrow="off", width="content",
+                  help="Probability that the material superconducts at any temperature, ± the model's spread.")
+        st.metric("Tc if superconducting", f"{row['tc_K']:.1f} K", f"± {row['tc_std_K']:.1f} K", delta_color="off",
+                  delta_arrow="off", width="content",
+                  help="Predicted critical temperature, assuming the material superconducts, ± the model's spread.")
+
+
+def table_height(rows: int) -> int:
+    """Pixel height of a st.dataframe of `rows` rows with no empty rows below them, up to MAX_TABLE_ROWS."""
+    return ROW_PX * (min(rows, MAX_TABLE_ROWS) + 1) + 3

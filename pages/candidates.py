@@ -6,11 +6,12 @@ import math
 
 import streamlit as st
 
-from pages._common import unexpected_error
+from pages._common import table_height, unexpected_error
 from sc_core import InputError, chemistry, io, models, screening
 
 UPLOAD = "upload"
 KNOWN = {"any": "Any", "known": "In SuperCon", "unknown": "Not in SuperCon"}
+FORMULA_COLUMNS = ("formula", "supercon_formula", "nearest_sc")  # shown as chemists write them
 CRYSTAL_SYSTEMS = ("cubic", "hexagonal", "trigonal", "tetragonal", "orthorhombic", "monoclinic", "triclinic")
 EXPORTS = {"csv": ("CSV", "text/csv"), "json": ("JSON", "application/json"),
            "xlsx": ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
@@ -134,7 +135,8 @@ def show_table(table, chosen: list[str]) -> None:
         config[f"p_sc_{name}"] = st.column_config.NumberColumn(f"P {name}", format="%.2f")
         config[f"tc_K_{name}"] = st.column_config.NumberColumn(f"Tc {name} (K)", format="%.1f",
                                                                help=f"{name}'s Tc if superconducting")
-    st.dataframe(table, hide_index=True, column_order=order, column_config=config, height=560)
+    shown = table.assign(**{c: table[c].map(chemistry.display_formula) for c in FORMULA_COLUMNS if c in table})
+    st.dataframe(shown, hide_index=True, column_order=order, column_config=config, height=table_height(len(table)))
 
 
 st.title("Candidates")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages._common import PLOT_CONFIG, get_model, unexpected_error
 from sc_core import InputError, attribution, data, io, models, viewer
+from sc_core.chemistry import display_formula
 
 VIEW_WIDTH, VIEW_HEIGHT = 640, 480
 MAX_MB = io.MAX_FILE_BYTES // 2**20
@@ -21,7 +22,7 @@ def choices_3dsc() -> tuple[dict[str, str], str]:
     """3DSC id → label, and the id shown first."""
     table = data.load_3dsc()
     labels = {
-        row.id: f"{row.formula} · {row.mp_id} · Tc {row.tc:g} K{' (doped)' if row.synth_doped else ''}"
+        row.id: f"{display_formula(row.formula)} · {row.mp_id} · Tc {row.tc:g} K{' (doped)' if row.synth_doped else ''}"
         for row in table.itertuples()
     }
     try:
@@ -35,14 +36,15 @@ def choices_3dsc() -> tuple[dict[str, str], str]:
 def choices_s2s() -> dict[str, str]:
     table = data.load_s2s()
     kind = {1: "superconductor", 0: "non-superconductor"}
-    return {row.id: f"{row.formula} · {kind.get(row.label, '?')} · {row.id}" for row in table.itertuples()}
+    return {row.id: f"{display_formula(row.formula)} · {kind.get(row.label, '?')} · {row.id}"
+            for row in table.itertuples()}
 
 
 @st.cache_resource(show_spinner="Reading the structure…", max_entries=64)
 def structure_3dsc(entry_id: str):
     table = data.load_3dsc()
     row = table[table["id"] == entry_id].iloc[0]
-    return data.structure_3dsc(row["cif_name"]), f"{row['formula']} ({row['mp_id']}, 3DSC {entry_id})"
+    return data.structure_3dsc(row["cif_name"]), f"{display_formula(row['formula'])} ({row['mp_id']}, 3DSC {entry_id})"
 
 
 @st.cache_resource(show_spinner="Reading the S2S crystals…")
@@ -106,8 +108,8 @@ def colour_controls(structure):
     method = st.radio("Method", model.attribution_methods, format_func=attribution.METHOD_NAMES.get,
                       horizontal=True) if len(model.attribution_methods) > 1 else model.attribution_methods[0]
     sites = attribution.site_contributions(model, structure, method)
-    st.caption("Red atoms push the prediction towards a superconductor, blue atoms away from it "
-               f"({attribution.METHOD_NAMES[method]} on the classification logit).")
+    st.caption(f"Atoms coloured by their contribution to the prediction ({viewer.CONTRIBUTION_COLOURS}; "
+               f"{attribution.METHOD_NAMES[method]} on the classification logit).")
     if warning := attribution.symmetry_warning(sites):
         st.warning(warning, icon=":material/warning:")
     return sites, name
@@ -124,8 +126,9 @@ def show_prediction(name: str, structure) -> None:
 
 def show(structure, label: str) -> None:
     lattice = structure.lattice
+    formula = display_formula(structure.composition, reorder=True)
     st.markdown(
-        f"**{structure.composition.reduced_formula}** · {label} · {len(structure)} sites · "
+        f"**{formula}** · {label} · {len(structure)} sites · "
         f"a, b, c = {lattice.a:.3f}, {lattice.b:.3f}, {lattice.c:.3f} Å · "
         f"α, β, γ = {lattice.alpha:.1f}°, {lattice.beta:.1f}°, {lattice.gamma:.1f}°"
     )
@@ -140,7 +143,9 @@ def show(structure, label: str) -> None:
             show_prediction(name, structure)
         html = viewer.structure_html(structure, values, supercell=supercell, labels=labels,
                                      width=VIEW_WIDTH, height=VIEW_HEIGHT, value_label="contribution to the logit")
-        st.iframe(html, height=VIEW_HEIGHT + 16, alt=f"3D view of {structure.composition.reduced_formula}")
+        st.iframe(html, height=VIEW_HEIGHT + 16, alt=f"3D view of {formula}")
+        if sites is None:
+            st.markdown(f"Element colours (Jmol): {viewer.element_key(structure)}", unsafe_allow_html=True)
         st.caption("Drag to rotate, scroll to zoom, hover an atom to see its site occupancy.")
 
     st.subheader("Sites")
@@ -166,14 +171,15 @@ def show(structure, label: str) -> None:
     if summary is not None:
         with summary:
             per_element = attribution.element_summary(sites)
-            figure = px.bar(per_element, x="element", y="total", color="total", color_continuous_scale="RdBu_r",
+            figure = px.bar(per_element, x="element", y="total", color="total",
+                            color_continuous_scale=viewer.CONTRIBUTION_SCALE,
                             color_continuous_midpoint=0.0, hover_data=["sites", "mean"],
                             labels={"total": "summed contribution", "element": "element"},
                             title="Contribution by element")
             figure.update_layout(height=320, margin={"t": 40, "b": 0}, coloraxis_showscale=False)
             st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
     st.download_button("Download as CIF", io.structure_to_cif(structure),
-                       file_name=f"{structure.composition.reduced_formula}.cif", mime="chemical/x-cif",
+                       file_name=f"{formula}.cif", mime="chemical/x-cif",
                        icon=":material/download:")
 
 

@@ -19,6 +19,8 @@ from sc_core.report import DATASET_NAMES, METRIC_NAMES, TASK_DESCRIPTIONS
 
 PALETTE = px.colors.qualitative.D3
 LEGEND_BELOW = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
+# a metric table is wider than a narrow screen: these stay in view while its metrics scroll sideways
+PINNED = {column: st.column_config.Column(pinned=True) for column in ("Model", "Test set", "Protocol")}
 
 
 @st.cache_data(show_spinner=False)
@@ -43,10 +45,11 @@ def curve_label(model: str, curve: dict, datasets: bool = False) -> str:
 
 
 def metric_tables(table: pd.DataFrame) -> None:
-    """One table per task: a row per model/test set/protocol, one column per metric ('mean ± std')."""
+    """One table per task: a row per model/test set/protocol, one column per metric ('mean ± std'); the columns
+    naming the row are pinned."""
     for task, wide in report.metric_tables(table).items():
         st.markdown(f"**{TASK_DESCRIPTIONS[task]}**")
-        st.dataframe(wide, hide_index=True)
+        st.dataframe(wide, hide_index=True, column_config=PINNED)
 
 
 def threshold_section(table: pd.DataFrame) -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 from pymatgen.core import Structure
 from streamlit.errors import StreamlitPageNotFoundError
 
-from pages._common import PLOT_CONFIG, get_model, unexpected_error
+from pages._common import PLOT_CONFIG, get_model, prediction_metrics, unexpected_error
 from sc_core import (
     InputError,
     attribution,
@@ -17,12 +17,13 @@ from sc_core import (
     io,
     models,
     screening,
+    viewer,
 )
+from sc_core.chemistry import display_formula
 
 EXAMPLES = ("La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95")
 MAX_MB = io.MAX_FILE_BYTES // 2**20
 GENERIC_ERROR = "Sorry, this input could not be processed. Check the formula or file and try again."
-DIVERGING = "RdBu"  # red: pushes away from a superconductor, blue: towards one
 GREY = "#e6e6e6"
 TEXT_INPUT, UPLOAD_INPUT = "Formula, MP id or pasted CIF/POSCAR", "Upload CIF/POSCAR"
 INPUTS = (TEXT_INPUT, UPLOAD_INPUT)  # the input tabs: only the open one's input is predicted
@@ -67,7 +68,7 @@ def read_text(text: str) -> tuple[object, str]:
     """(Composition or Structure, where it came from); raises InputError for bad input."""
     if io.is_mp_id(text):
         structure, row = data.find_mp_id(text)
-        return structure, f"bundled 3DSC structure {row['mp_id']} ({row['formula']})"
+        return structure, f"bundled 3DSC structure {row['mp_id']} ({display_formula(row['formula'])})"
     item = io.parse_input(text)
     return item, ("pasted structure" if isinstance(item, Structure) else "formula")
 
@@ -82,7 +83,7 @@ def page_link(page: str, label: str) -> None:
 def contribution_bars(table: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=table["delta_p"], y=table["element"], orientation="h",
-        marker={"color": table["delta_p"], "colorscale": DIVERGING, "cmid": 0},
+        marker={"color": table["delta_p"], "colorscale": viewer.CONTRIBUTION_SCALE, "cmid": 0},
         customdata=table[["fraction", "delta_tc_K"]],
         hovertemplate="<b>%{y}</b> (atomic fraction %{customdata[0]:.3f})<br>ΔP = %{x:+.3f}"
                       "<br>ΔTc = %{customdata[1]:+.1f} K<extra></extra>"))
@@ -106,7 +107,7 @@ def periodic_heatmap(table: pd.DataFrame) -> go.Figure:
                    colorscale=[[0, GREY], [1, GREY]], xgap=2, ygap=2, hoverongaps=False,
                    hovertemplate="%{text}<extra></extra>"),
         go.Heatmap(z=layout("delta_p"), text=layout("in_formula").fillna(""), texttemplate="%{text}",
-                   colorscale=DIVERGING, zmid=0, xgap=2, ygap=2, hoverongaps=False,
+                   colorscale=viewer.CONTRIBUTION_SCALE, zmid=0, xgap=2, ygap=2, hoverongaps=False,
                    colorbar={"title": {"text": "ΔP"}, "thickness": 14},
                    hovertemplate="<b>%{text}</b>: ΔP = %{z:+.3f}<extra></extra>"),
     ])
@@ -122,8 +123,8 @@ def element_section(name: str, formula: str) -> None:
         table = contributions(name, formula)
     st.caption("Each element is taken out in turn, the remaining atomic fractions are scaled back up to a whole, "
                "and the material is predicted again: ΔP is how much higher P(superconductor) is with the element "
-               "than without it (blue: pushes towards a superconductor, red: away). A single element is compared "
-               "with an undecided P = 0.5.")
+               f"than without it ({viewer.CONTRIBUTION_COLOURS}). A single element is compared with an "
+               "undecided P = 0.5.")
     left, right = st.columns([2, 3])
     left.plotly_chart(contribution_bars(table), width="stretch", config=PLOT_CONFIG)
     right.plotly_chart(periodic_heatmap(table), width="stretch", config=PLOT_CONFIG)
@@ -141,9 +142,11 @@ def known_note(known: pd.DataFrame) -> str:
     how = "exactly" if distance == 0 else f"composition distance {distance:.4f}"
     count = f"{len(match)} entries, " if len(match) > 1 else ""
     tcs = tc_list(match["tc"])
-    note = f"This composition is in SuperCon as **{match['formula'].iloc[0]}** ({how}; {count}Tc {tcs})."
+    entry = display_formula(match["formula"].iloc[0])
+    note = f"This composition is in SuperCon as **{entry}** ({how}; {count}Tc {tcs})."
     if not others.empty:
-        listed = ", ".join(f"{f} ({tc:g} K)" for f, tc in zip(others["formula"][:5], others["tc"][:5], strict=True))
+        listed = ", ".join(f"{display_formula(f)} ({tc:g} K)"
+                           for f, tc in zip(others["formula"][:5], others["tc"][:5], strict=True))
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""
         note += f" Also within {screening.KNOWN_TOLERANCE:g} in every atomic fraction: {listed}{more}."
     return note + (" Tc = 0 means it was measured and not found superconducting. The models learn from SuperCon, "
@@ -157,7 +160,7 @@ def show_prediction(item, source: str, name: str) -> None:
     formula = comp.formula.replace(" ", "")
 
     sites = f" · {len(item)} sites" if is_structure else ""
-    st.markdown(f"Read as **{comp.formula}**{sites} (from the {source})")
+    st.markdown(f"Read as **{display_formula(comp, reorder=is_structure)}**{sites} (from the {source})")
     if is_structure:
         st.session_state.viewer_structure = {"label": source, "structure": item}
         page_link("pages/crystal_viewer.py", "See this structure in the Crystal viewer")
@@ -173,12 +176,8 @@ def show_prediction(item, source: str, name: str) -> None:
     if row["error"]:
         st.error(row["error"])
         return
-    c1, c2, c3 = st.columns(3)
-    c1.metric("P(superconductor)", f"{row['p_sc']:.2f} ± {row['p_sc_std']:.2f}",
-              help="Probability that the material superconducts at any temperature, ± the model's spread.")
-    c2.metric("Tc if superconducting", f"{row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K",
-              help="Predicted critical temperature, assuming the material superconducts.")
-    c3.metric("Model version", model.version, help=f"The {model.kind} model `{name}`.")
+    prediction_metrics(row)
+    st.caption(f"The {model.kind} model `{name}`, version {model.version}.")
     st.caption(intervals.describe(row, conformal=intervals.conformal_of_card(model.card)))
     st.caption("Predictions are for ambient pressure: the training data (SuperCon, 3DSC, S2S) carry no pressure, "
                "so a material that superconducts only under pressure (e.g. H3S) reads as it would at 1 atm.")
@@ -195,7 +194,7 @@ def show_prediction(item, source: str, name: str) -> None:
     st.subheader("Nearest known SuperCon entries")
     nearest = nearest_known(formula)
     st.dataframe(
-        nearest[["formula", "tc", "distance"]],
+        nearest[["formula", "tc", "distance"]].assign(formula=nearest["formula"].map(display_formula)),
         hide_index=True,
         column_config={
             "formula": st.column_config.TextColumn("Formula"),

@@ -4,6 +4,8 @@ The returned HTML inlines ``sc_core/static/3Dmol-min.js``, so it renders with no
 access (e.g. ``st.iframe(structure_html(s), height=520)``). Atoms are added from Cartesian
 coordinates, not parsed from a CIF, so partially occupied sites are handled here: the majority
 species sets the element and colour, and the full occupancy (e.g. "Ba0.6 K0.4") is shown on hover.
+Atoms take their element's Jmol colour (:func:`element_colors`, keyed by :func:`element_key`) or a
+colour for their value on :data:`CONTRIBUTION_SCALE`.
 """
 
 from __future__ import annotations
@@ -17,15 +19,21 @@ from collections.abc import Sequence
 from importlib import resources
 
 import numpy as np
+from monty.serialization import loadfn
 from pymatgen.core import Structure
 
-from sc_core.chemistry import majority_element
+from sc_core.chemistry import display_formula, majority_element
 
-__all__ = ["structure_html", "diverging_colors"]
+__all__ = ["structure_html", "diverging_colors", "element_colors", "element_key", "CONTRIBUTION_SCALE",
+           "CONTRIBUTION_COLOURS"]
 
 MAX_SUPERCELL = 3
 SPHERE_SCALE = 0.3  # fraction of the van der Waals radius used for atom spheres
 LEGEND_STOPS = 11  # colour stops in the legend gradient
+# The one colour convention for contributions, on every page: plotly's RdBu reversed, negative blue, positive red
+CONTRIBUTION_SCALE = "RdBu_r"
+CONTRIBUTION_COLOURS = "red: pushes towards a superconductor, blue: away from one"
+UNKNOWN_COLOR = "#ff1493"  # an element the Jmol table lacks (3Dmol.js's own default)
 
 
 @functools.lru_cache(maxsize=1)
@@ -33,6 +41,27 @@ def _3dmol_js() -> str:
     """Return the vendored 3Dmol.js source, safe to inline inside a <script> element."""
     source = resources.files("sc_core").joinpath("static/3Dmol-min.js").read_text(encoding="utf-8")
     return source.replace("</script", "<\\/script")
+
+
+@functools.lru_cache(maxsize=1)
+def _jmol_colors() -> dict[str, str]:
+    """Element → Jmol colour as "#rrggbb": pymatgen's table, the colours of 3Dmol.js's "Jmol" scheme."""
+    table = loadfn(resources.files("pymatgen.core").joinpath("ElementColorSchemes.yaml"))["Jmol"]
+    return {symbol: "#{:02x}{:02x}{:02x}".format(*rgb) for symbol, rgb in table.items()}
+
+
+def element_colors(structure: Structure) -> dict[str, str]:
+    """Majority element of each site → the colour the 3D view gives its atoms, in order of first site."""
+    symbols = dict.fromkeys(majority_element(site.species) for site in structure)
+    return {symbol: _jmol_colors().get(symbol, UNKNOWN_COLOR) for symbol in symbols}
+
+
+def element_key(structure: Structure) -> str:
+    """HTML colour key of :func:`element_colors`: a round swatch and the symbol of each element."""
+    swatch = ('<span style="display:inline-block;width:0.85em;height:0.85em;border-radius:50%;'
+              'border:1px solid #888;vertical-align:-0.1em;background:{}"></span>&nbsp;{}')
+    return " &ensp; ".join(swatch.format(color, html.escape(symbol))
+                           for symbol, color in element_colors(structure).items())
 
 
 def _rgb_to_hex(rgb: str) -> str:
@@ -50,7 +79,7 @@ def _symmetric_positions(values: Sequence[float]) -> list[float]:
     return [0.5 + 0.5 * v / vmax for v in values]
 
 
-def diverging_colors(values: Sequence[float] | np.ndarray, cmap: str = "RdBu_r") -> list[str]:
+def diverging_colors(values: Sequence[float] | np.ndarray, cmap: str = CONTRIBUTION_SCALE) -> list[str]:
     """Hex colours for ``values`` on a diverging scale symmetric about 0.
 
     ``vmax = max |value|``; ``-vmax`` maps to the low end of ``cmap`` (blue for "RdBu_r"),
@@ -110,6 +139,7 @@ def _payload(
 ) -> dict:
     """Everything the JavaScript side needs, as plain JSON-serialisable data."""
     colors = diverging_colors(values, cmap) if values is not None else None
+    by_element = element_colors(structure)
     frac = np.mod(structure.frac_coords, 1.0)
     frac[np.isclose(frac, 1.0)] = 0.0
     atoms = []
@@ -118,9 +148,10 @@ def _payload(
         for i, site in enumerate(structure):
             x, y, z = (round(float(t), 5) for t in cart[i])
             hover = _occupancy_string(site.species)
-            atom = {"elem": majority_element(site.species), "x": x, "y": y, "z": z, "site": i}
-            if colors is not None and values is not None:
-                atom["color"] = colors[i]
+            elem = majority_element(site.species)
+            atom = {"elem": elem, "x": x, "y": y, "z": z, "site": i,
+                    "color": by_element[elem] if colors is None else colors[i]}
+            if values is not None:
                 hover += f" · {value_label} = {_fmt(float(values[i]))}"
             atom["hover"] = hover
             atoms.append(atom)
@@ -130,7 +161,6 @@ def _payload(
         "supercell_box": _cell_edges(structure.lattice.matrix, supercell) if supercell > 1 else [],
         "frame_corners": _corners(structure.lattice.matrix, supercell),
         "labels": bool(labels),
-        "by_value": colors is not None,
         "sphere_scale": SPHERE_SCALE,
     }
 
@@ -176,9 +206,7 @@ _SCRIPT = """
   var viewer = $3Dmol.createViewer(document.getElementById("sc-viewer"), {backgroundColor: "white"});
   var model = viewer.addModel();
   model.addAtoms(data.atoms);
-  var sphere = {scale: data.sphere_scale};
-  if (!data.by_value) { sphere.colorscheme = "Jmol"; }  // else each atom's own .color is used
-  model.setStyle({}, {sphere: sphere});
+  model.setStyle({}, {sphere: {scale: data.sphere_scale}});  // each atom's own .color
   data.cell.forEach(function (e) {
     viewer.addCylinder({start: {x: e[0][0], y: e[0][1], z: e[0][2]}, end: {x: e[1][0], y: e[1][1], z: e[1][2]},
                         radius: 0.04, color: "#222222", fromCap: 1, toCap: 1});
@@ -225,7 +253,7 @@ def structure_html(
     labels: bool = False,
     width: int = 640,
     height: int = 480,
-    cmap: str = "RdBu_r",
+    cmap: str = CONTRIBUTION_SCALE,
     value_label: str = "contribution",
 ) -> str:
     """Standalone HTML document showing ``structure`` in 3D, with 3Dmol.js inlined (works offline).
@@ -233,7 +261,7 @@ def structure_html(
     Draws atoms as spheres, the unit-cell box and an ``supercell``×``supercell``×``supercell``
     replication (1 to 3). With ``values`` (one float per site of ``structure``) atoms are coloured
     on a diverging scale symmetric about 0 and a colour bar titled ``value_label`` is drawn beside
-    the canvas; otherwise atoms use Jmol element colours. ``labels`` adds element labels.
+    the canvas; otherwise atoms take the Jmol colours of :func:`element_colors`. ``labels`` adds element labels.
     Hovering an atom shows its site occupancy (and value).
     """
     if isinstance(supercell, bool) or not isinstance(supercell, (int, np.integer)):
@@ -250,7 +278,7 @@ def structure_html(
     payload = _payload(structure, values, int(supercell), labels, cmap, value_label)
     data_json = json.dumps(payload).replace("</", "<\\/")  # "<\/" is valid JSON and cannot end the tag
     legend = _legend_html(values, cmap, value_label, height) if values is not None else ""
-    title = html.escape(structure.composition.reduced_formula)
+    title = html.escape(display_formula(structure.composition, reorder=True))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -5,6 +5,7 @@ from sc_core.chemistry import (
     chemical_system,
     composition_key,
     discovery_family,
+    display_formula,
     family,
 )
 from sc_core.io import parse_formula
@@ -34,3 +35,21 @@ def test_family(formula, expected):
     ("LuNi2B2C", "boride-carbide"), ("NbSe2", "chalcogenide"), ("Pb", "other"), ("NbN", "other")])
 def test_discovery_families(formula, expected):
     assert discovery_family(Composition(formula)) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Mg1B2", "MgB2"), ("Nb6Sn2", "Nb3Sn"), ("La4Cu2O8", "La2CuO4"),  # reduced, no '1' subscripts
+    ("La1.85Sr0.15CuO4", "La1.85Sr0.15CuO4"), ("Sr0.15La1.85Cu1O4", "Sr0.15La1.85CuO4"),  # fractions kept, in order
+    ("YBa2Cu3O7", "YBa2Cu3O7"), ("Ca10(Ir4As8)(Fe2As2)5", "Ca5Ir2As9Fe5"), ("Mg0.33B0.67", "Mg0.33B0.67"),
+    ("Xx2O3", "Xx2O3"), ("", ""),  # not formulas: as they are
+])
+def test_display_formula(text, expected):
+    assert display_formula(text) == expected
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("S2H6", "H3S"), ("O8Cu2La4", "La2CuO4"), ("B2Mg", "MgB2"), ("Cl2O2CuSr2", "Sr2CuO2Cl2"), ("H3N", "NH3"),
+    ("Ba2Y1Cu3O7", "Ba2YCu3O7"), ("Si24O52N8H32C40", "C10H8N2O13Si6"),  # IUPAC order; Hill with C and H
+])
+def test_display_formula_reorders_a_structures_sites(cell, expected):
+    assert display_formula(Composition(cell), reorder=True) == expected

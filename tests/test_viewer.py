@@ -6,7 +6,7 @@ import re
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from sc_core.viewer import _3dmol_js, diverging_colors, structure_html
+from sc_core.viewer import _3dmol_js, diverging_colors, element_colors, element_key, structure_html
 
 DATA_RE = re.compile(r'<script type="application/json" id="sc-viewer-data">(.*?)</script>', re.S)
 
@@ -56,11 +56,16 @@ def test_atom_count_matches_supercell(nacl, n):
 def test_element_colours_without_values(nacl):
     html = structure_html(nacl)
     data = payload(html)
-    assert data["by_value"] is False
-    assert all("color" not in a for a in data["atoms"])
-    assert {a["elem"] for a in data["atoms"]} == {"Na", "Cl"}
-    assert "Jmol" in html
+    colors = element_colors(nacl)
+    assert colors == {"Na": "#ab5cf2", "Cl": "#1ff01f"}  # Jmol's
+    assert all(a["color"] == colors[a["elem"]] for a in data["atoms"])  # the 3D view uses the key's table
     assert 'class="legend"' not in html
+
+
+def test_element_key_lists_each_element_with_its_colour(disordered):
+    key = element_key(disordered)
+    assert re.findall(r"background:(#[0-9a-f]{6})\"></span>&nbsp;(\w+)", key) == [("#00c900", "Ba"), ("#ff0d0d", "O")]
+    assert "K" not in re.sub(r"<[^>]*>", "", key)  # a minority species takes no colour of its own
 
 
 def test_diverging_colours_blue_to_red():
@@ -80,7 +85,6 @@ def test_values_colour_atoms_and_replicate(nacl):
     values = [-0.9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.45]
     html = structure_html(nacl, values, supercell=2, value_label="Tc contribution (K)")
     data = payload(html)
-    assert data["by_value"] is True
     colors = [a["color"] for a in data["atoms"]]
     assert colors == diverging_colors(values) * 8
     r, g, b = rgb(colors[0])

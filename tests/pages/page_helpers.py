@@ -26,7 +26,7 @@ def app(relative: str) -> AppTest:
 
 
 def leading_number(text: str) -> float:
-    """The first number in a metric value such as '0.97 ± 0.17' or '33.3 ± 11.5 K'."""
+    """The first number in a metric value such as '0.97' or '33.3 K'."""
     match = re.match(r"\s*(-?\d+(?:\.\d+)?)", text)
     assert match, f"no number in {text!r}"
     return float(match.group(1))
@@ -38,16 +38,16 @@ def metric(at: AppTest, label: str):
     return hits[0]
 
 
-def shown_prediction(item) -> tuple[str, str]:
-    """The P(superconductor) and Tc metric texts for `item` (formula or structure) from the default model,
-    the first available one."""
+def shown_prediction(item) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The (value, delta) texts of the P(superconductor) and Tc metrics for `item` (formula or structure) from the
+    default model, the first available one: the value alone, its ± spread as the delta."""
     row = models.load(models.available()[0]).predict([item]).iloc[0]
-    return f"{row['p_sc']:.2f} ± {row['p_sc_std']:.2f}", f"{row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K"
+    return (f"{row['p_sc']:.2f}", f"± {row['p_sc_std']:.2f}"), (f"{row['tc_K']:.1f} K", f"± {row['tc_std_K']:.1f} K")
 
 
-def shown_metrics(at: AppTest) -> tuple[str, str]:
-    """The P(superconductor) and Tc metric texts a page shows."""
-    return metric(at, "P(superconductor)").value, metric(at, "Tc if superconducting").value
+def shown_metrics(at: AppTest) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The (value, delta) texts of the P(superconductor) and Tc metrics a page shows."""
+    return tuple((m.value, m.delta) for m in (metric(at, "P(superconductor)"), metric(at, "Tc if superconducting")))
 
 
 class FakeStructureModel(Model):

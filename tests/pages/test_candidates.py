@@ -11,6 +11,7 @@ from pymatgen.core import Composition
 from scipy.spatial.distance import cdist
 from streamlit.delta_generator import DeltaGenerator
 
+from pages._common import ROW_PX
 from sc_core import data, models, screening
 from sc_core.featurize.composition import to_batch
 from sc_core.io import parse_formula
@@ -171,3 +172,31 @@ def test_sort_by_orders_the_table():
     sort.set_value("formula").run()
     assert at.dataframe[0].value["formula"].tolist() == sorted(["MgB2", "La1.85Sr0.15CuO4", "NaCl", "YBa2Cu3O7"])
     assert any("in the order of “Sort by” (Formula, A to Z)" in c.value for c in at.caption)
+
+
+def test_table_height_follows_its_rows(monkeypatch):
+    heights = []
+    real = st.dataframe
+
+    def spy(data, *args, **kwargs):
+        heights.append((len(data), kwargs.get("height")))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "dataframe", spy)
+    at = screened()
+    at.sidebar.slider[0].set_value(0.0).run()
+    assert heights[-2:] == [(4, ROW_PX * 5 + 3), (1, None)]  # 4 rows and the header, no empty rows; the failed row
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_formulas_are_shown_reduced_and_kept_for_the_downloads():
+    at = app("pages/candidates.py").run()
+    at.radio[0].set_value("upload").run()
+    at.file_uploader[0].upload("pool.csv", b"id,formula\na,Nb6Sn2\nb,Mg1B2\nc,La1.85Sr0.15CuO4\n", "text/csv").run()
+    at.button[0].click().run()
+    at.sidebar.slider[0].set_value(0.0).run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("id")
+    assert table["formula"].to_dict() == {"a": "Nb3Sn", "b": "MgB2", "c": "La1.85Sr0.15CuO4"}  # the user's order
+    assert table.loc["a", "supercon_formula"] == "Nb3Sn"  # SuperCon's Nb3Sn1
+    assert at.session_state["candidates"]["table"]["formula"].tolist() == ["Nb6Sn2", "Mg1B2", "La1.85Sr0.15CuO4"]

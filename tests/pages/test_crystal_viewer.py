@@ -1,6 +1,13 @@
 """pages/crystal_viewer.py: bundled and uploaded structures, the 3D view and the site table."""
 
+import json
+import re
+
 from page_helpers import app
+
+from sc_core import data, viewer
+
+DATA_RE = re.compile(r'<script type="application/json" id="sc-viewer-data">(.*?)</script>', re.S)
 
 
 def iframes(at):
@@ -26,6 +33,27 @@ def test_without_structure_models_atoms_take_element_colours(only_composition_mo
     assert any("trained" in c.value for c in at.caption)
     assert 'class="legend"' not in iframes(at)[0].proto.srcdoc
     assert "contribution" not in at.dataframe[0].value
+
+
+def test_element_colours_have_a_key(only_composition_models):
+    at = app("pages/crystal_viewer.py").run()
+    key = next(m.value for m in at.markdown if m.value.startswith("Element colours"))
+    colors = viewer.element_colors(data.find_mp_id("mp-19735")[0])
+    assert list(colors) == ["La", "Cu", "O"]
+    for symbol, color in colors.items():
+        assert f"background:{color}\"></span>&nbsp;{symbol}" in key
+    atoms = json.loads(DATA_RE.search(iframes(at)[0].proto.srcdoc).group(1))["atoms"]
+    assert {(a["elem"], a["color"]) for a in atoms} == set(colors.items())  # the 3D view's colours
+
+
+def test_formulas_are_reduced_and_written_without_ones():
+    at = app("pages/crystal_viewer.py").run()
+    picker = next(s for s in at.selectbox if s.label.startswith("3DSC structure"))
+    assert picker.options[picker.index].startswith("La2CuO4 · mp-19735")  # 3DSC's La2Cu1O4
+    assert any(m.value.startswith("**La2CuO4** · La2CuO4 (mp-19735") for m in at.markdown)
+    at.radio[0].set_value("S2S crystal").run()
+    picker = next(s for s in at.selectbox if s.label.startswith("S2S crystal"))
+    assert "KSn2 · non-superconductor · s2s-0000" in picker.options  # the cell's K4Sn8
 
 
 def test_paper_example_is_one_click():
@@ -65,6 +93,10 @@ def test_structure_model_contributions_colour_the_atoms(with_structure_model):
     assert not at.exception
     html = iframes(at)[0].proto.srcdoc
     assert 'class="legend"' in html and "contribution to the logit" in html
+    assert any(viewer.CONTRIBUTION_COLOURS in c.value for c in at.caption)  # red: towards, as on Predict
+    assert not any(m.value.startswith("Element colours") for m in at.markdown)
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert bars["layout"]["coloraxis"]["colorscale"][-1][1].startswith("rgb(103")  # the highest total red
     sites = at.dataframe[0].value
     assert sites["contribution"].tolist() == [(-1.0) ** i * 0.1 * (i + 1) for i in range(len(sites))]
     assert any("P(superconductor) = 0.25" in m.value for m in at.markdown)

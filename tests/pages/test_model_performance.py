@@ -42,6 +42,8 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
         families = table.loc[table["Protocol"] == evaluate.FAMILY_OUT, "Class"]
         assert "all" in set(families) and "cuprate" in set(families)
     assert "±" in classification["ROC-AUC"].iloc[0]
+    pinned = json.loads(at.dataframe[0].proto.columns)  # the row's names stay in view as the metrics scroll
+    assert {c for c, config in pinned.items() if config.get("pinned")} == {"Model", "Test set", "Protocol"}
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     roc = charts[0]
     assert any("AUC" in trace["name"] for trace in roc["data"])

@@ -6,7 +6,7 @@ import pytest
 from page_helpers import app, leading_number, metric, shown_metrics, shown_prediction
 from pymatgen.core import Lattice, Structure
 
-from sc_core import models, screening
+from sc_core import models, screening, viewer
 from sc_core.io import parse_formula, structure_to_cif
 
 UPLOAD = "Upload CIF/POSCAR"  # the page's upload tab
@@ -41,7 +41,6 @@ def test_formula_gives_probability_tc_and_nearest_entries():
     assert not at.exception
     assert not at.error
     assert shown_metrics(at) == shown_prediction("MgB2")
-    assert metric(at, "Model version").value == models.load(models.available()[0]).version
     nearest = at.dataframe[0].value
     assert list(nearest.columns) == ["formula", "tc", "distance"]
     assert len(nearest) == 5
@@ -158,7 +157,7 @@ def test_known_entry_is_the_one_the_candidates_page_matches():
     assert f"as **{known.loc[0, 'formula']}** (composition distance {known.loc[0, 'distance']:.4f}; Tc 6.1 K)" in info
     assert "Also within 0.005 in every atomic fraction: Mg0.98B2 (38.4 K)." in info
     at = predict("Nb6Sn2")
-    assert "as **Nb3Sn1** (exactly;" in at.info[0].value
+    assert "as **Nb3Sn** (exactly;" in at.info[0].value  # SuperCon's Nb3Sn1, as chemists write it
 
 
 @pytest.mark.usefixtures("toy_models")
@@ -169,14 +168,41 @@ def test_only_the_open_tab_is_predicted_and_the_other_input_is_named():
     at = predict("MgB2")
     at.file_uploader[0].upload("Nb3Sn.cif", structure_to_cif(nb3sn).encode()).run()
     assert not at.exception
-    assert any("Read as **Mg1 B2**" in m.value and "(from the formula)" in m.value for m in at.markdown)
+    assert any("Read as **MgB2**" in m.value and "(from the formula)" in m.value for m in at.markdown)
     assert shown_metrics(at) == shown_prediction("MgB2")
     assert any("'Nb3Sn.cif' is not used" in c.value for c in at.caption)
     at.session_state["predict_input"] = UPLOAD
     at.run()
-    assert any("Read as **Nb6 Sn2**" in m.value and "uploaded file Nb3Sn.cif" in m.value for m in at.markdown)
+    assert any("Read as **Nb3Sn**" in m.value and "uploaded file Nb3Sn.cif" in m.value for m in at.markdown)
     assert shown_metrics(at) == shown_prediction(nb3sn)
     assert any("The text box is not used" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "YBa2Cu3O6.95").click().run()  # an example opens the text tab
     assert at.session_state["predict_input"] != UPLOAD
     assert shown_metrics(at) == shown_prediction("YBa2Cu3O6.95")
+
+
+def test_values_fit_and_the_version_is_a_caption():
+    at = predict("MgB2")
+    assert [m.label for m in at.metric] == ["P(superconductor)", "Tc if superconducting"]  # no truncated version
+    assert all("±" not in m.value and m.delta.startswith("± ") for m in at.metric)  # the spread on its own line
+    model = models.load(models.available()[0])
+    assert any(f"version {model.version}" in c.value for c in at.caption)
+
+
+def test_formulas_read_as_chemists_write_them():
+    at = predict("La1.85Sr0.15CuO4")
+    assert any("Read as **La1.85Sr0.15CuO4** (from the formula)" in m.value for m in at.markdown)  # as typed
+    nearest = at.dataframe[0].value["formula"]
+    assert nearest.iloc[0] == "Sr0.15La1.85CuO4"  # SuperCon's Sr0.15La1.85Cu1O4 without its '1'
+    assert not nearest.str.contains(r"[A-Za-z]1(?![\d.])|\s").any()
+    at = predict("mp-19735")
+    assert any("Read as **La2CuO4** · 7 sites" in m.value and "(La2CuO4)" in m.value for m in at.markdown)
+
+
+def test_red_pushes_towards_a_superconductor():
+    at = predict("Ba0.6K0.4Fe2As2")
+    bars, table = plotly_specs(at)
+    for scale in (bars["data"][0]["marker"]["colorscale"], table["data"][1]["colorscale"]):
+        (_, low), (_, high) = scale[0], scale[-1]
+        assert high.startswith("rgb(103") and low.startswith("rgb(5")  # high ΔP red, low blue (RdBu reversed)
+    assert any(viewer.CONTRIBUTION_COLOURS in c.value for c in at.caption)
