@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint train evaluate data bench fuzz clean
+.PHONY: run test browser lint train evaluate data bench fuzz clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,8 +19,11 @@ lint: $(STAMP)  ## ruff over the repository, mypy over sc_core (settings in pypr
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP)  ## the whole test suite (one BLAS/OpenMP thread per process: faster on 2 cores)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
+test: $(STAMP)  ## the whole test suite, two workers (one BLAS/OpenMP thread each: faster on 2 cores)
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
+
+browser: $(STAMP)  ## end-to-end tests in Debian's Chromium (/usr/bin/chromium; apt-get install chromium)
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests/browser
 
 data: $(STAMP)  ## rebuild data/ from ../shared/data (maintainers only)
 	$(BIN)/python -m sc_core.data build --source ../shared/data

@@ -60,7 +60,7 @@ def quick_lookup() -> None:
         return
     is_structure = isinstance(item, Structure)
     comp = item.composition if is_structure else item
-    st.markdown(f"Read as **{display_formula(comp, reorder=is_structure)}**")
+    st.markdown(f"Read as **{display_formula(comp, reorder=is_structure, reduce=is_structure)}**")
     prediction_metrics(row)
     st.caption(f"Model `{name}` (version {model.version}). The Predict page shows more detail.")
 

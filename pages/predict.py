@@ -160,7 +160,8 @@ def show_prediction(item, source: str, name: str) -> None:
     formula = comp.formula.replace(" ", "")
 
     sites = f" · {len(item)} sites" if is_structure else ""
-    st.markdown(f"Read as **{display_formula(comp, reorder=is_structure)}**{sites} (from the {source})")
+    shown = display_formula(comp, reorder=is_structure, reduce=is_structure)
+    st.markdown(f"Read as **{shown}**{sites} (from the {source})")
     if is_structure:
         st.session_state.viewer_structure = {"label": source, "structure": item}
         page_link("pages/crystal_viewer.py", "See this structure in the Crystal viewer")

@@ -30,10 +30,10 @@ def chemical_system(comp: Composition) -> str:
     return "-".join(sorted(el.symbol for el, amount in comp.items() if amount > 0))
 
 
-def display_formula(comp: Composition | str, reorder: bool = False) -> str:
+def display_formula(comp: Composition | str, reorder: bool = False, reduce: bool = True) -> str:
     """A formula as chemists write it, for showing only (tables keep theirs for matching): whole-number amounts
-    reduced (Nb6Sn2 → Nb3Sn, Mg1B2 → MgB2), fractional ones kept (La1.85Sr0.15CuO4), no spaces, no '1'
-    subscripts, no brackets.
+    reduced (Nb6Sn2 → Nb3Sn, Mg1B2 → MgB2; not with `reduce` off, for a formula the user typed: K3C60 stays),
+    fractional ones kept (La1.85Sr0.15CuO4), no spaces, no '1' subscripts, no brackets.
 
     Elements stay in the order given (a typed formula's, YBa2Cu3O7; a table's); with `reorder` (a structure's
     composition, in the order of its sites) they come in IUPAC order (Table VI of the 2005 Red Book: MgB2, H3S,
@@ -43,7 +43,7 @@ def display_formula(comp: Composition | str, reorder: bool = False) -> str:
     if isinstance(comp, str):
         return _display_text(comp)
     amounts = comp.get_el_amt_dict()
-    if all(math.isclose(x, round(x), abs_tol=AMOUNT_TOLERANCE) for x in amounts.values()):
+    if reduce and all(math.isclose(x, round(x), abs_tol=AMOUNT_TOLERANCE) for x in amounts.values()):
         factor = math.gcd(*(round(x) for x in amounts.values()))  # not pymatgen's: 2.5x faster on COD
         amounts = {symbol: x / factor for symbol, x in amounts.items()}
     symbols = list(amounts)

@@ -53,3 +53,8 @@ def test_display_formula(text, expected):
 ])
 def test_display_formula_reorders_a_structures_sites(cell, expected):
     assert display_formula(Composition(cell), reorder=True) == expected
+
+
+def test_a_typed_formula_keeps_its_amounts():
+    assert display_formula(Composition("K3C60"), reduce=False) == "K3C60"  # a molecule's 60, not KC20
+    assert display_formula(Composition("Nb1 Sn0.25"), reduce=False) == "NbSn0.25"

@@ -11,7 +11,6 @@ from fakes import toy_models  # noqa: F401  (fixture)
 from sc_core import checkpoints, data, evaluate
 from sc_core.chemistry import composition_key, discovery_family
 from sc_core.io import parse_formula
-from sc_core.models.crystal_graph import CrystalGraphNet
 
 QUIET = {"log": lambda _: None}
 
@@ -190,29 +189,28 @@ def test_one_protocol_recomputed_keeps_the_other(tmp_path):
     assert {(c["protocol"], c["seed"]) for c in curves} == {("random", 0), ("grouped", 1)}
 
 
+@pytest.mark.usefixtures("toy_models")
 def test_saved_fits_reproduce_the_metrics_without_refitting(tmp_path, monkeypatch):
-    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path / "checkpoints")
-    params = {"n_members": 2, "width": 8, "layers": 1, "epochs": 2, "batch_size": 16}
+    from fakes import ToyStructureModel
+
     table = evaluate.data.load_3dsc().sample(n=60, random_state=0).reset_index(drop=True)
-    structures = [evaluate.data.structure_3dsc(name) for name in table["cif_name"]]
-    CrystalGraphNet(**params).fit(structures, tc=table["tc"].to_numpy()).save({"version": "toy", "data_hash": "none"})
     monkeypatch.setattr(evaluate.data, "load_3dsc", lambda: table)
     quiet = {"datasets": ("3dsc",), "protocols": ("grouped",), "seeds": (0,), "log": lambda _: None}
-    saved = evaluate.evaluate("crystal_graph", out_dir=tmp_path / "a", fits="save", **quiet)
-    assert checkpoints.exists("crystal_graph/fits/3dsc_grouped_0")
-    monkeypatch.setattr(CrystalGraphNet, "fit", lambda *a, **k: pytest.fail("a saved fit was refitted"))
-    loaded = evaluate.evaluate("crystal_graph", out_dir=tmp_path / "b", fits="load", **quiet)
+    saved = evaluate.evaluate("toy_structure", out_dir=tmp_path / "a", fits="save", **quiet)
+    assert checkpoints.exists("toy_structure/fits/3dsc_grouped_0")
+    monkeypatch.setattr(ToyStructureModel, "fit", lambda *a, **k: pytest.fail("a saved fit was refitted"))
+    loaded = evaluate.evaluate("toy_structure", out_dir=tmp_path / "b", fits="load", **quiet)
     assert json.dumps(loaded["results"]) == json.dumps(saved["results"])  # NaN where a threshold has no positives
-    unnamed = evaluate.evaluate("crystal_graph", out_dir=tmp_path / "a", fits="load",
+    unnamed = evaluate.evaluate("toy_structure", out_dir=tmp_path / "a", fits="load",
                                 **(quiet | {"protocols": None}))  # 3dsc/random has no saved fits: kept, not refitted
     assert json.dumps(unnamed["results"]) == json.dumps(saved["results"])
-    checkpoints.update_card("crystal_graph", params={**params, "width": 16})  # the recipe changed since
+    checkpoints.update_card("toy_structure", params={"smoothing": 2.0})  # the recipe changed since
     with pytest.raises(checkpoints.CheckpointError, match="other parameters"):
-        evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="load", **quiet)
+        evaluate.evaluate("toy_structure", out_dir=tmp_path / "c", fits="load", **quiet)
     with pytest.raises(checkpoints.CheckpointError, match="no saved fit"):
-        evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="load", **(quiet | {"seeds": (1,)}))
+        evaluate.evaluate("toy_structure", out_dir=tmp_path / "c", fits="load", **(quiet | {"seeds": (1,)}))
     with pytest.raises(ValueError, match="full data"):
-        evaluate.evaluate("crystal_graph", out_dir=tmp_path / "c", fits="save", limit=10, **quiet)
+        evaluate.evaluate("toy_structure", out_dir=tmp_path / "c", fits="save", limit=10, **quiet)
 
 
 @pytest.mark.usefixtures("toy_models")

@@ -197,6 +197,8 @@ def test_formulas_read_as_chemists_write_them():
     assert not nearest.str.contains(r"[A-Za-z]1(?![\d.])|\s").any()
     at = predict("mp-19735")
     assert any("Read as **La2CuO4** · 7 sites" in m.value and "(La2CuO4)" in m.value for m in at.markdown)
+    at = predict("K3C60")
+    assert any("Read as **K3C60** (from the formula)" in m.value for m in at.markdown)  # typed: not reduced to KC20
 
 
 def test_red_pushes_towards_a_superconductor():

@@ -1,0 +1,100 @@
+"""End to end in Debian's Chromium: every page loads, a formula is predicted, a CIF is drawn in 3D, a screening
+is filtered and exported, and no page shows an exception or sends a request off this machine."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from driver import PAGES, settle
+from PIL import Image
+from pymatgen.core import Lattice, Structure
+from pymatgen.io.cif import CifWriter
+
+
+def open_page(app, name: str) -> None:
+    app.goto(f"{app.app_url}/{PAGES[name]}")
+    settle(app)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_loads(app, name):
+    open_page(app, name)
+    assert app.locator("h1").first.is_visible()
+    assert app.locator('[data-testid="stSidebarNav"] a').count() == len(PAGES)  # no helper module listed as a page
+
+
+def metric_value(app, label: str) -> float:
+    metric = app.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return float(re.match(r"\s*([-\d.]+)", metric.locator('[data-testid="stMetricValue"]').inner_text()).group(1))
+
+
+def test_formula_is_predicted(app):
+    open_page(app, "predict")
+    box = app.get_by_label("Formula, CIF/POSCAR text or MP id")
+    box.fill("MgB2")
+    box.press("Control+Enter")
+    settle(app)
+    assert 0.0 <= metric_value(app, "P(superconductor)") <= 1.0
+    assert metric_value(app, "Tc") >= 0.0
+
+
+def non_blank_fraction(png: bytes) -> float:
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+    return float((np.abs(pixels - pixels[0, 0]).sum(axis=2) > 30).mean())  # differs from the background corner
+
+
+def test_uploaded_cif_is_drawn_in_3d(app, tmp_path):
+    cif = tmp_path / "MgB2.cif"
+    mgb2 = Structure.from_spacegroup("P6/mmm", Lattice.hexagonal(3.086, 3.524), ["Mg", "B"],
+                                     [[0, 0, 0], [1 / 3, 2 / 3, 0.5]])
+    cif.write_text(str(CifWriter(mgb2)))
+    open_page(app, "crystal_viewer")
+    app.get_by_text("Upload a file", exact=True).click()
+    settle(app)
+    app.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(cif))
+    settle(app)
+    canvas = app.frame_locator('[data-testid="stIFrame"]').first.locator("canvas").first
+    canvas.wait_for(state="visible")
+    app.wait_for_timeout(1500)  # WebGL draws after the frame loads
+    assert non_blank_fraction(canvas.screenshot()) > 0.01
+
+
+FORMULAS = ["MgB2", "Nb3Sn", "YBa2Cu3O7", "La1.85Sr0.15CuO4", "NaCl", "KBr", "Bi2Sr2CaCu2O8", "FeSe", "SiO2",
+            "CaCuO2", "NbN", "MgO"]
+
+
+def download(app, label: str) -> bytes:
+    with app.expect_download() as info:
+        app.get_by_role("button", name=label).click()
+    return open(info.value.path(), "rb").read()
+
+
+def test_screening_is_filtered_and_exported(app, tmp_path):
+    pool = tmp_path / "pool.csv"
+    pd.DataFrame({"id": [f"c{i}" for i in range(len(FORMULAS))], "formula": FORMULAS}).to_csv(pool, index=False)
+    open_page(app, "candidates")
+    app.get_by_text("Upload: a CSV", exact=False).click()
+    settle(app)
+    app.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pool))
+    settle(app)
+    app.get_by_role("button", name="Screen").click()
+    settle(app)
+    exclude = app.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Must not contain")
+    exclude.locator("input").click()
+    app.get_by_role("option", name="Cu", exact=True).click()
+    app.keyboard.press("Escape")
+    settle(app)
+    heading = app.get_by_text(re.compile(r"^\d+ of \d+ candidates")).inner_text()
+    shown, total = map(int, re.match(r"(\d+) of (\d+)", heading).groups())
+    assert total == len(FORMULAS) and shown < total
+    csv = pd.read_csv(io.BytesIO(download(app, "Download CSV")))
+    records = json.loads(download(app, "Download JSON"))
+    xlsx = pd.read_excel(io.BytesIO(download(app, "Download XLSX")))
+    assert len(csv) == len(records["candidates"]) == len(xlsx) == shown
+    assert not csv["formula"].str.contains("Cu").any() and (csv["p_sc"] >= 0.5).all()
+    assert csv["nearest_sc"].notna().all()
