@@ -90,9 +90,11 @@ def roc_pr(table: pd.DataFrame, curves: dict[str, list[dict]], dataset: str) -> 
                 if c["task"] == "classification" and c["dataset"] == dataset]
     for i, (model, curve) in enumerate(selected):
         label, line = curve_label(model, curve), {"color": PALETTE[i % len(PALETTE)], "width": 2}
-        roc.add_trace(go.Scatter(x=curve["roc"]["fpr"], y=curve["roc"]["tpr"], mode="lines", line=line,
+        fpr, tpr = report.thinned(curve["roc"]["fpr"], curve["roc"]["tpr"])
+        recall, precision = report.thinned(curve["pr"]["recall"], curve["pr"]["precision"])
+        roc.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", line=line,
                                  name=label + auc_text(table, model, curve, "roc_auc")))
-        pr.add_trace(go.Scatter(x=curve["pr"]["recall"], y=curve["pr"]["precision"], mode="lines", line=line,
+        pr.add_trace(go.Scatter(x=recall, y=precision, mode="lines", line=line,
                                 name=label + auc_text(table, model, curve, "pr_auc")))
     roc.update_layout(title="ROC", xaxis_title="False positive rate", yaxis_title="True positive rate",
                       height=480, legend=LEGEND_BELOW, margin={"t": 40})
@@ -175,7 +177,7 @@ def parity_section(curves: dict[str, list[dict]]) -> None:
     fig = go.Figure()
     top = 0.0
     for i, (model, curve) in enumerate(entries):
-        fig.add_trace(go.Scatter(x=curve["tc_true"], y=curve["tc_pred"], mode="markers", opacity=0.45,
+        fig.add_trace(go.Scattergl(x=curve["tc_true"], y=curve["tc_pred"], mode="markers", opacity=0.45,
                                  marker={"size": 5, "color": PALETTE[i % len(PALETTE)]},
                                  name=curve_label(model, curve, datasets=True)))
         top = max([top, *curve["tc_true"], *curve["tc_pred"]])
