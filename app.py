@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 from pymatgen.core import Structure
 
-from pages._common import get_model, prediction_metrics, unexpected_error
+from views._common import get_model, prediction_metrics, unexpected_error
 from sc_core import InputError, data, io, models
 from sc_core.chemistry import display_formula
 
@@ -84,14 +84,14 @@ def home() -> None:
 
 PAGES = {
     "home": st.Page(home, title="Home", icon=":material/home:", default=True),  # served at /
-    "predict": st.Page("pages/predict.py", title="Predict", icon=":material/science:", url_path="predict"),
-    "crystal_viewer": st.Page("pages/crystal_viewer.py", title="Crystal viewer", icon=":material/deployed_code:",
+    "predict": st.Page("views/predict.py", title="Predict", icon=":material/science:", url_path="predict"),
+    "crystal_viewer": st.Page("views/crystal_viewer.py", title="Crystal viewer", icon=":material/deployed_code:",
                               url_path="crystal_viewer"),
-    "candidates": st.Page("pages/candidates.py", title="Candidates", icon=":material/filter_alt:",
+    "candidates": st.Page("views/candidates.py", title="Candidates", icon=":material/filter_alt:",
                           url_path="candidates"),
-    "model_performance": st.Page("pages/model_performance.py", title="Model performance",
+    "model_performance": st.Page("views/model_performance.py", title="Model performance",
                                  icon=":material/monitoring:", url_path="model_performance"),
-    "element_embeddings": st.Page("pages/element_embeddings.py", title="Element embeddings",
+    "element_embeddings": st.Page("views/element_embeddings.py", title="Element embeddings",
                                   icon=":material/grid_on:", url_path="element_embeddings"),
 }
 

@@ -325,8 +325,7 @@ async def run_task(task, stats: Stats, timeout_s: float, monitor: Monitor) -> No
 
 
 async def open_home(browser: Browser, url: str) -> None:
-    """Open the home page once: until some session has run app.py, the server serves /predict and
-    /candidates as lone scripts from pages/ (without app.py's navigation and layout)."""
+    """Open the home page once, so that the timed sessions find the server started and the default model loaded."""
     page = await browser.new_page()
     try:
         await page.goto(url)

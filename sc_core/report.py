@@ -42,10 +42,10 @@ PROTOCOLS_TEXT = (
 )
 
 
-def thinned(x: list[float], y: list[float], points: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def thinned(xs: list[float], ys: list[float], points: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """A curve cut to about `points` points spread along its length, keeping both ends (for drawing only; the
     metrics come from the whole curve)."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     if len(x) <= points:
         return x, y
     length = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])

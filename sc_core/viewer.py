@@ -1,7 +1,8 @@
-"""Offline 3D crystal viewer: a standalone HTML document built on a vendored 3Dmol.js.
+"""Offline 3D crystal viewer: an HTML document built with py3Dmol on the vendored 3Dmol.js.
 
-The returned HTML inlines ``sc_core/static/3Dmol-min.js``, so it renders with no network
-access (e.g. ``st.iframe(structure_html(s), height=520)``). Atoms are added from Cartesian
+The HTML loads ``sc_core/static/3Dmol-min.js`` from a URL the caller serves it at (the dashboard:
+``/app/static/3Dmol-min.js``) or inlines it, so it renders with no network access
+(e.g. ``st.iframe(structure_html(s), height=520)``). Atoms are added from Cartesian
 coordinates, not parsed from a CIF, so partially occupied sites are handled here: the majority
 species sets the element and colour, and the full occupancy (e.g. "Ba0.6 K0.4") is shown on hover.
 Atoms take their element's Jmol colour (:func:`element_colors`, keyed by :func:`element_key`) or a
@@ -10,15 +11,16 @@ colour for their value on :data:`CONTRIBUTION_SCALE`.
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 import itertools
-import json
 import math
 from collections.abc import Sequence
 from importlib import resources
 
 import numpy as np
+import py3Dmol
 from monty.serialization import loadfn
 from pymatgen.core import Structure
 
@@ -46,7 +48,7 @@ def _3dmol_js() -> str:
 @functools.lru_cache(maxsize=1)
 def _jmol_colors() -> dict[str, str]:
     """Element → Jmol colour as "#rrggbb": pymatgen's table, the colours of 3Dmol.js's "Jmol" scheme."""
-    table = loadfn(resources.files("pymatgen.core").joinpath("ElementColorSchemes.yaml"))["Jmol"]
+    table = loadfn(str(resources.files("pymatgen.core").joinpath("ElementColorSchemes.yaml")))["Jmol"]
     return {symbol: "#{:02x}{:02x}{:02x}".format(*rgb) for symbol, rgb in table.items()}
 
 
@@ -200,49 +202,54 @@ html, body { margin: 0; padding: 0; background: #ffffff; font-family: sans-serif
 .legend-range { color: #555; }
 """
 
-_SCRIPT = """
-(function () {
-  var data = JSON.parse(document.getElementById("sc-viewer-data").textContent);
-  var viewer = $3Dmol.createViewer(document.getElementById("sc-viewer"), {backgroundColor: "white"});
-  var model = viewer.addModel();
-  model.addAtoms(data.atoms);
-  model.setStyle({}, {sphere: {scale: data.sphere_scale}});  // each atom's own .color
-  data.cell.forEach(function (e) {
-    viewer.addCylinder({start: {x: e[0][0], y: e[0][1], z: e[0][2]}, end: {x: e[1][0], y: e[1][1], z: e[1][2]},
-                        radius: 0.04, color: "#222222", fromCap: 1, toCap: 1});
-  });
-  data.supercell_box.forEach(function (e) {
-    viewer.addCylinder({start: {x: e[0][0], y: e[0][1], z: e[0][2]}, end: {x: e[1][0], y: e[1][1], z: e[1][2]},
-                        radius: 0.02, color: "#999999", fromCap: 1, toCap: 1});
-  });
-  if (data.labels) {
-    model.selectedAtoms({}).forEach(function (a) {
-      viewer.addLabel(a.elem, {position: {x: a.x, y: a.y, z: a.z}, fontSize: 11, fontColor: "black",
-                               backgroundColor: "white", backgroundOpacity: 0.6, inFront: true});
-    });
+# 3Dmol.js callbacks, given as text (py3Dmol passes every argument as JSON; 3Dmol.js turns text into functions)
+_HOVER = """function (atom, viewer) {
+  if (!atom.hoverLabel) {
+    atom.hoverLabel = viewer.addLabel(atom.hover, {position: atom, alignment: "bottomLeft", inFront: true,
+                                                   backgroundColor: "lightyellow", fontColor: "black", fontSize: 12});
   }
-  // invisible atoms at the box corners, so zoomTo frames the whole cell rather than just the atoms
-  var frame = viewer.addModel();
-  frame.addAtoms(data.frame_corners.map(function (p) { return {elem: "X", x: p[0], y: p[1], z: p[2]}; }));
-  frame.setStyle({}, {});
-  viewer.setHoverDuration(100);
-  viewer.setHoverable({model: model}, true, function (atom, v) {
-    if (!atom.hoverLabel) {
-      atom.hoverLabel = v.addLabel(atom.hover, {position: atom, alignment: "bottomLeft", backgroundColor: "lightyellow",
-                                                fontColor: "black", fontSize: 12, inFront: true});
-    }
-  }, function (atom, v) {
-    if (atom.hoverLabel) { v.removeLabel(atom.hoverLabel); delete atom.hoverLabel; }
-  });
-  viewer.zoomTo({model: frame});
-  // rotate() composes in the model frame, so the last call acts first: c axis up, then turn and tilt
-  viewer.rotate(15, "x");
-  viewer.rotate(-25, "y");
-  viewer.rotate(-90, "x");
-  viewer.zoom(0.85);
-  viewer.render();
-})();
-"""
+}"""
+_UNHOVER = """function (atom, viewer) {
+  if (atom.hoverLabel) { viewer.removeLabel(atom.hoverLabel); delete atom.hoverLabel; }
+}"""
+
+
+def _script_url(js: str | None) -> str:
+    """Where the page loads 3Dmol.js from: `js`, or the vendored file as a data: URL (a standalone document)."""
+    if js is not None:
+        return js
+    return "data:text/javascript;base64," + base64.b64encode(_3dmol_js().encode()).decode()
+
+
+def _view_html(payload: dict, width: int, height: int, js: str | None) -> str:
+    """The py3Dmol view of `payload` (atoms, cell box, labels, hover) as an HTML fragment."""
+    view = py3Dmol.view(width=width, height=height, js=_script_url(js))
+    view.addModel()
+    view.getModel().addAtoms(payload["atoms"])
+    view.getModel().setStyle({}, {"sphere": {"scale": payload["sphere_scale"]}})  # each atom's own colour
+    for edges, radius, colour in ((payload["cell"], 0.04, "#222222"), (payload["supercell_box"], 0.02, "#999999")):
+        for start, end in edges:
+            view.addCylinder({"start": dict(zip("xyz", start)), "end": dict(zip("xyz", end)), "radius": radius,
+                              "color": colour, "fromCap": 1, "toCap": 1})
+    if payload["labels"]:
+        for atom in payload["atoms"]:
+            view.addLabel(atom["elem"], {"position": {k: atom[k] for k in "xyz"}, "fontSize": 11, "inFront": True,
+                                         "fontColor": "black", "backgroundColor": "white", "backgroundOpacity": 0.6})
+    # invisible atoms at the box corners, so zoomTo frames the whole cell rather than just the atoms
+    view.addModel()
+    view.getModel().addAtoms([{"elem": "X", "x": x, "y": y, "z": z} for x, y, z in payload["frame_corners"]])
+    view.getModel().setStyle({}, {})
+    view.setHoverDuration(100)
+    view.setHoverable({"model": 0}, True, _HOVER, _UNHOVER)
+    view.zoomTo({"model": 1})
+    for angle, axis in ((15, "x"), (-25, "y"), (-90, "x")):  # composed in the model frame: c axis up, turn, tilt
+        view.rotate(angle, axis)
+    view.zoom(0.85)
+    fragment = view.write_html()
+    head, _, rest = fragment.partition("<script>")
+    body, _, tail = rest.rpartition("</script>")
+    # the arguments are JSON, whose strings may hold "</script>": written "<\/" (the same JavaScript string)
+    return f"{head}<script>{body.replace('</', '<' + chr(92) + '/')}</script>{tail}"
 
 
 def structure_html(
@@ -255,8 +262,10 @@ def structure_html(
     height: int = 480,
     cmap: str = CONTRIBUTION_SCALE,
     value_label: str = "contribution",
+    js: str | None = None,
 ) -> str:
-    """Standalone HTML document showing ``structure`` in 3D, with 3Dmol.js inlined (works offline).
+    """HTML document showing ``structure`` in 3D, built with py3Dmol. 3Dmol.js comes from the URL `js` (the
+    dashboard serves the vendored file), or by default is inlined as a data: URL (a standalone file, offline).
 
     Draws atoms as spheres, the unit-cell box and an ``supercell``×``supercell``×``supercell``
     replication (1 to 3). With ``values`` (one float per site of ``structure``) atoms are coloured
@@ -276,7 +285,6 @@ def structure_html(
             raise ValueError(f"values has {len(values)} entries but the structure has {len(structure)} sites")
 
     payload = _payload(structure, values, int(supercell), labels, cmap, value_label)
-    data_json = json.dumps(payload).replace("</", "<\\/")  # "<\/" is valid JSON and cannot end the tag
     legend = _legend_html(values, cmap, value_label, height) if values is not None else ""
     title = html.escape(display_formula(structure.composition, reorder=True))
     return f"""<!DOCTYPE html>
@@ -288,13 +296,8 @@ def structure_html(
 </head>
 <body>
 <div class="wrap">
-  <div id="sc-viewer" class="viewer" style="width:{int(width)}px;height:{int(height)}px"></div>{legend}
+  <div class="viewer">{_view_html(payload, int(width), int(height), js)}</div>{legend}
 </div>
-<script type="application/json" id="sc-viewer-data">{data_json}</script>
-<script>
-{_3dmol_js()}
-</script>
-<script>{_SCRIPT}</script>
 </body>
 </html>
 """

@@ -37,7 +37,7 @@ for path in sys.argv[1:]:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.main(command)
         print(json.dumps({"path": path, "run": command[0], "code": code, "output": out.getvalue() + err.getvalue()}))
-    at = AppTest.from_file("pages/crystal_viewer.py", default_timeout=60).run()
+    at = AppTest.from_file("views/crystal_viewer.py", default_timeout=60).run()
     at.radio[0].set_value("Upload a file").run()
     at.file_uploader[0].upload("hostile.cif", open(path, "rb").read()).run()
     print(json.dumps({"path": path, "run": "viewer", "code": len(at.exception),

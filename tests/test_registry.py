@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from sc_core import checkpoints, cli, models, train
 from sc_core.models.base import ModelOutputError
 
-PREDICT_PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "predict.py")
+PREDICT_PAGE = str(Path(__file__).resolve().parents[1] / "views" / "predict.py")
 
 
 @pytest.fixture

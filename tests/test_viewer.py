@@ -1,14 +1,16 @@
 """Tests for the offline 3D crystal viewer (sc_core.viewer)."""
 
+import base64
 import json
 import re
+from pathlib import Path
 
 import pytest
 from pymatgen.core import Lattice, Structure
 
 from sc_core.viewer import _3dmol_js, diverging_colors, element_colors, element_key, structure_html
 
-DATA_RE = re.compile(r'<script type="application/json" id="sc-viewer-data">(.*?)</script>', re.S)
+ATOMS_RE = re.compile(r"\.getModel\(\)\.addAtoms\((\[.*?\])\);\n")
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +24,14 @@ def disordered() -> Structure:
 
 
 def payload(html: str) -> dict:
-    match = DATA_RE.search(html)
-    assert match, "embedded JSON payload not found"
-    return json.loads(match.group(1))
+    """What the py3Dmol commands in `html` draw: the structure's atoms, cell edges, labels."""
+    models = ATOMS_RE.findall(html)
+    assert len(models) == 2, "the atoms and the frame corners"
+    cylinders = [json.loads(c) for c in re.findall(r"\.addCylinder\((\{.*?\})\);", html)]
+    return {"atoms": json.loads(models[0].replace("<\\/", "</")), "corners": json.loads(models[1]),
+            "cell": [c for c in cylinders if c["radius"] == 0.04],
+            "supercell_box": [c for c in cylinders if c["radius"] == 0.02],
+            "labels": ".addLabel(" in html.split("setHoverable")[0]}
 
 
 def rgb(hex_color: str) -> tuple[int, int, int]:
@@ -34,15 +41,19 @@ def rgb(hex_color: str) -> tuple[int, int, int]:
 
 def test_library_is_inlined_and_nothing_is_fetched(nacl):
     html = structure_html(nacl)
-    assert html.startswith("<!DOCTYPE html>")
-    assert "$3Dmol" in html and "createViewer" in html  # the vendored library itself
-    assert len(html) > 400_000
-    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
-    assert not re.search(r"<link\b", html, re.I)
-    # Outside the inlined library (whose source mentions URLs it never loads here) no URL appears.
-    own = html.replace(_3dmol_js(), "")
-    assert len(own) < 20_000
-    assert "http://" not in own and "https://" not in own
+    assert html.startswith("<!DOCTYPE html>") and "createViewer" in html  # py3Dmol's viewer
+    url = re.search(r"loadScriptAsync\('([^']*)'\)", html).group(1)
+    assert base64.b64decode(url.removeprefix("data:text/javascript;base64,")).decode() == _3dmol_js()
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I) and not re.search(r"<link\b", html, re.I)
+    own = html.replace(url, "")
+    assert len(own) < 20_000 and "http://" not in own and "https://" not in own
+
+
+def test_the_dashboard_serves_the_library(nacl):
+    html = structure_html(nacl, js="/app/static/3Dmol-min.js")
+    assert "loadScriptAsync('/app/static/3Dmol-min.js')" in html and "base64" not in html
+    assert (Path(__file__).parents[1] / "static" / "3Dmol-min.js").read_text() == _3dmol_js().replace(
+        "<\\/script", "</script")  # ./static, served at /app/static, is the package's file
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -105,12 +116,13 @@ def test_labels_toggle(nacl):
     off, on = structure_html(nacl), structure_html(nacl, labels=True)
     assert off != on
     assert payload(off)["labels"] is False and payload(on)["labels"] is True
+    assert on.count(".addLabel(") == len(nacl) + 1  # one per atom, and the hover label
 
 
 def test_injected_text_is_escaped(disordered):
     label = '</script><script>alert("x")</script>'
     html = structure_html(disordered, [1.0, -1.0], value_label=label)
-    assert label not in html
+    assert label not in html and html.count("</script>") == 1  # the py3Dmol script's own end tag only
     assert label in payload(html)["atoms"][0]["hover"]
 
 

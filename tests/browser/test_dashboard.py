@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from driver import PAGES, settle
+from driver import PAGES, serve, settle
 from PIL import Image
 from pymatgen.core import Lattice, Structure
 from pymatgen.io.cif import CifWriter
@@ -98,3 +98,12 @@ def test_screening_is_filtered_and_exported(app, tmp_path):
     assert len(csv) == len(records["candidates"]) == len(xlsx) == shown
     assert not csv["formula"].str.contains("Cu").any() and (csv["p_sc"] >= 0.5).all()
     assert csv["nearest_sc"].notna().all()
+
+
+def test_a_deep_link_on_a_fresh_server_gets_the_dashboard(page):
+    with serve() as url:  # no session has run app.py yet
+        page.goto(f"{url}/crystal_viewer")
+        settle(page)
+        links = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+    assert [link.split("\n")[-1] for link in links] == ["Home", "Predict", "Crystal viewer", "Candidates",
+                                                         "Model performance", "Element embeddings"]

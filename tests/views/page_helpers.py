@@ -21,7 +21,7 @@ TIMEOUT = 60
 
 
 def app(relative: str) -> AppTest:
-    """An AppTest for a script of the repository, e.g. ``app("pages/predict.py")``."""
+    """An AppTest for a script of the repository, e.g. ``app("views/predict.py")``."""
     return AppTest.from_file(str(ROOT / relative), default_timeout=TIMEOUT)
 
 

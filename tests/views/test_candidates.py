@@ -1,4 +1,4 @@
-"""pages/candidates.py: screen an uploaded CSV, filter, download."""
+"""views/candidates.py: screen an uploaded CSV, filter, download."""
 
 import io
 
@@ -11,7 +11,7 @@ from pymatgen.core import Composition
 from scipy.spatial.distance import cdist
 from streamlit.delta_generator import DeltaGenerator
 
-from pages._common import ROW_PX
+from views._common import ROW_PX
 from sc_core import data, models, screening
 from sc_core.featurize.composition import to_batch
 from sc_core.io import parse_formula
@@ -20,7 +20,7 @@ POOL = b"id,formula\na,MgB2\nb,La1.85Sr0.15CuO4\nc,NaCl\nd,Xx2O3\ne,YBa2Cu3O7\n"
 
 
 def screened():
-    at = app("pages/candidates.py").run()
+    at = app("views/candidates.py").run()
     assert not at.exception
     at.radio[0].set_value("upload").run()
     at.file_uploader[0].upload("pool.csv", POOL, "text/csv").run()
@@ -31,7 +31,7 @@ def screened():
 
 
 def test_loads_with_bundled_pools():
-    at = app("pages/candidates.py").run()
+    at = app("views/candidates.py").run()
     assert not at.exception
     assert len(at.radio[0].options) == len(screening.POOLS) + 1  # bundled pools + upload
     assert at.radio[0].value == next(iter(screening.POOLS))
@@ -59,7 +59,7 @@ def test_screen_upload_filter_and_download():
 
 
 def test_bad_upload_is_explained():
-    at = app("pages/candidates.py").run()
+    at = app("views/candidates.py").run()
     at.radio[0].set_value("upload").run()
     at.file_uploader[0].upload("pool.csv", b"name,tc\nMgB2,39\n", "text/csv").run()
     at.button[0].click().run()
@@ -96,7 +96,7 @@ def test_every_exported_row_carries_its_nearest_known_superconductor(downloads):
     supercon = data.load_supercon()
     formulas = [*supercon["formula"].sample(1_200, random_state=0), "NaCl", "Kr"]  # known ones skip themselves
     pool = "id,formula\n" + "".join(f"m{i},{f}\n" for i, f in enumerate(formulas))
-    at = app("pages/candidates.py").run()
+    at = app("views/candidates.py").run()
     at.radio[0].set_value("upload").run()
     at.file_uploader[0].upload("pool.csv", pool.encode(), "text/csv").run()
     at.button[0].click().run()
@@ -121,7 +121,7 @@ def test_space_group_filter_on_a_bundled_pool(monkeypatch):
     bundled = screening.load_pool
     monkeypatch.setattr(screening, "load_pool", lambda name: bundled(name).head(40))  # 40 S2S crystals, 8 groups
     st.cache_data.clear()  # the page caches the pools it loaded
-    at = app("pages/candidates.py").run()
+    at = app("views/candidates.py").run()
     at.radio[0].set_value("s2s").run()
     at.multiselect[0].set_value(["baseline"]).run()
     at.button[0].click().run()
@@ -151,7 +151,7 @@ def test_known_rows_name_their_supercon_entry_as_predict_does():
 
 @pytest.mark.usefixtures("toy_models")
 def test_structure_models_are_chosen_only_for_pools_with_structures():
-    at = app("pages/candidates.py").run()
+    at = app("views/candidates.py").run()
     assert at.radio[0].value == "3dsc" and at.multiselect[0].value == ["toy", "toy_structure"]
     assert "toy_structure (needs structures)" in at.multiselect[0].options
     at.radio[0].set_value("cod").run()
@@ -190,7 +190,7 @@ def test_table_height_follows_its_rows(monkeypatch):
 
 @pytest.mark.usefixtures("toy_models")
 def test_formulas_are_shown_reduced_and_kept_for_the_downloads():
-    at = app("pages/candidates.py").run()
+    at = app("views/candidates.py").run()
     at.radio[0].set_value("upload").run()
     at.file_uploader[0].upload("pool.csv", b"id,formula\na,Nb6Sn2\nb,Mg1B2\nc,La1.85Sr0.15CuO4\n", "text/csv").run()
     at.button[0].click().run()

@@ -13,7 +13,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._common import PLOT_CONFIG
+from views._common import PLOT_CONFIG
 from sc_core import calibration, evaluate, models, paths, report
 from sc_core.report import DATASET_NAMES, METRIC_NAMES, TASK_DESCRIPTIONS
 

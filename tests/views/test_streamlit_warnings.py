@@ -10,7 +10,7 @@ from page_helpers import app
 from streamlit.elements.lib import policies
 
 LOGGERS = ("streamlit.deprecation_util", "streamlit.elements.lib.policies")
-CLICKS = {"pages/predict.py": "MgB2", "pages/crystal_viewer.py": "H3S"}  # example buttons that set widget state
+CLICKS = {"views/predict.py": "MgB2", "views/crystal_viewer.py": "H3S"}  # example buttons that set widget state
 
 
 class Recorder(logging.Handler):
@@ -37,8 +37,8 @@ def streamlit_warnings(monkeypatch):
         logging.getLogger(name).removeHandler(recorder)
 
 
-@pytest.mark.parametrize("page", ["app.py", "pages/predict.py", "pages/crystal_viewer.py", "pages/candidates.py",
-                                  "pages/model_performance.py", "pages/element_embeddings.py"])
+@pytest.mark.parametrize("page", ["app.py", "views/predict.py", "views/crystal_viewer.py", "views/candidates.py",
+                                  "views/model_performance.py", "views/element_embeddings.py"])
 def test_page_runs_without_streamlit_warnings(page, streamlit_warnings):
     at = app(page).run()
     if page in CLICKS:

@@ -1,13 +1,11 @@
-"""pages/crystal_viewer.py: bundled and uploaded structures, the 3D view and the site table."""
+"""views/crystal_viewer.py: bundled and uploaded structures, the 3D view and the site table."""
 
 import json
-import re
 
 from page_helpers import app
+from test_viewer import payload
 
 from sc_core import data, viewer
-
-DATA_RE = re.compile(r'<script type="application/json" id="sc-viewer-data">(.*?)</script>', re.S)
 
 
 def iframes(at):
@@ -15,7 +13,7 @@ def iframes(at):
 
 
 def test_default_bundled_structure_renders():
-    at = app("pages/crystal_viewer.py").run()
+    at = app("views/crystal_viewer.py").run()
     assert not at.exception
     assert not at.error
     frames = iframes(at)
@@ -28,7 +26,7 @@ def test_default_bundled_structure_renders():
 
 
 def test_without_structure_models_atoms_take_element_colours(only_composition_models):
-    at = app("pages/crystal_viewer.py").run()
+    at = app("views/crystal_viewer.py").run()
     assert not at.exception
     assert any("trained" in c.value for c in at.caption)
     assert 'class="legend"' not in iframes(at)[0].proto.srcdoc
@@ -36,18 +34,18 @@ def test_without_structure_models_atoms_take_element_colours(only_composition_mo
 
 
 def test_element_colours_have_a_key(only_composition_models):
-    at = app("pages/crystal_viewer.py").run()
+    at = app("views/crystal_viewer.py").run()
     key = next(m.value for m in at.markdown if m.value.startswith("Element colours"))
     colors = viewer.element_colors(data.find_mp_id("mp-19735")[0])
     assert list(colors) == ["La", "Cu", "O"]
     for symbol, color in colors.items():
         assert f"background:{color}\"></span>&nbsp;{symbol}" in key
-    atoms = json.loads(DATA_RE.search(iframes(at)[0].proto.srcdoc).group(1))["atoms"]
+    atoms = payload(iframes(at)[0].proto.srcdoc)["atoms"]
     assert {(a["elem"], a["color"]) for a in atoms} == set(colors.items())  # the 3D view's colours
 
 
 def test_formulas_are_reduced_and_written_without_ones():
-    at = app("pages/crystal_viewer.py").run()
+    at = app("views/crystal_viewer.py").run()
     picker = next(s for s in at.selectbox if s.label.startswith("3DSC structure"))
     assert picker.options[picker.index].startswith("La2CuO4 · mp-19735")  # 3DSC's La2Cu1O4
     assert any(m.value.startswith("**La2CuO4** · La2CuO4 (mp-19735") for m in at.markdown)
@@ -57,7 +55,7 @@ def test_formulas_are_reduced_and_written_without_ones():
 
 
 def test_paper_example_is_one_click():
-    at = app("pages/crystal_viewer.py").run()
+    at = app("views/crystal_viewer.py").run()
     next(b for b in at.button if b.label == "H3S").click().run()
     assert not at.exception
     sites = at.dataframe[0].value
@@ -66,7 +64,7 @@ def test_paper_example_is_one_click():
 
 
 def test_supercell_labels_and_s2s():
-    at = app("pages/crystal_viewer.py").run()
+    at = app("views/crystal_viewer.py").run()
     at.slider[0].set_value(3).run()
     at.toggle[0].set_value(True).run()
     assert not at.exception
@@ -78,7 +76,7 @@ def test_supercell_labels_and_s2s():
 
 
 def test_bad_upload_shows_an_error():
-    at = app("pages/crystal_viewer.py").run()
+    at = app("views/crystal_viewer.py").run()
     at.radio[0].set_value("Upload a file").run()
     assert not iframes(at)
     at.file_uploader[0].upload("broken.cif", b"data_broken\n_cell_length_a 4.0\n").run()
@@ -87,7 +85,7 @@ def test_bad_upload_shows_an_error():
 
 
 def test_structure_model_contributions_colour_the_atoms(with_structure_model):
-    at = app("pages/crystal_viewer.py").run()
+    at = app("views/crystal_viewer.py").run()
     colour = next(s for s in at.selectbox if s.label.startswith("Colour by"))
     colour.set_value(with_structure_model).run()
     assert not at.exception
@@ -105,7 +103,7 @@ def test_structure_model_contributions_colour_the_atoms(with_structure_model):
 
 
 def test_s2snet_cam_and_gradient_contributions():
-    at = app("pages/crystal_viewer.py").run()
+    at = app("views/crystal_viewer.py").run()
     next(b for b in at.button if b.label == "Sr2CuClO2").click().run()
     next(s for s in at.selectbox if s.label.startswith("Colour by")).set_value("s2snet").run()
     assert not at.exception

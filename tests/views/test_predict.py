@@ -1,4 +1,4 @@
-"""pages/predict.py: formulas, MP ids, uploads, errors, element contributions and structure-only models."""
+"""views/predict.py: formulas, MP ids, uploads, errors, element contributions and structure-only models."""
 
 import json
 
@@ -13,7 +13,7 @@ UPLOAD = "Upload CIF/POSCAR"  # the page's upload tab
 
 
 def predict(text: str):
-    at = app("pages/predict.py").run()
+    at = app("views/predict.py").run()
     assert not at.exception
     at.text_area(key="predict_text").input(text).run()
     return at
@@ -21,7 +21,7 @@ def predict(text: str):
 
 def uploaded(name: str, content: bytes):
     """The page with `content` uploaded as `name` on the upload tab."""
-    at = app("pages/predict.py").run()
+    at = app("views/predict.py").run()
     at.session_state["predict_input"] = UPLOAD
     at.run()
     at.file_uploader[0].upload(name, content).run()
@@ -29,7 +29,7 @@ def uploaded(name: str, content: bytes):
 
 
 def test_loads_empty():
-    at = app("pages/predict.py").run()
+    at = app("views/predict.py").run()
     assert not at.exception
     assert not at.error
     assert not at.metric
@@ -56,7 +56,7 @@ def test_bad_formula_names_the_element():
 
 
 def test_example_button_fills_the_box():
-    at = app("pages/predict.py").run()
+    at = app("views/predict.py").run()
     next(b for b in at.button if b.label == "Ba0.6K0.4Fe2As2").click().run()
     assert not at.exception
     assert at.text_area(key="predict_text").value == "Ba0.6K0.4Fe2As2"
@@ -101,7 +101,7 @@ def test_bad_upload_is_an_error_not_a_traceback():
 
 
 def test_structure_model_with_a_formula_says_so(with_structure_model):
-    at = app("pages/predict.py").run()
+    at = app("views/predict.py").run()
     at.selectbox[0].set_value(with_structure_model)
     at.text_area(key="predict_text").input("MgB2").run()
     assert not at.exception

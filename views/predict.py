@@ -8,7 +8,7 @@ import streamlit as st
 from pymatgen.core import Structure
 from streamlit.errors import StreamlitPageNotFoundError
 
-from pages._common import PLOT_CONFIG, get_model, prediction_metrics, unexpected_error
+from views._common import PLOT_CONFIG, get_model, prediction_metrics, unexpected_error
 from sc_core import (
     InputError,
     attribution,
@@ -164,7 +164,7 @@ def show_prediction(item, source: str, name: str) -> None:
     st.markdown(f"Read as **{shown}**{sites} (from the {source})")
     if is_structure:
         st.session_state.viewer_structure = {"label": source, "structure": item}
-        page_link("pages/crystal_viewer.py", "See this structure in the Crystal viewer")
+        page_link("views/crystal_viewer.py", "See this structure in the Crystal viewer")
 
     if model.kind == "structure" and not is_structure:
         st.warning(

@@ -6,7 +6,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._common import PLOT_CONFIG, get_model, unexpected_error
+from views._common import PLOT_CONFIG, get_model, unexpected_error
 from sc_core import embeddings, models
 
 COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period",

@@ -1,4 +1,4 @@
-"""pages/model_performance.py: results are read from $SC_RESULTS_DIR (default benchmarks/results/).
+"""views/model_performance.py: results are read from $SC_RESULTS_DIR (default benchmarks/results/).
 
 The results are real evaluation output of the toy models (tests/fakes.py), which fit in milliseconds.
 """
@@ -32,7 +32,7 @@ def results_dir(toys, tmp_path_factory):
 
 def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
-    at = app("pages/model_performance.py").run()
+    at = app("views/model_performance.py").run()
     assert not at.exception
     assert not at.info
     classification, regression = (d.value for d in at.dataframe)
@@ -57,7 +57,7 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
 
 def test_confusion_matrix_shows_precision_recall_f1_at_the_threshold(results_dir, monkeypatch):
     monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
-    at = app("pages/model_performance.py").run()
+    at = app("views/model_performance.py").run()
     curve = next(c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "classification")
     for cut in (0.5, 0.9):
         at.slider[0].set_value(cut).run()
@@ -70,7 +70,7 @@ def test_confusion_matrix_shows_precision_recall_f1_at_the_threshold(results_dir
 
 def test_no_model_chosen_asks_for_one(results_dir, monkeypatch):
     monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
-    at = app("pages/model_performance.py").run()
+    at = app("views/model_performance.py").run()
     at.multiselect[0].set_value([]).run()
     assert not at.exception
     assert "Pick at least one model" in at.info[0].value
@@ -79,14 +79,14 @@ def test_no_model_chosen_asks_for_one(results_dir, monkeypatch):
 
 def test_no_results_is_an_info_message(tmp_path, monkeypatch):
     monkeypatch.setenv("SC_RESULTS_DIR", str(tmp_path))
-    at = app("pages/model_performance.py").run()
+    at = app("views/model_performance.py").run()
     assert not at.exception
     assert "make evaluate" in at.info[0].value
 
 
 def test_calibration_section(results_dir, monkeypatch):
     monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
-    at = app("pages/model_performance.py").run()
+    at = app("views/model_performance.py").run()
     assert not at.exception
     assert any(s.value == "Calibration" for s in at.subheader)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
@@ -106,7 +106,7 @@ def structure_results_dir(toys, tmp_path_factory):
 
 def test_3dsc_thresholds_tc_classifier_and_classes(structure_results_dir, monkeypatch):
     monkeypatch.setenv("SC_RESULTS_DIR", str(structure_results_dir))
-    at = app("pages/model_performance.py").run()
+    at = app("views/model_performance.py").run()
     assert not at.exception
     classification, tc_classifier, regression = (d.value for d in at.dataframe)
     assert len(classification) == len(tc_classifier) == 2 * len(evaluate.T_THRESHOLDS)  # two splits

@@ -5,12 +5,13 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from pages._common import PLOT_CONFIG, get_model, unexpected_error
+from views._common import PLOT_CONFIG, get_model, unexpected_error
 from sc_core import InputError, attribution, data, io, models, viewer
 from sc_core.chemistry import display_formula
 
 VIEW_WIDTH, VIEW_HEIGHT = 640, 480
 MAX_MB = io.MAX_FILE_BYTES // 2**20
+SCRIPT_URL = "/app/static/3Dmol-min.js"  # the vendored 3Dmol.js (.streamlit/config.toml: enableStaticServing)
 DEFAULT_MP_ID = "mp-19735"  # La2CuO4, the parent compound of the first high-Tc cuprate
 
 FROM_PREDICT, BUNDLED_3DSC, BUNDLED_S2S, EXAMPLES, UPLOAD = (
@@ -142,7 +143,8 @@ def show(structure, label: str) -> None:
         if name:
             show_prediction(name, structure)
         html = viewer.structure_html(structure, values, supercell=supercell, labels=labels,
-                                     width=VIEW_WIDTH, height=VIEW_HEIGHT, value_label="contribution to the logit")
+                                     width=VIEW_WIDTH, height=VIEW_HEIGHT, value_label="contribution to the logit",
+                                     js=SCRIPT_URL)
         st.iframe(html, height=VIEW_HEIGHT + 16, alt=f"3D view of {formula}")
         if sites is None:
             st.markdown(f"Element colours (Jmol): {viewer.element_key(structure)}", unsafe_allow_html=True)

@@ -1,4 +1,4 @@
-"""pages/element_embeddings.py: correlation heatmap and t-SNE map."""
+"""views/element_embeddings.py: correlation heatmap and t-SNE map."""
 
 import json
 
@@ -10,7 +10,7 @@ def figures(at):
 
 
 def test_heatmap_and_tsne():
-    at = app("pages/element_embeddings.py").run()
+    at = app("views/element_embeddings.py").run()
     assert not at.exception
     heatmap, scatter = figures(at)
     trace = heatmap["data"][0]
@@ -26,7 +26,7 @@ def test_heatmap_and_tsne():
 
 
 def test_colour_by_group_and_period():
-    at = app("pages/element_embeddings.py").run()
+    at = app("views/element_embeddings.py").run()
     for colour in ("group", "period"):
         at.segmented_control[0].set_value(colour).run()
         assert not at.exception
@@ -34,7 +34,7 @@ def test_colour_by_group_and_period():
 
 
 def test_colour_by_share_of_predicted_superconductors():
-    at = app("pages/element_embeddings.py").run()
+    at = app("views/element_embeddings.py").run()
     at.segmented_control[0].set_value("frequency").run()
     assert not at.exception
     scatter = figures(at)[1]
@@ -43,7 +43,7 @@ def test_colour_by_share_of_predicted_superconductors():
 
 
 def test_s2snet_embeddings_after_pretraining_and_fine_tuning():
-    at = app("pages/element_embeddings.py").run()
+    at = app("views/element_embeddings.py").run()
     at.selectbox[0].set_value("s2snet").run()
     assert not at.exception
     assert at.radio[0].options == ["fine-tuned", "pretrained"]

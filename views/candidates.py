@@ -6,7 +6,7 @@ import math
 
 import streamlit as st
 
-from pages._common import table_height, unexpected_error
+from views._common import table_height, unexpected_error
 from sc_core import InputError, chemistry, io, models, screening
 
 UPLOAD = "upload"
