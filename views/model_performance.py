@@ -216,9 +216,11 @@ metric_tables(table)
 threshold_section(table)
 
 curves = {name: load_curves(name, results_dir) for name in chosen}
-for dataset in dict.fromkeys(c["dataset"] for entries in curves.values() for c in entries
-                             if c["task"] == "classification"):
-    st.subheader(f"ROC and precision–recall: {DATASET_NAMES.get(dataset, dataset)}")
+datasets = list(dict.fromkeys(c["dataset"] for entries in curves.values() for c in entries
+                              if c["task"] == "classification"))
+if datasets:  # one test set at a time: every curve of every set at once is slow to draw
+    st.subheader("ROC and precision–recall")
+    dataset = st.selectbox("Test set", datasets, format_func=lambda d: DATASET_NAMES.get(d, d), key="roc_dataset")
     roc_pr(table, curves, dataset)
 confusion_section(curves)
 calibration_section(curves)

@@ -53,6 +53,11 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     assert any("grouped" in c.value and "random" in c.value for c in at.caption)
     at.slider[0].set_value(0.9).run()
     assert not at.exception
+    chosen = at.selectbox(key="roc_dataset")  # ROC/PR curves of one test set at a time
+    assert chosen.options == ["SuperCon"] and chosen.value == "supercon"
+    assert sum(trace["name"].startswith("toy · ") for trace in roc["data"]) == len(
+        [c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "classification"
+         and c["dataset"] == "supercon"])  # that set's curves only
 
 
 def test_confusion_matrix_shows_precision_recall_f1_at_the_threshold(results_dir, monkeypatch):
