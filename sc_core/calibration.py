@@ -1,11 +1,13 @@
-"""Probability calibration: reliability bins, expected calibration error and temperature scaling."""
+"""Probability calibration: reliability bins, expected calibration error and temperature scaling.
+
+scipy is imported by the functions that use it, so that importing this module (as :mod:`sc_core.evaluate` and the
+command line do) stays cheap.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
-from scipy.special import expit
 
 LOG_T_BOUNDS = (-5.0, 5.0)  # temperatures searched: e^-5 ≈ 0.007 to e^5 ≈ 148
 
@@ -40,11 +42,15 @@ def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
     """Probabilities sigmoid(logits / T)."""
     if temperature <= 0:
         raise ValueError(f"the temperature must be positive, got {temperature}")
+    from scipy.special import expit
+
     return expit(np.asarray(logits, dtype=float) / temperature)
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """Temperature T > 0 minimising the binary NLL of sigmoid(logits / T); fit it on validation data only."""
+    from scipy.optimize import minimize_scalar
+
     z, y = np.asarray(logits, dtype=float), np.asarray(y, dtype=float)
 
     def nll(log_t: float) -> float:

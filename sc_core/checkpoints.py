@@ -10,12 +10,14 @@ by other numpy / scikit-learn / torch versions (major.minor) load with a warning
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import platform
 import re
 import warnings
 import zipfile
 from importlib import metadata
+from io import BytesIO
 from pathlib import Path
 from typing import Any, cast
 
@@ -99,9 +101,9 @@ def load(name: str, root: Path | None = None,
     """
     card = read_card(name, root)
     folder = _root(root) / name
-    _verify_files(card, folder, name)
+    weights = _verified_files(card, folder, name)[WEIGHTS]
     try:
-        with np.load(folder / WEIGHTS, allow_pickle=False) as npz:
+        with np.load(BytesIO(weights), allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise CheckpointError(f"{folder / WEIGHTS} cannot be read ({exc}); retrain with `sc train {name}`") from None
@@ -115,8 +117,9 @@ def load(name: str, root: Path | None = None,
     return arrays, card
 
 
-def _verify_files(card: dict, folder: Path, name: str) -> None:
-    """CheckpointError unless the card has CARD_KEYS, lists WEIGHTS, and every listed file matches its sha256."""
+def _verified_files(card: dict, folder: Path, name: str) -> dict[str, bytes]:
+    """The bytes of every file the card lists, read once (the bytes hashed are the bytes loaded); CheckpointError
+    unless the card has CARD_KEYS, lists WEIGHTS, and every listed file matches its sha256."""
     retrain = f"retrain with `sc train {name}`"
     missing = [key for key in CARD_KEYS if not isinstance(card.get(key), dict)]
     if missing:
@@ -124,10 +127,14 @@ def _verify_files(card: dict, folder: Path, name: str) -> None:
     if WEIGHTS not in card["files"]:
         raise CheckpointError(f"the card of checkpoint {name!r} does not list {WEIGHTS} with its sha256, so the "
                               f"weights cannot be verified; {retrain}")
+    blobs = {}
     for filename, digest in card["files"].items():
         path = folder / str(filename)
-        if Path(str(filename)).name != filename or not path.is_file() or paths.sha256(path) != digest:
+        blob = path.read_bytes() if Path(str(filename)).name == filename and path.is_file() else None
+        if blob is None or hashlib.sha256(blob).hexdigest() != digest:
             raise CheckpointError(f"{path} is missing or does not match the sha256 in its card")
+        blobs[filename] = blob
+    return blobs
 
 
 def _warn_on_other_versions(recorded: dict, name: str) -> None:

@@ -24,6 +24,9 @@ measured on the test superconductors. The calibration ids are stored beside the 
 For the external test the training set adds COD "garbage-in" compositions as Tc = 0 (Konno et al.'s
 protocol, and the recipe of the deployed checkpoints); test sets never contain garbage rows. The test
 ids of every split are stored in ``<model>_splits.json``.
+
+scipy.stats and sklearn.metrics are imported by the functions that use them: importing this module (as the
+command line does for its options) stays cheap.
 """
 
 from __future__ import annotations
@@ -39,20 +42,6 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from sklearn.metrics import (
-    accuracy_score,
-    average_precision_score,
-    f1_score,
-    mean_absolute_error,
-    mean_squared_error,
-    precision_recall_curve,
-    precision_score,
-    r2_score,
-    recall_score,
-    roc_auc_score,
-    roc_curve,
-)
 
 from sc_core import checkpoints, data, paths
 from sc_core.calibration import expected_calibration_error
@@ -76,6 +65,15 @@ def classification_metrics(y: np.ndarray, score: np.ndarray, cut: float = 0.5,
                            probabilities: bool = True) -> dict[str, float]:
     """Accuracy, precision, recall, F1 at `cut`; ROC-AUC, PR-AUC (average precision) and, for probabilities,
     the expected calibration error."""
+    from sklearn.metrics import (
+        accuracy_score,
+        average_precision_score,
+        f1_score,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
     y, pred = np.asarray(y, dtype=bool), np.asarray(score) >= cut
     both = len(np.unique(y)) == 2
     metrics = {
@@ -91,6 +89,8 @@ def classification_metrics(y: np.ndarray, score: np.ndarray, cut: float = 0.5,
 
 def regression_metrics(tc: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     """MAE, RMSE (K) and R² of Tc predictions."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
     return {"mae_K": mean_absolute_error(tc, pred), "rmse_K": float(np.sqrt(mean_squared_error(tc, pred))),
             "r2": r2_score(tc, pred)}
 
@@ -100,6 +100,8 @@ def score_above(pred: pd.DataFrame, threshold_K: float) -> np.ndarray:
     p = pred["p_sc"].to_numpy(dtype=float)
     if threshold_K <= 0:
         return p
+    from scipy.stats import norm
+
     tc, std = pred["tc_K"].to_numpy(dtype=float), pred["tc_std_K"].to_numpy(dtype=float)
     return p * norm.cdf((tc - threshold_K) / np.maximum(std, 1e-3))
 
@@ -227,6 +229,8 @@ class _Run:
     def curve(self, dataset: str, protocol: str, task: str, threshold: float, seed: int, y, score) -> None:
         entry = {"dataset": dataset, "protocol": protocol, "task": task, "threshold_K": threshold, "seed": seed}
         if task == "classification":
+            from sklearn.metrics import precision_recall_curve, roc_curve
+
             fpr, tpr, _ = roc_curve(y, score)
             prec, rec, _ = precision_recall_curve(y, score)
             entry |= {"roc": {"fpr": _r(fpr), "tpr": _r(tpr)}, "pr": {"precision": _r(prec), "recall": _r(rec)},
@@ -245,6 +249,8 @@ def _r(values) -> list[float]:
 
 
 def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
+    from sklearn.metrics import mean_absolute_error
+
     table = data.load_supercon()
     if limit:
         table = table.sample(n=min(limit, len(table)), random_state=0).reset_index(drop=True)

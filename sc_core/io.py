@@ -20,6 +20,9 @@ Structures (see :func:`check_structure`): every structure read, or given to a mo
 possible crystal before any native code (spglib, neighbour search) sees it. Problems that pymatgen would
 silently drop or rewrite (zero/NaN occupancies, ``Vac`` read as V, cells of 0 or inf Å, CIFs whose symmetry
 expands to thousands of sites) are refused on the raw CIF/POSCAR text, before pymatgen parses it.
+
+pymatgen's CIF and POSCAR modules are imported by the functions that use them: they take most of a second (scipy),
+and a formula needs neither.
 """
 
 from __future__ import annotations
@@ -44,8 +47,6 @@ import pandas as pd
 from pymatgen.core import Composition, Element, Structure
 from pymatgen.core.operations import SymmOp
 from pymatgen.core.periodic_table import DummySpecies
-from pymatgen.io.cif import CifBlock, CifParser, CifWriter
-from pymatgen.io.vasp import Poscar
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_SITES = 500
@@ -298,6 +299,8 @@ def _read_cif(text: str) -> Structure:
         raise InputError(f"{prefix}: the unit cell is incomplete ({', '.join(missing_cell_tags)} missing).")
     block_text = _first_structure_block(text)
     _check_site_rows_are_ascii(block_text)
+    from pymatgen.io.cif import CifBlock, CifParser
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -410,6 +413,8 @@ def _read_poscar(text: str) -> Structure:
         raise InputError(f"{prefix}: it has no line of element symbols above the atom counts.")
     if len(lines) > 6:
         _check_poscar_header(lines)
+    from pymatgen.io.vasp import Poscar
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -551,6 +556,8 @@ def _short_reason(exc: Exception) -> str:
 def structure_to_cif(structure: Structure) -> str:
     """CIF text for `structure`: its conventional cell and space group (spglib, SYMPREC), P1 where spglib finds
     none; one row per species of each site (partial occupancies written out), every row with its own label."""
+    from pymatgen.io.cif import CifWriter
+
     plain = Structure(structure.lattice, structure.species_and_occu, structure.frac_coords)  # no labels of its own:
     try:  # CifWriter numbers the rows (La0, Sr1, Cu2...)
         return str(CifWriter(plain, symprec=SYMPREC))

@@ -1,7 +1,11 @@
 """Tests for the `sc` command line, run in-process through ``sc_core.cli.main``."""
 
 import json
+import os
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +19,10 @@ from sc_core import data, models
 from sc_core.cli import main, pool_from_argument
 
 NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+ROOT = Path(__file__).resolve().parents[1]
+# imported only by the commands and models that use them (#18: start-up); sklearn and scipy by training and evaluation
+HEAVY = ("torch", "lightgbm", "ray", "plotly", "streamlit", "sklearn", "scipy", "pymatgen.io.cif", "pymatgen.io.vasp",
+         "pymatgen.symmetry.analyzer")
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -207,3 +215,22 @@ def test_screen_rejects_bad_arguments(capsys, tmp_path):
             assert exc.code == 2
         else:
             raise AssertionError(f"{bad} was accepted")
+
+
+def heavy_imports(code: str) -> list[str]:
+    """The HEAVY modules imported once `code` has run in a fresh interpreter."""
+    check = f"import json, sys\n{code}\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_importing_the_cli_imports_no_heavy_library():
+    assert heavy_imports("import sc_core.cli") == []
+
+
+def test_predict_with_the_default_model_imports_no_heavy_library():
+    """Listing the trained models imports none of their classes, and the baseline predicts without scikit-learn."""
+    code = ("import contextlib, io, sc_core.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert sc_core.cli.main(['predict', 'MgB2']) == 0")
+    assert heavy_imports(code) == []

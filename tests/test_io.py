@@ -315,7 +315,7 @@ def test_small_cif_and_poscar_helpers_read():
     ],
 )
 def test_impossible_cif_cells_are_refused_before_parsing(cell, message, monkeypatch):
-    monkeypatch.setattr("sc_core.io.CifParser.parse_structures", lambda *a, **k: pytest.fail("parsed"))
+    monkeypatch.setattr("pymatgen.io.cif.CifParser.parse_structures", lambda *a, **k: pytest.fail("parsed"))
     with pytest.raises(InputError, match=message):
         read_structure(_cif(cell))
 
@@ -342,7 +342,7 @@ def test_site_explosion_is_refused_before_expansion(monkeypatch):
                 for sx in "+-" for sy in "+-" for sz in "+-")
     rows = "".join(f" Cu{i} Cu {0.011 + i * 0.0011:.4f} {0.0213 + i * 0.0007:.4f} {0.0331 + i * 0.0003:.4f} 1\n"
                    for i in range(400))
-    monkeypatch.setattr("sc_core.io.CifParser.parse_structures", lambda *a, **k: pytest.fail("expanded"))
+    monkeypatch.setattr("pymatgen.io.cif.CifParser.parse_structures", lambda *a, **k: pytest.fail("expanded"))
     with pytest.raises(InputError, match=r"has \d{3} sites or more once its symmetry operations are applied"):
         read_structure(_cif("60 60 60 90 90 90", rows, ops))
     with pytest.raises(InputError, match="lists 200 symmetry operations; a space group has at most 192"):

@@ -42,7 +42,7 @@ def registered() -> list[str]:
 def available(kind: str | None = None) -> list[str]:
     """Registered models that have a committed checkpoint; with `kind`, only those of that kind
     ("composition" or "structure"), told from the class without loading any weights."""
-    return [name for name in REGISTRY if checkpoints.exists(name) and kind in (None, model_class(name).kind)]
+    return [name for name in REGISTRY if checkpoints.exists(name) and (kind is None or model_class(name).kind == kind)]
 
 
 @cache

@@ -15,7 +15,6 @@ from typing import cast
 import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Structure
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from sc_core import checkpoints, data
 from sc_core.data import element_properties
@@ -77,6 +76,8 @@ class MagpieForest(FeatureModel):
 
     def fit_arrays(self, X: np.ndarray, y: np.ndarray, tc: np.ndarray | None) -> None:
         """The classifier on features `X` and classes `y`; with `tc`, the regressor on the rows with Tc > 0."""
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor  # training only
+
         c = self.config
         common = {"n_estimators": c.n_estimators, "min_samples_leaf": c.min_samples_leaf,
                   "random_state": c.random_state, "n_jobs": N_THREADS}

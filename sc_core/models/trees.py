@@ -188,18 +188,22 @@ def _check_structure(forest: ArrayForest) -> None:
     if forest.n_features < 1:
         raise CheckpointError(f"n_features must be positive, got {forest.n_features}")
     start = _tree_start(offsets)
-    local, size = np.arange(n) - start, np.repeat(np.diff(offsets), np.diff(offsets))
-    leaf, inner = forest.left == -1, forest.left != -1
+    leaf = forest.left == -1
+    inner = np.flatnonzero(~leaf)  # index arrays, gathered once: boolean masks would be applied eight times
     if (forest.right[leaf] != -1).any():
         raise CheckpointError("a leaf has a right child but no left child")
+    root = start.take(inner)
+    local, size = inner - root, np.repeat(np.diff(offsets), np.diff(offsets)).take(inner)
+    children = []
     for side in (forest.left, forest.right):
-        if ((side[inner] <= local[inner]) | (side[inner] >= size[inner])).any():
+        child = side.take(inner)
+        if ((child <= local) | (child >= size)).any():
             raise CheckpointError("a child index points outside its tree or before its parent")
-    children = np.concatenate([forest.left[inner], forest.right[inner]]) + np.tile(start[inner], 2)
-    if (np.bincount(children, minlength=n) != (local > 0)).any():
+        children.append(child + root)
+    if (np.bincount(np.concatenate(children), minlength=n) != (np.arange(n) != start)).any():
         raise CheckpointError("a node is reached from more than one parent, or from none")
-    features = forest.feature[inner]
+    features = forest.feature.take(inner)
     if ((features < 0) | (features >= forest.n_features)).any():
         raise CheckpointError(f"a split feature lies outside 0..{forest.n_features - 1}")
-    if np.isnan(forest.threshold[inner]).any() or not np.isfinite(forest.value[leaf]).all():
+    if np.isnan(forest.threshold.take(inner)).any() or not np.isfinite(forest.value[leaf]).all():
         raise CheckpointError("a split threshold is NaN or a leaf value is not finite")

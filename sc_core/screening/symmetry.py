@@ -1,4 +1,5 @@
-"""Space groups and crystal systems of pool rows."""
+"""Space groups and crystal systems of pool rows (pymatgen's symmetry modules, with spglib, are imported on first
+use, not when ``sc`` or the app starts)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from functools import cache
 
 import pandas as pd
 from pymatgen.core import Structure
-from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-from pymatgen.symmetry.groups import SpaceGroup
 
 from sc_core import data
 
@@ -16,6 +15,8 @@ def space_group(structure: Structure | None) -> str:
     """Hermann-Mauguin symbol found by spglib (tolerance 0.1 Å); '' without a structure or a solution."""
     if structure is None:
         return ""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
     try:
         return SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_symbol()
     except (TypeError, ValueError):  # spglib finds no symmetry for a malformed cell
@@ -25,6 +26,8 @@ def space_group(structure: Structure | None) -> str:
 @cache
 def crystal_system(symbol: str) -> str:
     """Crystal system of a Hermann-Mauguin symbol ('cubic', 'trigonal', ...); '' if unknown or empty."""
+    from pymatgen.symmetry.groups import SpaceGroup
+
     try:
         return SpaceGroup(symbol).crystal_system if symbol else ""
     except ValueError:
