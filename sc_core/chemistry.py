@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+from collections.abc import Sequence
 
 from pymatgen.core import Composition
 from pymatgen.core.periodic_table import get_el_sp
 from pymatgen.util.string import formula_double_format
+
+from sc_core.elements import symbols
 
 FAMILIES = ("cuprate", "iron-based", "hydride", "other")
 _PNICTOGENS_CHALCOGENS = {"P", "As", "Sb", "S", "Se", "Te"}
@@ -60,6 +64,27 @@ def _display_text(formula: str) -> str:
         return display_formula(Composition(formula))
     except ValueError:
         return formula
+
+
+_SYMBOL = re.compile(r"[A-Z][a-z]?")
+_FORMULA = re.compile(r"(?:[A-Z][a-z]?[\d.]*)+")
+
+
+@functools.lru_cache(maxsize=2**16)
+def _symbols(formula: str) -> frozenset[str]:
+    return frozenset(_SYMBOL.findall(formula))
+
+
+def search(query: str, texts: Sequence[str]) -> list[int]:
+    """Indices of `texts` (formulas, or labels that start with one) matching `query`. A formula (MgB2) matches
+    every text holding all its elements, the fewest other elements first (MgB2, then Mg0.9Al0.1B2); any other
+    query (an MP id, lower case) matches as case-insensitive text."""
+    wanted = _symbols(query)
+    if _FORMULA.fullmatch(query) and wanted <= set(symbols()):
+        sets = [_symbols(text.split(" ", 1)[0]) for text in texts]
+        return sorted((i for i, found in enumerate(sets) if wanted <= found), key=lambda i: len(sets[i]))
+    needle = query.lower()
+    return [i for i, text in enumerate(texts) if needle in text.lower()]
 
 
 def majority_species(species: Composition):

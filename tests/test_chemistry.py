@@ -7,6 +7,7 @@ from sc_core.chemistry import (
     discovery_family,
     display_formula,
     family,
+    search,
 )
 from sc_core.io import parse_formula
 
@@ -58,3 +59,10 @@ def test_display_formula_reorders_a_structures_sites(cell, expected):
 def test_a_typed_formula_keeps_its_amounts():
     assert display_formula(Composition("K3C60"), reduce=False) == "K3C60"  # a molecule's 60, not KC20
     assert display_formula(Composition("Nb1 Sn0.25"), reduce=False) == "NbSn0.25"
+
+
+def test_search_matches_formulas_by_elements_and_other_text_as_text():
+    texts = ["MgB2 · mp-763", "Mg0.9Al0.1B2 · mp-1", "NbSe2 · mp-2", "La2CuO4 · mp-19735", "B2Mg3Al · mp-3"]
+    assert search("MgB2", texts) == [0, 1, 4]  # every text with Mg and B, the fewest other elements first
+    assert search("mp-19", texts) == [3] and search("mgb2", texts) == [0] and search("", texts) == [0, 1, 2, 3, 4]
+    assert search("Xx2", texts) == []

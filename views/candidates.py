@@ -6,8 +6,8 @@ import math
 
 import streamlit as st
 
-from views._common import table_height, unexpected_error
 from sc_core import InputError, chemistry, io, models, screening
+from views._common import table_height, unexpected_error
 
 UPLOAD = "upload"
 KNOWN = {"any": "Any", "known": "In SuperCon", "unknown": "Not in SuperCon"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from views._common import PLOT_CONFIG, get_model, unexpected_error
-from sc_core import InputError, attribution, data, io, models, viewer
+from sc_core import InputError, attribution, chemistry, data, io, models, viewer
 from sc_core.chemistry import display_formula
+from views._common import PLOT_CONFIG, get_model, unexpected_error
 
 VIEW_WIDTH, VIEW_HEIGHT = 640, 480
 MAX_MB = io.MAX_FILE_BYTES // 2**20
+MAX_CHOICES = 200  # matches offered by a structure picker
 SCRIPT_URL = "/app/static/3Dmol-min.js"  # the vendored 3Dmol.js (.streamlit/config.toml: enableStaticServing)
 DEFAULT_MP_ID = "mp-19735"  # La2CuO4, the parent compound of the first high-Tc cuprate
 
@@ -62,6 +63,22 @@ def show_example(formula: str) -> None:
     st.session_state["viewer_source"], st.session_state["viewer_example"] = EXAMPLES, formula
 
 
+def search(labels: dict[str, str], noun: str, key: str, first: str | None = None) -> str | None:
+    """A search box over `labels` (id → label) and a picker of the first MAX_CHOICES matches (a picker of every
+    bundled structure is slow to send and draw); the chosen id, or None when nothing matches."""
+    query = st.text_input(f"Search the {len(labels):,} {noun}s by formula or MP id", key=f"{key}_query",
+                          placeholder="e.g. MgB2, Nb3Sn or mp-19735").strip()
+    keys = list(labels)
+    ids = [keys[i] for i in chemistry.search(query, list(labels.values()))]
+    if first in ids:
+        ids.insert(0, ids.pop(ids.index(first)))
+    if not ids:
+        st.info(f"No {noun} matches “{query}”.")
+        return None
+    shown = f"the first {MAX_CHOICES:,} of {len(ids):,}" if len(ids) > MAX_CHOICES else f"{len(ids):,}"
+    return st.selectbox(f"{noun} ({shown} matches)", ids[:MAX_CHOICES], format_func=labels.get, key=key)
+
+
 def pick_structure():
     """(Structure, label) from the chosen source, or (None, '') when there is nothing to show yet."""
     sources = [BUNDLED_3DSC, BUNDLED_S2S, EXAMPLES, UPLOAD]
@@ -80,14 +97,12 @@ def pick_structure():
         return from_predict["structure"], from_predict["label"]
     if source == BUNDLED_3DSC:
         labels, default = choices_3dsc()
-        ids = list(labels)
-        entry = st.selectbox(f"3DSC structure ({len(ids):,}; type to search by formula or MP id)", ids,
-                             index=ids.index(default), format_func=labels.get)
-        return structure_3dsc(entry)
+        entry = search(labels, "3DSC structure", "viewer_3dsc", first=default)
+        return structure_3dsc(entry) if entry else (None, "")
     if source == BUNDLED_S2S:
         labels = choices_s2s()
-        entry = st.selectbox(f"S2S crystal ({len(labels):,}; type to search)", list(labels), format_func=labels.get)
-        return s2s_structures()[entry], f"{labels[entry]}"
+        entry = search(labels, "S2S crystal", "viewer_s2s")
+        return (s2s_structures()[entry], labels[entry]) if entry else (None, "")
     upload = st.file_uploader(f"CIF, .vasp or POSCAR file (up to {MAX_MB} MB)", max_upload_size=MAX_MB)
     if upload is None:
         return None, ""

@@ -6,8 +6,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from views._common import PLOT_CONFIG, get_model, unexpected_error
 from sc_core import embeddings, models
+from views._common import PLOT_CONFIG, get_model, unexpected_error
 
 COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period",
              "frequency": "Share of predicted superconductors"}

@@ -13,9 +13,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from views._common import PLOT_CONFIG
 from sc_core import calibration, evaluate, models, paths, report
 from sc_core.report import DATASET_NAMES, METRIC_NAMES, TASK_DESCRIPTIONS
+from views._common import PLOT_CONFIG
 
 PALETTE = px.colors.qualitative.D3
 LEGEND_BELOW = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}

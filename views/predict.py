@@ -8,7 +8,6 @@ import streamlit as st
 from pymatgen.core import Structure
 from streamlit.errors import StreamlitPageNotFoundError
 
-from views._common import PLOT_CONFIG, get_model, prediction_metrics, unexpected_error
 from sc_core import (
     InputError,
     attribution,
@@ -20,6 +19,7 @@ from sc_core import (
     viewer,
 )
 from sc_core.chemistry import display_formula
+from views._common import PLOT_CONFIG, get_model, prediction_metrics, unexpected_error
 
 EXAMPLES = ("La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95")
 MAX_MB = io.MAX_FILE_BYTES // 2**20

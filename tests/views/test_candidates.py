@@ -11,10 +11,10 @@ from pymatgen.core import Composition
 from scipy.spatial.distance import cdist
 from streamlit.delta_generator import DeltaGenerator
 
-from views._common import ROW_PX
 from sc_core import data, models, screening
 from sc_core.featurize.composition import to_batch
 from sc_core.io import parse_formula
+from views._common import ROW_PX
 
 POOL = b"id,formula\na,MgB2\nb,La1.85Sr0.15CuO4\nc,NaCl\nd,Xx2O3\ne,YBa2Cu3O7\n"
 

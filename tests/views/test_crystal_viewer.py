@@ -1,6 +1,7 @@
 """views/crystal_viewer.py: bundled and uploaded structures, the 3D view and the site table."""
 
 import json
+import re
 
 from page_helpers import app
 from test_viewer import payload
@@ -52,6 +53,22 @@ def test_formulas_are_reduced_and_written_without_ones():
     at.radio[0].set_value("S2S crystal").run()
     picker = next(s for s in at.selectbox if s.label.startswith("S2S crystal"))
     assert "KSn2 · non-superconductor · s2s-0000" in picker.options  # the cell's K4Sn8
+
+
+def test_bundled_structures_are_searched():
+    at = app("views/crystal_viewer.py").run()
+    picker = next(s for s in at.selectbox if s.label.startswith("3DSC structure"))
+    assert picker.label == "3DSC structure (the first 200 of 10,904 matches)" and len(picker.options) == 200
+    at.text_input(key="viewer_3dsc_query").input("MgB2").run()
+    picker = next(s for s in at.selectbox if s.label.startswith("3DSC structure"))
+    assert picker.options[0].startswith("Mg0.33B0.67 · mp-763")  # 3DSC's MgB2 (as fractions), then doped variants
+    assert all({"Mg", "B"} <= set(re.findall(r"[A-Z][a-z]?", o.split(" ")[0])) for o in picker.options)
+    assert len(iframes(at)) == 1 and any("Mg0.33B0.67 (mp-763" in m.value for m in at.markdown)  # the first is drawn
+    at.text_input(key="viewer_3dsc_query").input("mp-19735").run()
+    options = next(s for s in at.selectbox if s.label.startswith("3DSC")).options
+    assert options and {o.split(" · ")[1] for o in options} == {"mp-19735"}  # its doped variants share the id
+    at.text_input(key="viewer_3dsc_query").input("no such thing").run()
+    assert not at.exception and "No 3DSC structure matches" in at.info[0].value and not iframes(at)
 
 
 def test_paper_example_is_one_click():
