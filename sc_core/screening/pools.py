@@ -64,6 +64,6 @@ def structures(pool: pd.DataFrame) -> list[Structure | None]:
         return pool["structure"].tolist()
     s2s = data.s2s_structures() if (pool["source"] == "s2s").any() else {}
     refs = [ref for source, ref in zip(pool["source"], pool["structure_ref"]) if source == "3dsc" and ref]
-    dsc = dict(zip(refs, data.structures_3dsc(refs)))
+    dsc = dict(zip(refs, data.structures_3dsc(refs))) if refs else {}  # none: not even the parsed cache is read
     return [s2s.get(ref) if source == "s2s" else dsc.get(ref) if source == "3dsc" else None
             for source, ref in zip(pool["source"], pool["structure_ref"])]
