@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test browser lint train evaluate data bench fuzz clean
+.PHONY: run test browser lint train evaluate pools data bench fuzz clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -28,11 +28,15 @@ browser: $(STAMP)  ## end-to-end tests in Debian's Chromium (/usr/bin/chromium; 
 data: $(STAMP)  ## rebuild data/ from ../shared/data (maintainers only)
 	$(BIN)/python -m sc_core.data build --source ../shared/data
 
-train: $(STAMP)  ## retrain every committed checkpoint on this CPU, then evaluate each
+train: $(STAMP)  ## retrain every committed checkpoint on this CPU, then evaluate each and store its pool predictions
 	$(BIN)/python -m sc_core.train all
+	$(BIN)/sc pools
 
 evaluate: $(STAMP)  ## recompute benchmarks/results/*.json from the checkpoints
 	$(BIN)/sc evaluate --model all
+
+pools: $(STAMP)  ## store every trained model's predictions on the bundled pools (checkpoints/<model>/pools/)
+	$(BIN)/sc pools
 
 bench: $(STAMP)  ## throughput and latency figures
 	$(BIN)/python benchmarks/throughput.py

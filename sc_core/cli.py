@@ -1,4 +1,4 @@
-"""Command line: ``sc predict``, ``sc screen``, ``sc evaluate``, ``sc train``, ``sc models``.
+"""Command line: ``sc predict``, ``sc screen``, ``sc evaluate``, ``sc train``, ``sc models``, ``sc pools``.
 
 The CLI only reads arguments and files and prints; the work is done by :mod:`sc_core`. How
 ``sc predict`` tells formulas from paths is :data:`INPUT_RULES` (shown by ``sc predict --help``).
@@ -192,6 +192,14 @@ def _family(text: str) -> str:
     return hits[0]
 
 
+def _advance(bar: tqdm) -> Callable[[int, int], None]:
+    """A progress callback ``(done, total)`` that moves `bar`."""
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+    return progress
+
+
 def cmd_screen(args: argparse.Namespace) -> int:
     if not args.output.lower().endswith(SHORTLIST_SUFFIXES):
         raise InputError(f"-o must name a .csv, .json or .xlsx file, not {quote(args.output)}.")
@@ -201,10 +209,8 @@ def cmd_screen(args: argparse.Namespace) -> int:
     pool = pool_from_argument(args.pool)
     if args.shard:
         pool = screening.shard(pool, *args.shard)
-    total = len(pool) * len(names)
-    with tqdm(total=total, unit="prediction", file=sys.stderr, disable=total <= PROGRESS_MIN_ROWS) as bar:
-        table = screening.screen(pool, names, progress=lambda done, _: bar.update(done - bar.n),
-                                 backend=args.backend)
+    with tqdm(unit="step", file=sys.stderr, disable=len(pool) * len(names) <= PROGRESS_MIN_ROWS) as bar:
+        table = screening.screen(pool, names, progress=_advance(bar), backend=args.backend)
     filters = screening.Filters(min_p=args.min_p, tc_min=args.tc_min, exclude_families=args.exclude_family,
                                 known=args.known)
     shortlist = screening.apply_filters(table, filters).head(args.top)
@@ -280,6 +286,30 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_pool(name: str, pool: str) -> Path:
+    """Store model `name`'s predictions on bundled pool `pool`, with a progress bar on stderr."""
+    from sc_core.screening import cache
+
+    with tqdm(desc=f"{name} on {pool}", unit="row", file=sys.stderr) as bar:
+        return cache.build(name, pool, _advance(bar))
+
+
+def cmd_pools(args: argparse.Namespace) -> int:
+    import time
+
+    from sc_core.screening import cache
+
+    names = list(args.models or models.available())
+    for name in names:
+        _check_model(name)
+    start = time.perf_counter()
+    folders = [_store_pool(name, pool) for name in names for pool in args.pools if cache.applies(name, pool)]
+    size = sum(path.stat().st_size for folder in folders for path in folder.iterdir())
+    print(f"stored the predictions of {len(folders)} model-pool pairs ({size / 1e6:.1f} MB) under "
+          f"{checkpoints.CHECKPOINT_DIR}/<model>/pools/ in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
 # -- entry point ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sc", description="Machine-learning-guided superconductor discovery.")
@@ -351,6 +381,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="list the trained models")
     p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("pools", help="store the trained models' predictions on the bundled pools, which screening "
+                                     "reads instead of predicting them (after each retraining; make pools)")
+    p.add_argument("--models", type=_comma_list(), help="comma-separated (default: every trained model)")
+    p.add_argument("--pools", type=_comma_list(tuple(screening.POOLS)), default=tuple(screening.POOLS),
+                   help=f"comma-separated among {','.join(screening.POOLS)} (default: all; structure models only "
+                        "predict those with crystal structures)")
+    p.set_defaults(func=cmd_pools)
     return parser
 
 

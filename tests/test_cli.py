@@ -15,7 +15,7 @@ from pymatgen.core import Lattice, Structure
 from pymatgen.io.cif import CifWriter
 from test_pools import hostile_zip
 
-from sc_core import data, models
+from sc_core import checkpoints, data, models, screening
 from sc_core.cli import main, pool_from_argument
 
 NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
@@ -234,3 +234,18 @@ def test_predict_with_the_default_model_imports_no_heavy_library():
     code = ("import contextlib, io, sc_core.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n"
             "    assert sc_core.cli.main(['predict', 'MgB2']) == 0")
     assert heavy_imports(code) == []
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_pools_stores_the_predictions_screening_reads(capsys, monkeypatch):
+    from sc_core.screening import cache
+
+    monkeypatch.setattr(cache, "load_pool", lambda name: screening.load_pool(name).head(30))  # quick
+    code, out, err = run(capsys, "pools", "--pools", "cod,s2s")
+    assert code == 0 and "stored the predictions of 3 model-pool pairs" in out and "toy on cod: 100%" in err
+    root = checkpoints.CHECKPOINT_DIR
+    stored = sorted(path.relative_to(root).as_posix() for path in root.glob("*/pools/*"))
+    assert stored == ["toy/pools/cod", "toy/pools/s2s", "toy_structure/pools/s2s"]  # no structure model on COD
+    assert cache.stored("toy", models.load("toy"), "cod") is not None
+    code, _, err = run(capsys, "pools", "--models", "nope")
+    assert code == 2 and "Unknown model 'nope'" in err

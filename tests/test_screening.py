@@ -126,6 +126,12 @@ def test_nearest_superconductor_skips_the_material_itself():
     assert near.iloc[2]["nearest_sc"] == "" and np.isnan(near.iloc[2]["nearest_sc_tc_K"])
 
 
+def test_nearest_superconductors_report_progress_after_each_chunk():
+    reports = []
+    screening.nearest_superconductors(["MgB2"] * 600, chunk=256, progress=lambda *report: reports.append(report))
+    assert reports == [(256, 600), (512, 600), (600, 600)]
+
+
 def test_space_groups_and_nearest_superconductor_columns():
     nacl = Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     pool = pd.DataFrame({"id": ["s", "f"], "formula": ["NaCl", "Nb3Sn"], "source": "test", "mp_id": "",

@@ -38,12 +38,13 @@ def get_pool(choice: str, upload):
 def run_screen(pool, label: str, chosen: list[str]) -> None:
     bar = st.progress(0.0, text=f"Screening {len(pool):,} materials…")
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"Screening {label}: {done:,} of {total:,} predictions")
+    def progress(task: str, unit: str):
+        return lambda done, total: bar.progress(min(done / max(total, 1), 1.0),
+                                                text=f"{task}: {done:,} of {total:,} {unit}")
 
-    table = screening.screen(pool, chosen, progress=progress)
-    bar.progress(1.0, text="Finding the nearest known superconductor of each material…")
-    table = screening.annotate(table)
+    table = screening.screen(pool, chosen, progress=progress(f"Screening {label}", "steps"))
+    bar.progress(0.0, text="Finding the nearest known superconductor of each material…")
+    table = screening.annotate(table, progress=progress("Finding the nearest known superconductor", "materials"))
     bar.empty()
     run = st.session_state.get("candidates", {}).get("run", 0) + 1
     st.session_state.candidates = {"table": table, "models": chosen, "pool": label, "run": run}

@@ -1,9 +1,10 @@
 """Screening: pools → batch prediction → filters → shortlist export, with matching to known SuperCon entries.
 
 Modules by responsibility: :mod:`.pools` (bundled pools, shards), :mod:`.batch` (predicting a pool),
-:mod:`.backends` (local or Ray), :mod:`.symmetry` (space groups), :mod:`.known` (SuperCon matches and
-nearest known superconductors), :mod:`.filters`, :mod:`.export`. Uploaded and command-line pools are
-read by :func:`sc_core.io.read_pool`.
+:mod:`.cache` (the models' stored predictions of the bundled pools, and live ones), :mod:`.chunks` (work in
+chunks between progress reports), :mod:`.backends` (local or Ray), :mod:`.symmetry` (space groups),
+:mod:`.known` (SuperCon matches and nearest known superconductors), :mod:`.filters`, :mod:`.export`. Uploaded
+and command-line pools are read by :func:`sc_core.io.read_pool`.
 """
 
 from sc_core.screening.backends import screen

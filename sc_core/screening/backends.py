@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sc_core.io import InputError, quote
-from sc_core.screening.batch import Progress, screen_batch
+from sc_core.screening.batch import Progress, screen_batch, steps
 from sc_core.screening.known import with_supercon_entries
 
 
@@ -39,5 +39,5 @@ def _screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | Non
     for i, future in enumerate(futures):
         tables.append(ray.get(future))
         if progress:
-            progress(sum(map(len, parts[: i + 1])) * len(model_names), len(pool) * len(model_names))
+            progress(steps(sum(map(len, parts[: i + 1])), model_names), steps(len(pool), model_names))
     return pd.concat(tables, ignore_index=True)

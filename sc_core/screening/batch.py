@@ -7,12 +7,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sc_core import models
 from sc_core.chemistry import family
 from sc_core.intervals import mixture
 from sc_core.io import InputError, parse_formula
+from sc_core.screening import cache
+from sc_core.screening.chunks import chunked
 from sc_core.screening.known import supercon_match
-from sc_core.screening.pools import structures
 from sc_core.screening.symmetry import crystal_system, space_groups
 
 Progress = Callable[[int, int], None]
@@ -20,8 +20,20 @@ SUPERCONDUCTOR_P = 0.5  # consensus P at or above which a row reads as a superco
 POOL_ONLY = ("source", "structure_ref", "structure", "error")  # pool columns used here, not carried to the table
 
 
-def _describe(pool: pd.DataFrame) -> pd.DataFrame:
-    """Chemistry columns for each pool row: space group, family, elements, SuperCon match."""
+def steps(rows: int, model_names: list[str]) -> int:
+    """The progress steps of screening `rows` rows: each row is described, then predicted by each model."""
+    return rows * (len(model_names) + 1)
+
+
+def _describe(pool: pd.DataFrame, progress: Progress | None = None) -> pd.DataFrame:
+    """Chemistry columns for each pool row (space group, family, elements, SuperCon match), in chunks (space groups
+    of uploaded structures take milliseconds each), reporting progress (rows described)."""
+    parts = chunked(len(pool), lambda rows: _describe_rows(pool.iloc[rows]), progress)
+    return pd.concat(parts) if parts else _describe_rows(pool)
+
+
+def _describe_rows(pool: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_describe` of one chunk."""
     rows = []
     for formula in pool["formula"]:
         try:
@@ -48,7 +60,9 @@ def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress 
     ``tc_gated_K`` the Tc where the consensus P ≥ SUPERCONDUCTOR_P, blank otherwise: what to sort and filter by.
 
     The pool is a bundled one (:func:`~sc_core.screening.pools.load_pool`) or one read by
-    :func:`sc_core.io.read_pool`, whose other columns (a CSV's own) are carried to the end of the table.
+    :func:`sc_core.io.read_pool`, whose other columns (a CSV's own) are carried to the end of the table. Rows of a
+    bundled pool take a model's stored predictions where they are up to date (:mod:`~sc_core.screening.cache`).
+    `progress` is told (steps done, :func:`steps`) as rows are described, then predicted by each model.
     A pure function of its arguments (models are loaded by name in the calling process), so a distributed
     engine can run it on any part of a pool: see :func:`~sc_core.screening.backends.screen`.
     """
@@ -57,20 +71,18 @@ def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress 
     pool = pool.reset_index(drop=True)
     table = pd.DataFrame({"id": pool["id"], "formula": pool["formula"],
                           "mp_id": pool["mp_id"] if "mp_id" in pool.columns else ""})
-    table = table.join(_describe(pool))
-    errors = pool["error"].fillna("").to_numpy() if "error" in pool.columns else np.full(len(pool), "")
-    done, total = 0, len(pool) * len(model_names)
+    done, total = 0, steps(len(pool), model_names)
 
     def step(n: int, _: int) -> None:
         if progress:
             progress(done + n, total)
 
+    table = table.join(_describe(pool, step))
+    done = len(pool)
+    errors = pool["error"].fillna("").to_numpy() if "error" in pool.columns else np.full(len(pool), "")
     tc_means, tc_vars = [], []
     for name in model_names:
-        model = models.load(name)
-        inputs = structures(pool) if model.kind == "structure" else list(pool["formula"])
-        inputs = [x if x is not None else "" for x in inputs]
-        pred = model.predict(inputs, progress=step)
+        pred = cache.predict(name, pool, progress=step)
         table[f"p_sc_{name}"] = pred["p_sc"].to_numpy()
         table[f"tc_K_{name}"] = pred["tc_K"].to_numpy(dtype=float)
         tc_means.append(pred["tc_K"].to_numpy(dtype=float))

@@ -12,6 +12,7 @@ from sc_core import data
 from sc_core.chemistry import chemical_system
 from sc_core.featurize.composition import to_batch
 from sc_core.io import InputError, parse_formula
+from sc_core.models.base import Progress
 
 KNOWN_TOLERANCE = 0.005  # a SuperCon entry with the same elements and every atomic fraction this close is a match
 SHORTLIST_FIRST = ["id", "formula", "mp_id", "space_group", "crystal_system", "p_sc"]
@@ -114,12 +115,12 @@ def nearest_known(comp: Composition, k: int = 5) -> pd.DataFrame:
                          "distance": distance[idx]})
 
 
-def nearest_superconductors(formulas: list[str], chunk: int = 256) -> pd.DataFrame:
+def nearest_superconductors(formulas: list[str], chunk: int = 256, progress: Progress | None = None) -> pd.DataFrame:
     """For each formula, the closest other SuperCon superconductor: nearest_sc, nearest_sc_tc_K, nearest_sc_distance.
 
     Distance as in :func:`nearest_known`; the material's own composition (distance 0) is skipped, so a known
     superconductor gets its closest relative. Unparsable formulas get empty cells. Vectorised over `chunk`
-    formulas at a time, so whole pools take seconds.
+    formulas at a time (`progress` is told after each), so whole pools take seconds.
     """
     table, by_element = _superconductor_fractions()
     comps: list[Composition | None] = []
@@ -136,16 +137,18 @@ def nearest_superconductors(formulas: list[str], chunk: int = 256) -> pd.DataFra
         rows = slice(start, start + len(part))
         best[rows] = np.argmin(distance, axis=1)
         gaps[rows] = distance[np.arange(len(part)), best[rows]]
+        if progress:
+            progress(rows.stop, len(comps))
     found = np.isfinite(gaps)
     return pd.DataFrame({"nearest_sc": np.where(found, table["formula"].to_numpy()[best], ""),
                          "nearest_sc_tc_K": np.where(found, table["tc"].to_numpy()[best], np.nan),
                          "nearest_sc_distance": np.where(found, gaps, np.nan)})
 
 
-def annotate(shortlist: pd.DataFrame) -> pd.DataFrame:
+def annotate(shortlist: pd.DataFrame, progress: Progress | None = None) -> pd.DataFrame:
     """The shortlist (or a whole screened pool) with the nearest other known superconductor of each row
-    (:func:`nearest_superconductors`), columns in reading order."""
-    nearest = nearest_superconductors(shortlist["formula"].tolist())
+    (:func:`nearest_superconductors`, which reports `progress`), columns in reading order."""
+    nearest = nearest_superconductors(shortlist["formula"].tolist(), progress=progress)
     out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest})
     first = [*SHORTLIST_FIRST, *[c for c in out if c.startswith("p_sc_")], "tc_gated_K", "tc_K", "tc_std_K",
              *[c for c in out if c.startswith("tc_K_")], "family",
