@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import Composition, Lattice, Structure
 
 WYCKOFF_1963 = "Wyckoff, Crystal Structures vol. 1 (1963)"
 
@@ -21,7 +21,7 @@ class Crystal:
     prototype: str
     space_group: str  # Hermann-Mauguin symbol pymatgen builds the structure in
     lattice: tuple[float, ...]  # a (cubic); a, c (hexagonal, tetragonal); a, b, c (orthorhombic), in Å
-    species: tuple[str | dict[str, float], ...]
+    species: tuple[str | Composition, ...]  # an element, or a mixed site as a Composition
     coords: tuple[tuple[float, float, float], ...]  # fractional, one per species (the asymmetric unit)
     superconductor: bool
     source: str
@@ -69,7 +69,7 @@ CRYSTALS: tuple[Crystal, ...] = (
              (0, 0.5, 0.377), (0, 0, 0.158)), True,
             "Wu et al., Phys. Rev. Lett. 58, 908 (1987); typical refined coordinates of orthorhombic YBa2Cu3O7"),
     Crystal("LaFeAsO0.9F0.1", "ZrCuSiAs-type", "P4/nmm", (4.03, 8.74),
-            ("La", "Fe", "As", {"O": 0.9, "F": 0.1}),
+            ("La", "Fe", "As", Composition({"O": 0.9, "F": 0.1})),
             ((0.25, 0.25, 0.142), (0.75, 0.25, 0.5), (0.25, 0.25, 0.651), (0.75, 0.25, 0)), True,
             "Kamihara et al., J. Am. Chem. Soc. 130, 3296 (2008); coordinates in origin choice 2"),
 )
@@ -83,9 +83,9 @@ def structure(crystal: Crystal) -> Structure:
     elif len(lengths) == 1:
         lattice = Lattice.cubic(lengths[0])
     elif crystal.space_group.startswith(("P6", "P3", "R")):
-        lattice = Lattice.hexagonal(*lengths)
+        lattice = Lattice.hexagonal(lengths[0], lengths[1])
     else:
-        lattice = Lattice.tetragonal(*lengths)
+        lattice = Lattice.tetragonal(lengths[0], lengths[1])
     if crystal.space_group == "P4/nmm":  # pymatgen's P4/nmm is origin choice 1: write out origin choice 2's sites
         sites = [(sp, xyz) for sp, (x, y, z) in zip(crystal.species, crystal.coords)
                  for xyz in ((x, y, z), ((x + 0.5) % 1, (y + 0.5) % 1, -z % 1))]
