@@ -234,3 +234,10 @@ def test_predict_with_the_default_model_imports_no_heavy_library():
     code = ("import contextlib, io, sc_core.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n"
             "    assert sc_core.cli.main(['predict', 'MgB2']) == 0")
     assert heavy_imports(code) == []
+
+
+def test_predict_with_domain_says_which_rows_are_near_the_training_data(capsys):
+    code, out, _ = run(capsys, "predict", "MgB2", "H2O", "Xx2", "--json", "--domain")
+    rows = json.loads(out)
+    assert code == 0 and [r["in_domain"] for r in rows] == [True, False, None]
+    assert rows[0]["domain_distance"] < rows[1]["domain_distance"] and rows[2]["domain_distance"] is None

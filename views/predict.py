@@ -12,6 +12,7 @@ from sc_core import (
     InputError,
     attribution,
     data,
+    domain,
     intervals,
     io,
     models,
@@ -178,6 +179,8 @@ def show_prediction(item, source: str, name: str) -> None:
         st.error(row["error"])
         return
     prediction_metrics(row)
+    inside, note = domain.describe(comp)
+    (st.caption if inside else st.warning)(note)
     st.caption(f"The {model.kind} model `{name}`, version {model.version}.")
     st.caption(intervals.describe(row, conformal=intervals.conformal_of_card(model.card)))
     st.caption("Predictions are for ambient pressure: the training data (SuperCon, 3DSC, S2S) carry no pressure, "
