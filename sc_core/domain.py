@@ -51,9 +51,14 @@ class Domain:
 @lru_cache(maxsize=1)
 def supercon_domain() -> Domain:
     """The domain of SuperCon's compositions (built once per process, 2-3 s)."""
+    return build([Composition(f) for f in data.load_supercon()["formula"]])
+
+
+def build(comps: list[Composition]) -> Domain:
+    """The domain of `comps` (see the module)."""
     from sklearn.neighbors import NearestNeighbors  # imported on first use: the CLI starts without it
 
-    X = magpie_features(to_batch([Composition(f) for f in data.load_supercon()["formula"]])).astype(float)
+    X = magpie_features(to_batch(comps)).astype(float)
     X = np.unique(X.round(6), axis=0)  # one point per composition
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale == 0] = 1.0
