@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 from sc_core import InputError, chemistry, io, models, screening
-from views._common import table_height, unexpected_error
+from views._common import table_height, trained_models, unexpected_error
 
 UPLOAD = "upload"
 KNOWN = {"any": "Any", "known": "In SuperCon", "unknown": "Not in SuperCon"}
@@ -149,10 +149,7 @@ st.title("Candidates")
 st.markdown("Screen a pool of materials with the trained models, narrow the list with the filters in the "
             "sidebar, and download the shortlist. P(sc) is the mean over the chosen models.")
 
-names = models.available()
-if not names:
-    st.info("No trained model is installed yet: run `make train`.")
-    st.stop()
+names = trained_models()
 
 left, right = st.columns([3, 2])
 with left:
