@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test browser lint train evaluate pools data bench fuzz clean
+.PHONY: run test browser lint train evaluate pools embeddings data bench fuzz clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,6 +24,9 @@ test: $(STAMP)  ## the whole test suite, two workers (one BLAS/OpenMP thread eac
 
 browser: $(STAMP)  ## end-to-end tests in Debian's Chromium (/usr/bin/chromium; apt-get install chromium)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests/browser
+
+embeddings: $(STAMP)  ## store every model's t-SNE maps and predicted-superconductor shares (Element embeddings page)
+	$(BIN)/python -m sc_core.embeddings
 
 data: $(STAMP)  ## rebuild data/ from ../shared/data (maintainers only)
 	$(BIN)/python -m sc_core.data build --source ../shared/data

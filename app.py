@@ -10,9 +10,9 @@ from pathlib import Path
 import streamlit as st
 from pymatgen.core import Structure
 
-from views._common import get_model, prediction_metrics, unexpected_error
 from sc_core import InputError, data, io, models
 from sc_core.chemistry import display_formula
+from views._common import get_model, prediction_metrics, unexpected_error
 
 TITLE = "Superconductor discovery"
 

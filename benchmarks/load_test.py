@@ -8,7 +8,7 @@ runs by cause and the latency percentiles of the successful ones; the failed net
 errors; the peak RSS of the server (children included, sampled every 0.5 s); and whether the server is
 still alive. Exits 1 if anything failed.
 
-Needs playwright (``pip install -r requirements-bench.txt``) and a Chromium; by default Debian's
+Needs playwright (in requirements.txt) and a Chromium; by default Debian's
 ``/usr/bin/chromium`` (``apt-get install chromium``), as ``playwright install`` needs the internet.
 """
 

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pymatgen.core import Structure
+from pymatgen.core import Composition, Structure
 from tqdm import tqdm
 
 from sc_core import checkpoints, chemistry, models, paths, screening, train
 from sc_core.data import DataIntegrityError, find_mp_id
 from sc_core.evaluate import PROTOCOL_NAMES, PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
-from sc_core.io import POOL_COLUMNS, InputError, excerpt, is_mp_id, is_structure_name, quote, read_pool
+from sc_core.io import POOL_COLUMNS, InputError, excerpt, is_mp_id, is_structure_name, parse_formula, quote, read_pool
 
 BATCH_SIZE = 2_000
 PROGRESS_MIN_ROWS = 1_000
@@ -131,8 +131,11 @@ def format_predictions(out: pd.DataFrame) -> str:
         return values.map(lambda v: excerpt(v, TABLE_CELL_CHARS))
 
     table = pd.concat([cut(out["id"]), cut(out["formula"]), fmt(out["p_sc"], 3), fmt(out["p_sc_std"], 3),
-                       fmt(out["tc_K"], 1), fmt(out["tc_std_K"], 1), out["error"]], axis=1)
-    table.columns = ["id", "formula", "P(sc)", "±", "Tc K", "±", "error"]
+                       fmt(out["tc_K"], 1), fmt(out["tc_std_K"], 1)], axis=1)
+    table.columns = ["id", "formula", "P(sc)", "±", "Tc K", "±"]
+    if "in_domain" in out:
+        table["in domain"] = out["in_domain"].map({True: "yes", False: "no"}).fillna("")
+    table["error"] = out["error"]
     for col in ("id", "formula", "error"):  # left-aligned text
         table[col] = table[col].astype(str).str.ljust(int(table[col].astype(str).str.len().max()))
     return table.to_string(index=False, justify="left")
@@ -143,7 +146,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError(f"-o must name a .csv or .json file, not {quote(args.output)}.")
     _check_model(args.model)
     model = models.load(args.model)
-    out = predict_rows(model, read_inputs(args.inputs))
+    rows = read_inputs(args.inputs)
+    out = predict_rows(model, rows)
+    if args.domain:
+        from sc_core import domain
+
+        comps: list[Composition | None] = [
+            None if row.item is None or out.at[i, "error"] else
+            parse_formula(row.item) if isinstance(row.item, str) else row.item.composition
+            for i, row in enumerate(rows)]
+        out = pd.concat([out, domain.assess(comps).set_axis(out.index)], axis=1)
     if args.output:
         if args.output.lower().endswith(".csv"):
             out.to_csv(args.output, index=False)
@@ -323,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "folder or .zip of CIFs")
     p.add_argument("--model", default="baseline", help="model name (see `sc models`; default: baseline)")
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    p.add_argument("--domain", action="store_true",
+                   help="add in_domain and domain_distance: is each material near what the models were trained on "
+                        "(about 3 s more, to index SuperCon)")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="write all columns to OUT (.csv or .json) and print only a summary line")
     p.set_defaults(func=cmd_predict)

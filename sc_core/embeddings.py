@@ -3,6 +3,9 @@ among the crystals a model predicts to superconduct (the S2SNet paper's colourin
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.manifold import TSNE
@@ -47,3 +50,65 @@ def predicted_frequency(model: Model, threshold: float = 0.5) -> pd.Series:
     positive = [structures[i].composition for i, p in zip(table["id"], pred["p_sc"]) if p >= threshold]
     counts = pd.Series([el.symbol for comp in positive for el in comp.elements]).value_counts()
     return (counts / max(len(positive), 1)).reindex(element_table().index, fill_value=0.0)
+
+
+MAPS_FILE = "{name}_embeddings.json"  # in the results folder, beside the model's metrics
+
+
+def build_maps(model: Model) -> dict:
+    """What the Element embeddings page shows that depends only on the model: the t-SNE coordinates of each
+    embedding stage and the predicted-superconductor share of each element, tagged with the model version."""
+    stages = model.embedding_stages or [None]
+    maps = {str(stage): tsne(model.element_vectors(stage))[["x", "y"]].round(4).to_dict(orient="index")
+            for stage in stages}
+    frequency = predicted_frequency(model).round(5).to_dict()
+    return {"model": model.name, "version": model.version, "tsne": maps, "frequency": frequency}
+
+
+def save_maps(model: Model, results_dir: Path) -> Path:
+    path = results_dir / MAPS_FILE.format(name=model.name)
+    path.write_text(json.dumps(build_maps(model), indent=1) + "\n")
+    return path
+
+
+def stored_maps(model: Model, results_dir: Path) -> dict | None:
+    """The maps saved for this version of `model`, or None (none saved, or saved for another version)."""
+    path = results_dir / MAPS_FILE.format(name=model.name)
+    if not path.exists():
+        return None
+    maps = json.loads(path.read_text())
+    return maps if maps.get("version") == model.version else None
+
+
+def tsne_map(model: Model, stage: str | None, results_dir: Path) -> pd.DataFrame:
+    """:func:`tsne` of `model`'s vectors at `stage`, read from the stored maps when they are of this version."""
+    maps = stored_maps(model, results_dir)
+    if maps is None or str(stage) not in maps["tsne"]:
+        return tsne(model.element_vectors(stage))
+    return pd.DataFrame.from_dict(maps["tsne"][str(stage)], orient="index").join(element_table())
+
+
+def frequency_map(model: Model, results_dir: Path) -> pd.Series:
+    """:func:`predicted_frequency` of `model`, read from the stored maps when they are of this version."""
+    maps = stored_maps(model, results_dir)
+    if maps is None:
+        return predicted_frequency(model)
+    return pd.Series(maps["frequency"], dtype=float).reindex(element_table().index, fill_value=0.0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """python -m sc_core.embeddings [NAME ...]: store the maps of the named (default: every trained) model."""
+    from tqdm import tqdm
+
+    from sc_core import models, paths
+
+    results_dir = paths.folder("SC_RESULTS_DIR", "benchmarks/results")
+    names = argv if argv else [n for n in models.available() if models.load(n).element_vectors() is not None]
+    for name in tqdm(names, desc="element maps", unit="model"):
+        save_maps(models.load(name), results_dir)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

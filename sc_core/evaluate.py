@@ -45,7 +45,7 @@ import pandas as pd
 
 from sc_core import checkpoints, data, paths
 from sc_core.calibration import expected_calibration_error
-from sc_core.chemistry import DISCOVERY_FAMILIES, discovery_family
+from sc_core.chemistry import DISCOVERY_FAMILIES, discovery_family, display_formula
 from sc_core.intervals import conformal_scale, interval_metrics
 from sc_core.io import parse_formula
 from sc_core.models import model_class
@@ -544,6 +544,26 @@ def load_curves(name: str, results_dir: Path = RESULTS_DIR) -> list[dict]:
     """Stored ROC/PR curves, scores and parity points of model `name` (empty if none)."""
     path = Path(results_dir) / f"{name}_curves.json"
     return json.loads(path.read_text())["curves"] if path.exists() else []
+
+
+def load_splits(name: str, results_dir: Path = RESULTS_DIR) -> dict:
+    """Stored test ids of model `name`: split ("<dataset>/<protocol>") → seed → ids (empty if none)."""
+    path = Path(results_dir) / f"{name}_splits.json"
+    return json.loads(path.read_text())["splits"] if path.exists() else {}
+
+
+def parity_formulas(curve: dict, splits: dict) -> list[str] | None:
+    """The formulas of a stored Tc-parity curve's points, from the test ids stored beside it (the test rows that
+    superconduct, in order); None when they do not match the curve's measured Tc (or the split is not stored)."""
+    ids = splits.get(f"{curve['dataset']}/{curve['protocol']}", {}).get(str(curve["seed"]))
+    loader = {"supercon": data.load_supercon, "3dsc": data.load_3dsc}.get(curve["dataset"])
+    if not ids or loader is None:
+        return None
+    rows = loader().drop_duplicates("id").set_index("id").reindex(ids)
+    rows = rows[rows["tc"] > 0]
+    if len(rows) != len(curve["tc_true"]) or not np.allclose(rows["tc"], curve["tc_true"], rtol=0, atol=1e-3):
+        return None
+    return [display_formula(f) for f in rows["formula"]]
 
 
 def results_table(names: list[str], results_dir: Path = RESULTS_DIR) -> pd.DataFrame:

@@ -249,3 +249,10 @@ def test_pools_stores_the_predictions_screening_reads(capsys, monkeypatch):
     assert cache.stored("toy", models.load("toy"), "cod") is not None
     code, _, err = run(capsys, "pools", "--models", "nope")
     assert code == 2 and "Unknown model 'nope'" in err
+
+
+def test_predict_with_domain_says_which_rows_are_near_the_training_data(capsys):
+    code, out, _ = run(capsys, "predict", "MgB2", "H2O", "Xx2", "--json", "--domain")
+    rows = json.loads(out)
+    assert code == 0 and [r["in_domain"] for r in rows] == [True, False, None]
+    assert rows[0]["domain_distance"] < rows[1]["domain_distance"] and rows[2]["domain_distance"] is None

@@ -50,3 +50,22 @@ def test_predicted_frequency_counts_elements_of_predicted_superconductors():
     with_cu = [s.composition for s in data.s2s_structures().values() if "Cu" in {e.symbol for e in s.composition}]
     assert freq["O"] == pytest.approx(np.mean([c["O"] > 0 for c in with_cu]))
     assert freq["Xe"] == 0.0 and len(freq) >= 103
+
+
+def test_stored_maps_are_read_for_their_version_only(tmp_path, monkeypatch):
+    from sc_core import models
+
+    model = models.load("baseline")
+    with threadpool_limits(1):
+        path = embeddings.save_maps(model, tmp_path)
+        stored = embeddings.tsne_map(model, None, tmp_path)
+        live = embeddings.tsne(model.element_vectors())
+    assert path.name == "baseline_embeddings.json"
+    np.testing.assert_allclose(stored[["x", "y"]].to_numpy(), live.loc[stored.index, ["x", "y"]].to_numpy(),
+                               atol=1e-4)
+    assert stored.drop(columns=["x", "y"]).equals(live.loc[stored.index].drop(columns=["x", "y"]))  # metadata
+    assert embeddings.frequency_map(model, tmp_path).equals(embeddings.predicted_frequency(model).round(5))
+    monkeypatch.setattr(model, "version", "another")  # a retrained model does not read the old maps
+    assert embeddings.stored_maps(model, tmp_path) is None
+    monkeypatch.setattr(embeddings, "tsne", lambda vectors: "computed")
+    assert embeddings.tsne_map(model, None, tmp_path) == "computed"

@@ -9,7 +9,7 @@ import pytest
 from fakes import toy_models  # noqa: F401  (fixture)
 
 from sc_core import checkpoints, data, evaluate
-from sc_core.chemistry import composition_key, discovery_family
+from sc_core.chemistry import composition_key, discovery_family, display_formula
 from sc_core.io import parse_formula
 
 QUIET = {"log": lambda _: None}
@@ -257,3 +257,14 @@ def test_leave_family_out_trains_without_the_family_and_tests_on_it_alone(tmp_pa
     assert rows["classification"]["metrics"]["recall"]["mean"] == pytest.approx(np.mean(recalls))
     cuprates = rows["classification_cuprate"]
     assert cuprates["n_test"] > rows["tc_regression_cuprate"]["n_test"] > 0  # garbage-in cuprates are negatives too
+
+
+def test_parity_formulas_come_from_the_stored_split_only_when_they_match():
+    table = data.load_supercon()
+    rows = table.head(6)
+    superconductors = rows[rows["tc"] > 0]
+    curve = {"dataset": "supercon", "protocol": "random", "seed": 0, "tc_true": superconductors["tc"].tolist()}
+    splits = {"supercon/random": {"0": rows["id"].tolist()}}
+    assert evaluate.parity_formulas(curve, splits) == [display_formula(f) for f in superconductors["formula"]]
+    assert evaluate.parity_formulas(curve | {"tc_true": curve["tc_true"][::-1] + [1.0]}, splits) is None
+    assert evaluate.parity_formulas(curve | {"seed": 1}, splits) is None  # no stored split for that seed

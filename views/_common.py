@@ -22,6 +22,15 @@ def get_model(name: str) -> models.Model:
     return models.load(name)
 
 
+def trained_models() -> list[str]:
+    """The trained models' names; with none, a note on how to train them, and the page stops."""
+    names = models.available()
+    if not names:
+        st.info("No trained model is installed yet: run `make train`.")
+        st.stop()
+    return names
+
+
 def unexpected_error(message: str) -> None:
     """Log the exception being handled (with its traceback, for the operator), then show `message` to the user
     (never the traceback)."""

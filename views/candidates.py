@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 from sc_core import InputError, chemistry, io, models, screening
-from views._common import table_height, unexpected_error
+from views._common import table_height, trained_models, unexpected_error
 
 UPLOAD = "upload"
 KNOWN = {"any": "Any", "known": "In SuperCon", "unknown": "Not in SuperCon"}
@@ -79,17 +79,20 @@ def sidebar_filters(table, run: int) -> screening.Filters:
     crystal_systems = sb.multiselect("Crystal system", systems, key=f"systems_{run}") if systems else []
     space_groups = sb.multiselect("Space group", groups, key=f"space_groups_{run}") if groups else []
     known = sb.radio("Known in SuperCon", list(KNOWN), format_func=KNOWN.get, key=f"known_{run}")
+    in_domain_only = sb.toggle("Inside the models' domain only", key=f"domain_{run}",
+                               help="Leave out materials unlike anything the models were trained on.")
     return screening.Filters(min_p=min_p, tc_min=tc_min, tc_max=tc_max, include_elements=tuple(include),
                              exclude_elements=tuple(exclude), n_elements=n_elements,
                              exclude_families=tuple(families), known=known, space_groups=tuple(space_groups),
-                             crystal_systems=tuple(crystal_systems))
+                             crystal_systems=tuple(crystal_systems), in_domain_only=in_domain_only)
 
 
 def show_table(table, chosen: list[str]) -> None:
     several = len(chosen) > 1  # one model: its columns are the consensus ones
     per_model = [f"p_sc_{name}" for name in chosen] if several else []
     per_model_tc = [f"tc_K_{name}" for name in chosen if table[f"tc_K_{name}"].notna().any()] if several else []
-    order = ["id", "formula", "p_sc", *per_model, "tc_gated_K", "tc_K", "tc_std_K", *per_model_tc, "family",
+    order = ["id", "formula", "p_sc", *per_model, "in_domain", "tc_gated_K", "tc_K", "tc_std_K", *per_model_tc,
+             "family",
              "space_group", "crystal_system",
              "elements",
              "n_elements", "contains_O", "in_supercon", "supercon_formula", "supercon_tc_K",
@@ -106,6 +109,9 @@ def show_table(table, chosen: list[str]) -> None:
             "Tc (K)", format="%.1f", help=f"Mean predicted Tc over the chosen models where P(sc) ≥ "
                                           f"{screening.SUPERCONDUCTOR_P:g}; blank where the row does not read as a "
                                           "superconductor. Sort and filter by this column."),
+        "in_domain": st.column_config.CheckboxColumn(
+            "In domain", help="Inside what the models were trained on (near SuperCon compositions); outside, a low "
+                              "P(sc) means unknown rather than no. The export also has domain_distance."),
         "tc_K": st.column_config.NumberColumn("Tc if sc (K)", format="%.1f",
                                               help="Mean predicted Tc assuming the material superconducts"),
         "tc_std_K": st.column_config.NumberColumn("± Tc (K)", format="%.1f",
@@ -144,10 +150,7 @@ st.title("Candidates")
 st.markdown("Screen a pool of materials with the trained models, narrow the list with the filters in the "
             "sidebar, and download the shortlist. P(sc) is the mean over the chosen models.")
 
-names = models.available()
-if not names:
-    st.info("No trained model is installed yet: run `make train`.")
-    st.stop()
+names = trained_models()
 
 left, right = st.columns([3, 2])
 with left:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from sc_core import embeddings, models
+from sc_core import embeddings, models, paths
 from views._common import PLOT_CONFIG, get_model, unexpected_error
 
 COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period",
@@ -25,13 +27,13 @@ def pearson(name: str, stage: str | None):
 
 
 @st.cache_data(show_spinner="Computing the t-SNE map…")
-def tsne(name: str, stage: str | None):
-    return embeddings.tsne(element_vectors(name, stage))
+def tsne(name: str, stage: str | None, results_dir: str):
+    return embeddings.tsne_map(get_model(name), stage, Path(results_dir))  # stored by make embeddings
 
 
 @st.cache_data(show_spinner="Predicting the S2S crystals…")
-def frequency(name: str):
-    return embeddings.predicted_frequency(get_model(name))
+def frequency(name: str, results_dir: str):
+    return embeddings.frequency_map(get_model(name), Path(results_dir))
 
 
 def heatmap(corr) -> go.Figure:
@@ -95,9 +97,10 @@ st.plotly_chart(heatmap(pearson(name, stage)), width="stretch", config=PLOT_CONF
 st.subheader("t-SNE map")
 colour = st.segmented_control("Colour by", list(COLOUR_BY), format_func=COLOUR_BY.get, default="block",
                               required=True)
-points = tsne(name, stage)
+results_dir = str(paths.folder("SC_RESULTS_DIR", "benchmarks/results"))
+points = tsne(name, stage, results_dir)
 if colour == "frequency":
-    points = points.assign(frequency=frequency(name))
+    points = points.assign(frequency=frequency(name, results_dir))
     st.caption("Colour: the share of the bundled S2S crystals this model predicts to superconduct (P ≥ 0.5) "
                "that contain the element.")
 st.plotly_chart(tsne_scatter(points, colour), width="stretch", config=PLOT_CONFIG)

@@ -17,7 +17,7 @@ from sc_core import calibration, evaluate, models, paths, report
 from sc_core.report import DATASET_NAMES, METRIC_NAMES, TASK_DESCRIPTIONS
 from views._common import PLOT_CONFIG
 
-PALETTE = px.colors.qualitative.D3
+PALETTE = px.colors.qualitative.D3 + px.colors.qualitative.Dark2 + px.colors.qualitative.Set1  # 28 distinct
 LEGEND_BELOW = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
 # a metric table is wider than a narrow screen: these stay in view while its metrics scroll sideways
 PINNED = {column: st.column_config.Column(pinned=True) for column in ("Model", "Test set", "Protocol")}
@@ -36,6 +36,14 @@ def load_results(name: str, results_dir: str) -> dict | None:
 @st.cache_data(show_spinner=False)
 def load_curves(name: str, results_dir: str) -> list[dict]:
     return evaluate.load_curves(name, Path(results_dir))
+
+
+@st.cache_data(show_spinner=False)
+def parity_formulas(name: str, results_dir: str) -> list[list[str] | None]:
+    """Formulas of the points of each Tc-parity curve of `name`, in the order of its curves (None: unmatched)."""
+    splits = evaluate.load_splits(name, Path(results_dir))
+    return [evaluate.parity_formulas(c, splits) if c["task"] == "tc_regression" else None
+            for c in evaluate.load_curves(name, Path(results_dir))]
 
 
 def curve_label(model: str, curve: dict, datasets: bool = False) -> str:
@@ -169,17 +177,20 @@ def calibration_section(curves: dict[str, list[dict]]) -> None:
     right.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
 
 
-def parity_section(curves: dict[str, list[dict]]) -> None:
-    entries = [(model, c) for model, items in curves.items() for c in items if c["task"] == "tc_regression"]
+def parity_section(curves: dict[str, list[dict]], formulas: dict[str, list[list[str] | None]]) -> None:
+    entries = [(model, c, names) for model, items in curves.items() for c, names in zip(items, formulas[model])
+               if c["task"] == "tc_regression"]
     if not entries:
         return
     st.subheader("Tc parity (superconductors in the test split)")
     fig = go.Figure()
     top = 0.0
-    for i, (model, curve) in enumerate(entries):
+    for i, (model, curve, names) in enumerate(entries):
         fig.add_trace(go.Scattergl(x=curve["tc_true"], y=curve["tc_pred"], mode="markers", opacity=0.45,
-                                 marker={"size": 5, "color": PALETTE[i % len(PALETTE)]},
-                                 name=curve_label(model, curve, datasets=True)))
+                                   marker={"size": 5, "color": PALETTE[i % len(PALETTE)]}, customdata=names,
+                                   name=curve_label(model, curve, datasets=True),
+                                   hovertemplate=("%{customdata}<br>" if names else "") +
+                                   "measured %{x:.1f} K<br>predicted %{y:.1f} K"))
         top = max([top, *curve["tc_true"], *curve["tc_pred"]])
     fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="y = x",
                              line={"dash": "dash", "color": "grey"}))
@@ -224,4 +235,4 @@ if datasets:  # one test set at a time: every curve of every set at once is slow
     roc_pr(table, curves, dataset)
 confusion_section(curves)
 calibration_section(curves)
-parity_section(curves)
+parity_section(curves, {name: parity_formulas(name, results_dir) for name in chosen})

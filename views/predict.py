@@ -12,14 +12,14 @@ from sc_core import (
     InputError,
     attribution,
     data,
+    domain,
     intervals,
     io,
-    models,
     screening,
     viewer,
 )
 from sc_core.chemistry import display_formula
-from views._common import PLOT_CONFIG, get_model, prediction_metrics, unexpected_error
+from views._common import PLOT_CONFIG, get_model, prediction_metrics, trained_models, unexpected_error
 
 EXAMPLES = ("La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95")
 MAX_MB = io.MAX_FILE_BYTES // 2**20
@@ -178,6 +178,8 @@ def show_prediction(item, source: str, name: str) -> None:
         st.error(row["error"])
         return
     prediction_metrics(row)
+    inside, note = domain.describe(comp)
+    (st.caption if inside else st.warning)(note)
     st.caption(f"The {model.kind} model `{name}`, version {model.version}.")
     st.caption(intervals.describe(row, conformal=intervals.conformal_of_card(model.card)))
     st.caption("Predictions are for ambient pressure: the training data (SuperCon, 3DSC, S2S) carry no pressure, "
@@ -211,10 +213,7 @@ st.title("Predict")
 st.markdown("Enter a chemical formula, paste a CIF or POSCAR, or give the Materials Project id of a bundled "
             "structure (e.g. mp-19735); or upload a structure file. The tab that is open is the input used.")
 
-names = models.available()
-if not names:
-    st.info("No trained model is installed yet: run `make train`.")
-    st.stop()
+names = trained_models()
 
 left, right = st.columns([3, 2])
 with left:

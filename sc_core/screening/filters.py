@@ -21,6 +21,7 @@ class Filters:
     known: str = "any"  # "any" | "known" | "unknown" (in SuperCon or not)
     space_groups: tuple[str, ...] = ()  # keep only these (rows with a structure)
     crystal_systems: tuple[str, ...] = ()  # keep only these (rows with a structure)
+    in_domain_only: bool = False  # keep only rows inside the models' domain (sc_core.domain)
 
 
 def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
@@ -45,6 +46,8 @@ def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         keep &= table["space_group"].isin(filters.space_groups)
     if filters.crystal_systems:
         keep &= table["crystal_system"].isin(filters.crystal_systems)
+    if filters.in_domain_only:
+        keep &= table["in_domain"].fillna(False).astype(bool)
     return table[keep].sort_values("p_sc", ascending=False, kind="stable")
 
 

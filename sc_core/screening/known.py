@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition
 
-from sc_core import data
+from sc_core import data, domain
 from sc_core.chemistry import chemical_system
 from sc_core.featurize.composition import to_batch
 from sc_core.io import InputError, parse_formula
@@ -145,12 +145,21 @@ def nearest_superconductors(formulas: list[str], chunk: int = 256, progress: Pro
                          "nearest_sc_distance": np.where(found, gaps, np.nan)})
 
 
+def _composition(formula: str) -> Composition | None:
+    try:
+        return parse_formula(formula)
+    except InputError:
+        return None
+
+
 def annotate(shortlist: pd.DataFrame, progress: Progress | None = None) -> pd.DataFrame:
     """The shortlist (or a whole screened pool) with the nearest other known superconductor of each row
-    (:func:`nearest_superconductors`, which reports `progress`), columns in reading order."""
+    (:func:`nearest_superconductors`, which reports `progress`) and whether the row is inside the models' domain
+    (:mod:`sc_core.domain`), columns in reading order."""
     nearest = nearest_superconductors(shortlist["formula"].tolist(), progress=progress)
-    out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest})
-    first = [*SHORTLIST_FIRST, *[c for c in out if c.startswith("p_sc_")], "tc_gated_K", "tc_K", "tc_std_K",
-             *[c for c in out if c.startswith("tc_K_")], "family",
+    inside = domain.assess([_composition(f) for f in shortlist["formula"]])
+    out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest}, **{c: inside[c].array for c in inside})
+    first = [*SHORTLIST_FIRST, *[c for c in out if c.startswith("p_sc_")], "in_domain", "domain_distance",
+             "tc_gated_K", "tc_K", "tc_std_K", *[c for c in out if c.startswith("tc_K_")], "family",
              "in_supercon", "supercon_formula", "supercon_tc_K", "supercon_distance", *nearest.columns]
     return out[first + [c for c in out if c not in first and c != "error"] + ["error"]]

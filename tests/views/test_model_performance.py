@@ -9,7 +9,8 @@ import pytest
 from fakes import install_toys
 from page_helpers import app
 
-from sc_core import evaluate, models
+from sc_core import data, evaluate, models
+from sc_core.chemistry import display_formula
 
 QUIET = {"seeds": (0,), "log": lambda _: None}
 
@@ -50,6 +51,12 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     assert any(trace["name"] == "chance" for trace in roc["data"])
     assert any(trace.get("type") == "heatmap" for chart in charts for trace in chart["data"])  # confusion
     assert any(trace.get("name") == "y = x" for chart in charts for trace in chart["data"])  # parity
+    parity = next(t for chart in charts for t in chart["data"] if t.get("type") == "scattergl")
+    curve = next(c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "tc_regression")
+    ids = evaluate.load_splits("toy", results_dir)[f"supercon/{curve['protocol']}"][str(curve["seed"])]
+    rows = data.load_supercon().set_index("id").loc[ids].query("tc > 0")  # the test split's superconductors
+    assert parity["customdata"] == [display_formula(f) for f in rows["formula"]]  # each point hovers its formula
+    assert parity["hovertemplate"].startswith("%{customdata}")
     assert any("grouped" in c.value and "random" in c.value for c in at.caption)
     at.slider[0].set_value(0.9).run()
     assert not at.exception

@@ -208,3 +208,11 @@ def test_red_pushes_towards_a_superconductor():
         (_, low), (_, high) = scale[0], scale[-1]
         assert high.startswith("rgb(103") and low.startswith("rgb(5")  # high ΔP red, low blue (RdBu reversed)
     assert any(viewer.CONTRIBUTION_COLOURS in c.value for c in at.caption)
+
+
+def test_a_material_unlike_the_training_data_is_flagged():
+    at = predict("CsCl")
+    assert any("Outside what the models have seen" in w.value and "unknown, not as no" in w.value for w in at.warning)
+    at = predict("MgB2")
+    assert not any("Outside what" in w.value for w in at.warning)
+    assert any(c.value.startswith("Inside what the models were trained on") for c in at.caption)
