@@ -126,10 +126,14 @@ def test_nearest_superconductor_skips_the_material_itself():
     assert near.iloc[2]["nearest_sc"] == "" and np.isnan(near.iloc[2]["nearest_sc_tc_K"])
 
 
-def test_nearest_superconductors_report_progress_after_each_chunk():
+def test_nearest_superconductors_and_annotate_report_progress_after_each_chunk():
     reports = []
     screening.nearest_superconductors(["MgB2"] * 600, chunk=256, progress=lambda *report: reports.append(report))
     assert reports == [(256, 600), (512, 600), (600, 600)]
+    reports.clear()
+    screening.annotate(screening.screen(read_pool("pool.csv", b"id,formula\na,MgB2\nb,NaCl\n"), ["baseline"]),
+                       progress=lambda *report: reports.append(report))
+    assert reports == [(2, 4), (4, 4)]  # the nearest superconductors, then the domain
 
 
 def test_space_groups_and_nearest_superconductor_columns():

@@ -44,7 +44,7 @@ def run_screen(pool, label: str, chosen: list[str]) -> None:
 
     table = screening.screen(pool, chosen, progress=progress(f"Screening {label}", "steps"))
     bar.progress(0.0, text="Finding the nearest known superconductor of each material…")
-    table = screening.annotate(table, progress=progress("Finding the nearest known superconductor", "materials"))
+    table = screening.annotate(table, progress=progress("Nearest known superconductors, the models' domain", "steps"))
     bar.empty()
     run = st.session_state.get("candidates", {}).get("run", 0) + 1
     st.session_state.candidates = {"table": table, "models": chosen, "pool": label, "run": run}

@@ -13,6 +13,7 @@ from sc_core.chemistry import chemical_system
 from sc_core.featurize.composition import to_batch
 from sc_core.io import InputError, parse_formula
 from sc_core.models.base import Progress
+from sc_core.screening.chunks import chunked
 
 KNOWN_TOLERANCE = 0.005  # a SuperCon entry with the same elements and every atomic fraction this close is a match
 SHORTLIST_FIRST = ["id", "formula", "mp_id", "space_group", "crystal_system", "p_sc"]
@@ -154,10 +155,17 @@ def _composition(formula: str) -> Composition | None:
 
 def annotate(shortlist: pd.DataFrame, progress: Progress | None = None) -> pd.DataFrame:
     """The shortlist (or a whole screened pool) with the nearest other known superconductor of each row
-    (:func:`nearest_superconductors`, which reports `progress`) and whether the row is inside the models' domain
-    (:mod:`sc_core.domain`), columns in reading order."""
-    nearest = nearest_superconductors(shortlist["formula"].tolist(), progress=progress)
-    inside = domain.assess([_composition(f) for f in shortlist["formula"]])
+    (:func:`nearest_superconductors`) and whether the row is inside the models' domain (:mod:`sc_core.domain`),
+    columns in reading order; `progress` counts both passes over the rows."""
+    n = len(shortlist)
+
+    def after(passed: int) -> Progress:
+        return lambda done, _: progress(passed + done, 2 * n) if progress else None
+
+    nearest = nearest_superconductors(shortlist["formula"].tolist(), progress=after(0))
+    comps = [_composition(f) for f in shortlist["formula"]]
+    parts = chunked(n, lambda rows: domain.assess(comps[rows]), after(n))
+    inside = pd.concat(parts, ignore_index=True) if parts else domain.assess([])
     out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest}, **{c: inside[c].array for c in inside})
     first = [*SHORTLIST_FIRST, *[c for c in out if c.startswith("p_sc_")], "in_domain", "domain_distance",
              "tc_gated_K", "tc_K", "tc_std_K", *[c for c in out if c.startswith("tc_K_")], "family",
