@@ -60,7 +60,7 @@ def main() -> None:
         print(f"    stored    {seconds:7.1f} s   longest wait for progress {wait:5.1f} s")
         start = time.perf_counter()
         screening.annotate(stored)
-        print(f"    then the nearest known superconductors (screening.annotate, as the page) "
+        print(f"    then screening.annotate (nearest known superconductors, domain), as the page "
               f"{time.perf_counter() - start:.1f} s")
         print(f"    {_largest_difference(live, stored)}")
 
