@@ -246,7 +246,7 @@ def test_pools_stores_the_predictions_screening_reads(capsys, monkeypatch):
     root = checkpoints.CHECKPOINT_DIR
     stored = sorted(path.relative_to(root).as_posix() for path in root.glob("*/pools/*"))
     assert stored == ["toy/pools/cod", "toy/pools/s2s", "toy_structure/pools/s2s"]  # no structure model on COD
-    assert cache.stored("toy", models.load("toy"), "cod") is not None
+    assert cache.stored("toy", "cod") is not None
     code, _, err = run(capsys, "pools", "--models", "nope")
     assert code == 2 and "Unknown model 'nope'" in err
 

@@ -23,7 +23,7 @@ REGISTRY = {
     "s2snet": "sc_core.models.s2snet:S2SNet",
 }
 
-__all__ = ["PREDICTION_COLUMNS", "REGISTRY", "Model", "available", "load", "model_class", "registered"]
+__all__ = ["PREDICTION_COLUMNS", "REGISTRY", "Model", "available", "load", "model_class", "registered", "version"]
 
 
 def model_class(name: str) -> type[Model]:
@@ -49,3 +49,9 @@ def available(kind: str | None = None) -> list[str]:
 def load(name: str) -> Model:
     """A trained model by name (cached: one instance per process)."""
     return model_class(name).load(name)
+
+
+def version(name: str) -> str:
+    """The version of trained model `name` as its ``load`` sets it (the card's, else its date), without loading it."""
+    card = checkpoints.read_card(name)
+    return card.get("version", card["created"])

@@ -67,9 +67,9 @@ def build(name: str, pool: str, progress: Progress | None = None) -> Path:
     return save(name, pool, model.version, compute(model, load_pool(pool), progress))
 
 
-def stored(name: str, model: Model, pool: str) -> dict[str, np.ndarray] | None:
-    """The stored predictions of `model` (registered as `name`) on bundled pool `pool`: OUTPUT_COLUMNS (float64) and
-    error, one value per bundled pool row; None where there are none, or they are stale or damaged (logged)."""
+def stored(name: str, pool: str) -> dict[str, np.ndarray] | None:
+    """The stored predictions of model `name` on bundled pool `pool`: OUTPUT_COLUMNS (float64) and error, one value
+    per bundled pool row; None where there are none, or they are stale or damaged (logged)."""
     key = stored_name(name, pool)
     folder = checkpoints.CHECKPOINT_DIR / key
     if not checkpoints.exists(key):
@@ -82,7 +82,7 @@ def stored(name: str, model: Model, pool: str) -> dict[str, np.ndarray] | None:
     except checkpoints.CheckpointError as exc:
         problem = str(exc)
     else:
-        problem = _problem(arrays, card, model.version, len(load_pool(pool)))
+        problem = _problem(arrays, card, models.version(name), len(load_pool(pool)))
     if problem:
         LOG.warning("ignoring the stored predictions in %s: %s; predicting live (rebuild them with `sc pools`)",
                     folder, problem)
@@ -121,12 +121,12 @@ def _bundled_rows(pool: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]
 
 def predict(name: str, pool: pd.DataFrame, progress: Progress | None = None) -> pd.DataFrame:
     """Predictions (OUTPUT_COLUMNS and error, in pool order) of model `name` for every pool row: the stored ones for
-    rows of a bundled pool, live ones (:func:`compute`) for the others; progress counts rows."""
-    model = models.load(name)
+    rows of a bundled pool, live ones (:func:`compute`) for the others (the model is loaded only for those);
+    progress counts rows."""
     out = {col: np.full(len(pool), np.nan) for col in OUTPUT_COLUMNS} | {"error": np.full(len(pool), "", object)}
     live = np.ones(len(pool), dtype=bool)
     for bundled, (rows, at) in _bundled_rows(pool).items():
-        table = stored(name, model, bundled)
+        table = stored(name, bundled)
         if table is not None:
             for col, values in table.items():
                 out[col][rows] = values[at]
@@ -140,7 +140,7 @@ def predict(name: str, pool: pd.DataFrame, progress: Progress | None = None) -> 
             progress(done + n, len(pool))
 
     if live.any():
-        computed = compute(model, pool[live], step)
+        computed = compute(models.load(name), pool[live], step)
         for col in out:
             out[col][live] = computed[col].to_numpy()
     return pd.DataFrame(out)
