@@ -45,7 +45,7 @@ def display_formula(comp: Composition | str, reorder: bool = False, reduce: bool
     that does not parse comes back as it is.
     """
     if isinstance(comp, str):
-        return _display_text(comp)
+        return _display_text(comp, reduce)
     amounts = comp.get_el_amt_dict()
     if reduce and all(math.isclose(x, round(x), abs_tol=AMOUNT_TOLERANCE) for x in amounts.values()):
         factor = math.gcd(*(round(x) for x in amounts.values()))  # not pymatgen's: 2.5x faster on COD
@@ -59,9 +59,9 @@ def display_formula(comp: Composition | str, reorder: bool = False, reduce: bool
 
 
 @functools.lru_cache(maxsize=2**18)  # a screened pool's formulas are shown on every rerun of the Candidates page
-def _display_text(formula: str) -> str:
+def _display_text(formula: str, reduce: bool = True) -> str:
     try:
-        return display_formula(Composition(formula))
+        return display_formula(Composition(formula), reduce=reduce)
     except ValueError:
         return formula
 
@@ -75,14 +75,31 @@ def _symbols(formula: str) -> frozenset[str]:
     return frozenset(_SYMBOL.findall(formula))
 
 
+@functools.lru_cache(maxsize=2**16)
+def _fractions(formula: str) -> dict[str, float]:
+    try:
+        return Composition(formula).fractional_composition.get_el_amt_dict()
+    except (ValueError, KeyError):
+        return {}
+
+
 def search(query: str, texts: Sequence[str]) -> list[int]:
-    """Indices of `texts` (formulas, or labels that start with one) matching `query`. A formula (MgB2) matches
-    every text holding all its elements, the fewest other elements first (MgB2, then Mg0.9Al0.1B2); any other
-    query (an MP id, lower case) matches as case-insensitive text."""
-    wanted = _symbols(query)
-    if _FORMULA.fullmatch(query) and wanted <= set(symbols()):
-        sets = [_symbols(text.split(" ", 1)[0]) for text in texts]
-        return sorted((i for i, found in enumerate(sets) if wanted <= found), key=lambda i: len(sets[i]))
+    """Indices of `texts` (formulas, or labels that start with one) matching `query`. A formula (Nb3Sn) matches
+    every text holding all its elements, the fewest other elements first and then the closest in atomic fractions
+    (Nb3Sn, Nb0.75Sn0.25, then NbSn3 …, then Nb3Al0.1Sn0.9); spaces in it are ignored. Any other query (an MP id,
+    lower case) matches as case-insensitive text."""
+    formula = query.replace(" ", "")
+    wanted = _symbols(formula)
+    if _FORMULA.fullmatch(formula) and wanted <= set(symbols()):
+        target = _fractions(formula)
+        heads = [text.split(" ", 1)[0] for text in texts]
+        hits = [i for i, head in enumerate(heads) if wanted <= _symbols(head)]
+
+        def closeness(i: int) -> tuple[int, float]:
+            have = _fractions(heads[i])
+            return len(have), sum(abs(have.get(e, 0.0) - target.get(e, 0.0)) for e in have.keys() | target.keys())
+
+        return sorted(hits, key=closeness)
     needle = query.lower()
     return [i for i, text in enumerate(texts) if needle in text.lower()]
 

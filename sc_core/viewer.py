@@ -192,9 +192,9 @@ def _legend_html(values: Sequence[float], cmap: str, value_label: str, height: i
 
 _STYLE = """
 html, body { margin: 0; padding: 0; background: #ffffff; font-family: sans-serif; font-size: 12px; }
-.wrap { display: flex; align-items: flex-start; gap: 12px; }
-.viewer { position: relative; }
-.legend { display: flex; flex-direction: column; justify-content: center; gap: 6px; }
+.wrap { display: flex; align-items: flex-start; gap: 12px; width: 100%; }
+.viewer { position: relative; flex: 1 1 auto; min-width: 0; }
+.legend { flex: none; display: flex; flex-direction: column; justify-content: center; gap: 6px; }
 .legend-title { font-weight: bold; }
 .legend-body { display: flex; gap: 6px; }
 .legend-bar { width: 18px; border: 1px solid #888; }
@@ -221,9 +221,9 @@ def _script_url(js: str | None) -> str:
     return "data:text/javascript;base64," + base64.b64encode(_3dmol_js().encode()).decode()
 
 
-def _view_html(payload: dict, width: int, height: int, js: str | None) -> str:
-    """The py3Dmol view of `payload` (atoms, cell box, labels, hover) as an HTML fragment."""
-    view = py3Dmol.view(width=width, height=height, js=_script_url(js))
+def _view_html(payload: dict, height: int, js: str | None) -> str:
+    """The py3Dmol view of `payload` (atoms, cell box, labels, hover) as an HTML fragment, as wide as its box."""
+    view = py3Dmol.view(width="100%", height=height, js=_script_url(js))
     view.addModel()
     view.getModel().addAtoms(payload["atoms"])
     view.getModel().setStyle({}, {"sphere": {"scale": payload["sphere_scale"]}})  # each atom's own colour
@@ -296,7 +296,7 @@ def structure_html(
 </head>
 <body>
 <div class="wrap">
-  <div class="viewer">{_view_html(payload, int(width), int(height), js)}</div>{legend}
+  <div class="viewer" style="max-width:{int(width)}px">{_view_html(payload, int(height), js)}</div>{legend}
 </div>
 </body>
 </html>

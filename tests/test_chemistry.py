@@ -64,5 +64,8 @@ def test_a_typed_formula_keeps_its_amounts():
 def test_search_matches_formulas_by_elements_and_other_text_as_text():
     texts = ["MgB2 · mp-763", "Mg0.9Al0.1B2 · mp-1", "NbSe2 · mp-2", "La2CuO4 · mp-19735", "B2Mg3Al · mp-3"]
     assert search("MgB2", texts) == [0, 1, 4]  # every text with Mg and B, the fewest other elements first
+    assert search("Mg B2", texts) == [0, 1, 4]
+    a15 = ["NbSn3 · x", "Nb0.71Sn0.29 · x", "Nb3Sn · x", "Nb3Al0.1Sn0.9 · x"]
+    assert search("Nb3Sn", a15) == [2, 1, 0, 3]  # the same stoichiometry first, then the closest
     assert search("mp-19", texts) == [3] and search("mgb2", texts) == [0] and search("", texts) == [0, 1, 2, 3, 4]
     assert search("Xx2", texts) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import streamlit as st
@@ -87,7 +88,9 @@ def sidebar_filters(table, run: int) -> screening.Filters:
                              crystal_systems=tuple(crystal_systems), in_domain_only=in_domain_only)
 
 
-def show_table(table, chosen: list[str]) -> None:
+def show_table(table, chosen: list[str], cells: bool) -> None:
+    """The shortlist; `cells`: its formulas are those of crystal cells (reduced for showing: K4Sn8 as KSn2), not
+    formulas as written (kept: K3C60)."""
     several = len(chosen) > 1  # one model: its columns are the consensus ones
     per_model = [f"p_sc_{name}" for name in chosen] if several else []
     per_model_tc = [f"tc_K_{name}" for name in chosen if table[f"tc_K_{name}"].notna().any()] if several else []
@@ -142,7 +145,9 @@ def show_table(table, chosen: list[str]) -> None:
         config[f"p_sc_{name}"] = st.column_config.NumberColumn(f"P {name}", format="%.2f")
         config[f"tc_K_{name}"] = st.column_config.NumberColumn(f"Tc {name} (K)", format="%.1f",
                                                                help=f"{name}'s Tc if superconducting")
-    shown = table.assign(**{c: table[c].map(chemistry.display_formula) for c in FORMULA_COLUMNS if c in table})
+    shown = table.assign(**{c: table[c].map(functools.partial(chemistry.display_formula,
+                                                               reduce=cells or c != "formula"))
+                            for c in FORMULA_COLUMNS if c in table})
     st.dataframe(shown, hide_index=True, column_order=order, column_config=config, height=table_height(len(table)))
 
 
@@ -197,7 +202,7 @@ order = st.selectbox("Sort by", list(screening.SORTS), format_func=lambda c: scr
                      help="Orders the table and the downloads. Clicking a column header re-sorts the view on "
                           "screen only: the downloads keep this order.")
 shortlist = screening.sort_shortlist(shortlist, order)
-show_table(shortlist, result["models"])
+show_table(shortlist, result["models"], screening.has_structures(result["pool"]))
 failed = table[table["p_sc"].isna()]
 if not failed.empty:
     with st.expander(f"{len(failed):,} rows could not be scored"):

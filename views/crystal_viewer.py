@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from sc_core import InputError, attribution, chemistry, data, io, models, viewer
+from sc_core import InputError, attribution, chemistry, data, domain, io, models, viewer
 from sc_core.chemistry import display_formula
 from views._common import PLOT_CONFIG, get_model, unexpected_error
 
@@ -138,6 +138,9 @@ def show_prediction(name: str, structure) -> None:
         return
     st.markdown(f"**{name}**: P(superconductor) = {row['p_sc']:.2f} ± {row['p_sc_std']:.2f} · "
                 f"predicted Tc = {row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K")
+    inside, note = domain.describe(structure.composition)
+    if not inside:
+        st.warning(note)
 
 
 def show(structure, label: str) -> None:

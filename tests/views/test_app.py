@@ -25,3 +25,13 @@ def test_quick_lookup_bad_formula():
     assert not at.exception
     assert "Xx" in at.error[0].value
     assert not at.metric
+
+
+def test_quick_lookup_flags_a_material_unlike_the_training_data():
+    at = app("app.py").run()
+    at.text_area(key="home_text").input("K3C60").run()
+    assert any(m.value == "Read as **K3C60**" for m in at.markdown)  # as typed, not reduced to KC20
+    at.text_area(key="home_text").input("CsCl").run()
+    assert any("Outside what the models have seen" in w.value for w in at.warning)
+    at.text_area(key="home_text").input("MgB2").run()
+    assert not at.warning

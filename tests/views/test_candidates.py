@@ -201,11 +201,14 @@ def test_table_height_follows_its_rows(monkeypatch):
 def test_formulas_are_shown_reduced_and_kept_for_the_downloads():
     at = app("views/candidates.py").run()
     at.radio[0].set_value("upload").run()
-    at.file_uploader[0].upload("pool.csv", b"id,formula\na,Nb6Sn2\nb,Mg1B2\nc,La1.85Sr0.15CuO4\n", "text/csv").run()
+    at.file_uploader[0].upload("pool.csv", b"id,formula\na,Nb6Sn2\nb,Mg1B2\nc,La1.85Sr0.15CuO4\nd,K3C60\n",
+                               "text/csv").run()
     at.button[0].click().run()
     at.sidebar.slider[0].set_value(0.0).run()
     assert not at.exception
     table = at.dataframe[0].value.set_index("id")
-    assert table["formula"].to_dict() == {"a": "Nb3Sn", "b": "MgB2", "c": "La1.85Sr0.15CuO4"}  # the user's order
+    assert table["formula"].to_dict() == {"a": "Nb6Sn2", "b": "MgB2", "c": "La1.85Sr0.15CuO4",
+                                          "d": "K3C60"}  # as written, in the user's order: K3C60 is not KC20
     assert table.loc["a", "supercon_formula"] == "Nb3Sn"  # SuperCon's Nb3Sn1
-    assert at.session_state["candidates"]["table"]["formula"].tolist() == ["Nb6Sn2", "Mg1B2", "La1.85Sr0.15CuO4"]
+    assert at.session_state["candidates"]["table"]["formula"].tolist() == ["Nb6Sn2", "Mg1B2", "La1.85Sr0.15CuO4",
+                                                                            "K3C60"]

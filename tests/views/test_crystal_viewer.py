@@ -131,3 +131,15 @@ def test_s2snet_cam_and_gradient_contributions():
     gradient = at.dataframe[0].value["contribution"].to_numpy()
     assert len(cam) == len(gradient) == 18 and (cam != gradient).any()
     assert any("P(superconductor)" in m.value for m in at.markdown)
+
+
+def test_an_uploaded_crystal_unlike_the_training_data_is_flagged():
+    from pymatgen.core import Lattice, Structure
+    from pymatgen.io.cif import CifWriter
+
+    mgo = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.21), ["Mg", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    at = app("views/crystal_viewer.py").run()
+    assert not any("Outside what the models have seen" in w.value for w in at.warning)  # La2CuO4, inside
+    at.radio[0].set_value("Upload a file").run()
+    at.file_uploader[0].upload("MgO.cif", str(CifWriter(mgo)).encode(), "chemical/x-cif").run()
+    assert not at.exception and any("Outside what the models have seen" in w.value for w in at.warning)
