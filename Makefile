@@ -20,7 +20,7 @@ lint: $(STAMP)  ## ruff over the repository, mypy over sc_core (settings in pypr
 	$(BIN)/mypy
 
 test: $(STAMP)  ## the whole test suite, two workers (one BLAS/OpenMP thread each: faster on 2 cores)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist worksteal
 
 browser: $(STAMP)  ## end-to-end tests in Debian's Chromium (/usr/bin/chromium; apt-get install chromium)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests/browser
