@@ -23,17 +23,26 @@ def toys(tmp_path_factory):
     models.load.cache_clear()
 
 
-@pytest.fixture(scope="module")
-def results_dir(toys, tmp_path_factory):
-    """Evaluation output of the composition toy: SuperCon protocols, one seed, 200 rows."""
-    out = tmp_path_factory.mktemp("results")
-    evaluate.evaluate("toy", datasets=("supercon",), limit=200, out_dir=out, **QUIET)
+def evaluated(name: str, dataset: str, limit: int, tmp_path_factory):
+    """A folder with the evaluation output of toy `name` on `dataset`: one seed, `limit` rows."""
+    out = tmp_path_factory.mktemp(f"results_{dataset}")
+    evaluate.evaluate(name, datasets=(dataset,), limit=limit, out_dir=out, **QUIET)
     return out
 
 
+@pytest.fixture(scope="module")
+def results_dir(toys, tmp_path_factory):
+    return evaluated("toy", "supercon", 200, tmp_path_factory)
+
+
+def page(results, monkeypatch):
+    """The page run on the results in the folder `results`."""
+    monkeypatch.setenv("SC_RESULTS_DIR", str(results))
+    return app("views/model_performance.py").run()
+
+
 def test_tables_curves_confusion_parity(results_dir, monkeypatch):
-    monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
-    at = app("views/model_performance.py").run()
+    at = page(results_dir, monkeypatch)
     assert not at.exception
     assert not at.info
     classification, regression = (d.value for d in at.dataframe)
@@ -68,8 +77,7 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
 
 
 def test_confusion_matrix_shows_precision_recall_f1_at_the_threshold(results_dir, monkeypatch):
-    monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
-    at = app("views/model_performance.py").run()
+    at = page(results_dir, monkeypatch)
     curve = next(c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "classification")
     for cut in (0.5, 0.9):
         at.slider[0].set_value(cut).run()
@@ -81,8 +89,7 @@ def test_confusion_matrix_shows_precision_recall_f1_at_the_threshold(results_dir
 
 
 def test_no_model_chosen_asks_for_one(results_dir, monkeypatch):
-    monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
-    at = app("views/model_performance.py").run()
+    at = page(results_dir, monkeypatch)
     at.multiselect[0].set_value([]).run()
     assert not at.exception
     assert "Pick at least one model" in at.info[0].value
@@ -90,15 +97,13 @@ def test_no_model_chosen_asks_for_one(results_dir, monkeypatch):
 
 
 def test_no_results_is_an_info_message(tmp_path, monkeypatch):
-    monkeypatch.setenv("SC_RESULTS_DIR", str(tmp_path))
-    at = app("views/model_performance.py").run()
+    at = page(tmp_path, monkeypatch)
     assert not at.exception
     assert "make evaluate" in at.info[0].value
 
 
 def test_calibration_section(results_dir, monkeypatch):
-    monkeypatch.setenv("SC_RESULTS_DIR", str(results_dir))
-    at = app("views/model_performance.py").run()
+    at = page(results_dir, monkeypatch)
     assert not at.exception
     assert any(s.value == "Calibration" for s in at.subheader)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
@@ -110,15 +115,11 @@ def test_calibration_section(results_dir, monkeypatch):
 
 @pytest.fixture(scope="module")
 def structure_results_dir(toys, tmp_path_factory):
-    """3DSC evaluation output of the structure toy: one seed, 120 structures."""
-    out = tmp_path_factory.mktemp("results_3dsc")
-    evaluate.evaluate("toy_structure", datasets=("3dsc",), limit=120, out_dir=out, **QUIET)
-    return out
+    return evaluated("toy_structure", "3dsc", 120, tmp_path_factory)
 
 
 def test_3dsc_thresholds_tc_classifier_and_classes(structure_results_dir, monkeypatch):
-    monkeypatch.setenv("SC_RESULTS_DIR", str(structure_results_dir))
-    at = app("views/model_performance.py").run()
+    at = page(structure_results_dir, monkeypatch)
     assert not at.exception
     classification, tc_classifier, regression = (d.value for d in at.dataframe)
     assert len(classification) == len(tc_classifier) == 2 * len(evaluate.T_THRESHOLDS)  # two splits
