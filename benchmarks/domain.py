@@ -26,6 +26,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     cod = data.load_cod()["formula"].to_numpy()[rng.choice(len(data.load_cod()), 5000, replace=False)]
     insulators = [s.composition for c, s in textbook_crystals() if not c.superconductor]
+    print(f"domain: {full.components.shape[0]} principal components, threshold {full.threshold:.3f}\n")
     print(f"{'set':44s} {'n':>6s} {'inside':>7s}")
     for label, part in [("SuperCon (the domain's own entries)", comps),
                         ("Hosono 2018 list", [Composition(f) for f in data.load_hosono()["formula"]]),
