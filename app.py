@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 from pymatgen.core import Structure
 
-from sc_core import InputError, data, domain, io, models
+from sc_core import InputError, data, domain, io, models, thresholds
 from sc_core.chemistry import display_formula
 from views._common import get_model, prediction_metrics, unexpected_error
 
@@ -61,8 +61,8 @@ def quick_lookup() -> None:
     is_structure = isinstance(item, Structure)
     comp = item.composition if is_structure else item
     st.markdown(f"Read as **{display_formula(comp, reorder=is_structure, reduce=is_structure)}**")
-    prediction_metrics(row)
     inside, note = domain.describe(comp)
+    prediction_metrics(row, thresholds.of(model.card), inside)
     (st.caption if inside else st.warning)(note)
     st.caption(f"Model `{name}` (version {model.version}). The Predict page shows more detail.")
 

@@ -18,7 +18,7 @@ import pandas as pd
 from pymatgen.core import Composition, Structure
 from tqdm import tqdm
 
-from sc_core import checkpoints, chemistry, models, paths, screening, train
+from sc_core import checkpoints, chemistry, models, paths, screening, thresholds, train
 from sc_core.data import DataIntegrityError, find_mp_id
 from sc_core.evaluate import PROTOCOL_NAMES, PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
 from sc_core.io import POOL_COLUMNS, InputError, excerpt, is_mp_id, is_structure_name, parse_formula, quote, read_pool
@@ -133,6 +133,9 @@ def format_predictions(out: pd.DataFrame) -> str:
     table = pd.concat([cut(out["id"]), cut(out["formula"]), fmt(out["p_sc"], 3), fmt(out["p_sc_std"], 3),
                        fmt(out["tc_K"], 1), fmt(out["tc_std_K"], 1)], axis=1)
     table.columns = ["id", "formula", "P(sc)", "±", "Tc K", "±"]
+    if "predicted_sc" in out:
+        table.insert(4, f"P ≥ {out['decision_threshold'].iloc[0]:.2f}", out["predicted_sc"].map(
+            {True: "yes", False: "no"}).fillna(""))
     if "in_domain" in out:
         table["in domain"] = out["in_domain"].map({True: "yes", False: "no"}).fillna("")
     table["error"] = out["error"]
@@ -148,6 +151,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     model = models.load(args.model)
     rows = read_inputs(args.inputs)
     out = predict_rows(model, rows)
+    cut = thresholds.of(model.card)
+    predicted = (out["p_sc"] >= cut).where(out["p_sc"].notna())
+    out.insert(int(out.columns.get_loc("p_sc_std")) + 1, "predicted_sc", predicted)
+    out.insert(int(out.columns.get_loc("predicted_sc")) + 1, "decision_threshold", cut)
     if args.domain:
         from sc_core import domain
 
@@ -223,8 +230,8 @@ def cmd_screen(args: argparse.Namespace) -> int:
         pool = screening.shard(pool, *args.shard)
     with tqdm(unit="step", file=sys.stderr, disable=len(pool) * len(names) <= PROGRESS_MIN_ROWS) as bar:
         table = screening.screen(pool, names, progress=_advance(bar), backend=args.backend)
-    filters = screening.Filters(min_p=args.min_p, tc_min=args.tc_min, exclude_families=args.exclude_family,
-                                known=args.known)
+    filters = screening.Filters(min_p=args.min_p or 0.0, predicted_only=args.min_p is None, tc_min=args.tc_min,
+                                exclude_families=args.exclude_family, known=args.known)
     shortlist = screening.apply_filters(table, filters).head(args.top)
     n_passed, n_unscored = len(shortlist), int(table["p_sc"].isna().sum())
     if not args.hide_errors:
@@ -293,6 +300,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         "version": [card.get("version", "") for card in cards],
         "data_hash": [card.get("data_hash", "")[:12] for card in cards],
         "created": [card.get("created", "")[:10] for card in cards],
+        "threshold": [f"{thresholds.of(card):.2f}" + ("" if thresholds.CARD_FIELD in card else " (default)")
+                      for card in cards],
     })
     print(table.to_string(index=False))
     return 0
@@ -349,7 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pool", metavar="POOL")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="shortlist file: .csv, .json or .xlsx")
     p.add_argument("--models", type=_comma_list(), help="comma-separated (default: every trained model)")
-    p.add_argument("--min-p", type=float, default=0.5, help="minimum consensus P(superconductor) (default: 0.5)")
+    p.add_argument("--min-p", type=float, help="minimum consensus P(superconductor) (default: the models' decision "
+                                               "threshold, chosen on leave-one-family-out folds; see `sc models`)")
     p.add_argument("--tc-min", type=float, help="minimum predicted Tc in K")
     p.add_argument("--exclude-family", type=_comma_list(cast=_family), default=(),
                    help=f"comma-separated among {', '.join(chemistry.FAMILIES)} "

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.manifold import TSNE
 
-from sc_core import data
+from sc_core import data, thresholds
 from sc_core.data import load_elements
 from sc_core.models.base import Model
 
@@ -41,9 +41,10 @@ def tsne(vectors: pd.DataFrame, perplexity: float = 15.0, seed: int = 0) -> pd.D
     return coords.join(element_table())
 
 
-def predicted_frequency(model: Model, threshold: float = 0.5) -> pd.Series:
-    """Share of the bundled S2S crystals predicted superconducting (P ≥ `threshold`) that contain each element
-    (index: symbol, 0 where never; composition models read the crystals' compositions)."""
+def predicted_frequency(model: Model) -> pd.Series:
+    """Share of the bundled S2S crystals predicted superconducting (P at or above the model's decision threshold)
+    that contain each element (index: symbol, 0 where never; composition models read the crystals' compositions)."""
+    threshold = thresholds.of(model.card)
     table = data.load_s2s()
     structures = data.s2s_structures()
     pred = model.predict([structures[i] for i in table["id"]])

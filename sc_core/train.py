@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from sc_core import checkpoints, data, models
-from sc_core.evaluate import evaluate
+from sc_core import checkpoints, data, models, thresholds
+from sc_core.evaluate import THRESHOLD_TASK, evaluate
 from sc_core.models.base import Model
 
 
@@ -36,10 +36,19 @@ def train(name: str, seed: int = 0, progress: bool = True) -> Model:
 
 
 def record_metrics(name: str, result: dict) -> None:
-    """Copy the evaluation summary (means ± std per protocol) onto the checkpoint card."""
-    checkpoints.update_card(name, metrics=[{k: r[k] for k in ("dataset", "protocol", "task", "threshold_K", "n_test")}
-                       | {m: v["mean"] for m, v in r["metrics"].items()}
-                       | {f"{m}_std": v["std"] for m, v in r["metrics"].items()} for r in result["results"]])
+    """Copy the evaluation summary (means ± std per protocol) onto the checkpoint card, and the decision threshold
+    chosen on the leave-family-out folds when they ran (:mod:`sc_core.thresholds`)."""
+    fields: dict = {"metrics": [{k: r[k] for k in ("dataset", "protocol", "task", "threshold_K", "n_test")}
+                                | {m: v["mean"] for m, v in r["metrics"].items()}
+                                | {f"{m}_std": v["std"] for m, v in r["metrics"].items()} for r in result["results"]]}
+    for r in result["results"]:
+        if r["task"] == THRESHOLD_TASK:
+            fields[thresholds.CARD_FIELD] = {
+                "value": round(r["metrics"]["threshold"]["mean"], 4), "std": r["metrics"]["threshold"]["std"],
+                "seeds": r["seeds"], "chosen_on": "the leave-one-family-out folds of the training data (SuperCon "
+                "minus the Hosono 2018 list, plus COD garbage-in): the P cut of best F1 over the held-out families "
+                "pooled, mean over seeds (benchmarks/results/<model>.json, supercon/leave_family_out)"}
+    checkpoints.update_card(name, **fields)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -46,6 +46,7 @@ def test_predict_json_records(capsys):
     for record in records:
         assert {"id", "formula", "p_sc", "tc_K", "error"} <= record.keys()
         assert 0 <= record["p_sc"] <= 1 and record["error"] == ""
+        assert record["predicted_sc"] == (record["p_sc"] >= record["decision_threshold"])  # the card's threshold
 
 
 def test_predict_csv_keeps_bad_rows_and_extra_columns(capsys, tmp_path):
@@ -168,6 +169,10 @@ def test_screen_writes_a_filtered_annotated_shortlist(capsys, tmp_path):
     code, text, _ = run(capsys, "screen", str(pool), "-o", str(out), "--models", "baseline", "--min-p", "0.3",
                         "--exclude-family", "cuprate,iron", "--hide-errors")
     assert code == 0 and "1 could not be scored, left out" in text and pd.read_csv(out)["id"].tolist() == ["a"]
+    code, text, _ = run(capsys, "screen", str(pool), "-o", str(out), "--models", "baseline", "--hide-errors")
+    table = pd.read_csv(out)  # without --min-p: the rows whose P reaches the model's decision threshold
+    assert code == 0 and len(table) >= 1 and table["predicted_sc"].all()
+    assert (table["p_sc"] >= table["decision_threshold"]).all()
 
 
 def test_screen_pool_names_in_any_case_and_unknown_tokens(capsys, tmp_path):

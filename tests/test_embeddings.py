@@ -38,10 +38,12 @@ def test_tsne_keeps_clusters_apart_and_joins_metadata():
 
 
 class ContainsCopper:
-    """Predicts a superconductor exactly when the crystal contains Cu."""
+    """Predicts a superconductor exactly when the crystal contains Cu (P 0.3, above its threshold 0.25)."""
+
+    card = {"decision_threshold": {"value": 0.25}}
 
     def predict(self, inputs):
-        return pd.DataFrame({"p_sc": [float("Cu" in {e.symbol for e in s.composition.elements}) for s in inputs]})
+        return pd.DataFrame({"p_sc": [0.3 * ("Cu" in {e.symbol for e in s.composition.elements}) for s in inputs]})
 
 
 def test_predicted_frequency_counts_elements_of_predicted_superconductors():
@@ -50,6 +52,9 @@ def test_predicted_frequency_counts_elements_of_predicted_superconductors():
     with_cu = [s.composition for s in data.s2s_structures().values() if "Cu" in {e.symbol for e in s.composition}]
     assert freq["O"] == pytest.approx(np.mean([c["O"] > 0 for c in with_cu]))
     assert freq["Xe"] == 0.0 and len(freq) >= 103
+    default = ContainsCopper()
+    default.card = {}  # the default threshold 0.5: nothing reads as a superconductor
+    assert embeddings.predicted_frequency(default).max() == 0.0
 
 
 def test_stored_maps_are_read_for_their_version_only(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from fakes import toy_models  # noqa: F401  (fixture)
 
-from sc_core import checkpoints, data, evaluate
+from sc_core import checkpoints, data, evaluate, thresholds
 from sc_core.chemistry import composition_key, discovery_family, display_formula
 from sc_core.io import parse_formula
 
@@ -257,6 +257,41 @@ def test_leave_family_out_trains_without_the_family_and_tests_on_it_alone(tmp_pa
     assert rows["classification"]["metrics"]["recall"]["mean"] == pytest.approx(np.mean(recalls))
     cuprates = rows["classification_cuprate"]
     assert cuprates["n_test"] > rows["tc_regression_cuprate"]["n_test"] > 0  # garbage-in cuprates are negatives too
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_decision_threshold_is_chosen_on_the_family_out_folds_and_used_on_hosono(tmp_path, monkeypatch):
+    fits = []
+    fit_predict = evaluate._fit_predict
+    monkeypatch.setattr(evaluate, "_fit_predict", lambda *args: fits.append(fit_predict(*args)) or fits[-1])
+    result = evaluate.evaluate("toy", datasets=("supercon", "hosono2018"), protocols=(evaluate.FAMILY_OUT, "external"),
+                               seeds=(0,), limit=600, out_dir=tmp_path, **QUIET)
+    rows = {(r["protocol"], r["task"], r["threshold_K"]): r["metrics"] for r in result["results"]}
+    held = [t.removeprefix("classification_") for (protocol, t, _) in rows
+            if protocol == evaluate.FAMILY_OUT and t.startswith("classification_")]
+    family_rows = [rows[(evaluate.FAMILY_OUT, f"classification_{f}", 0.0)] for f in held]
+    # the family-out fits come first, then the Hosono one; their labels are the held-out SuperCon rows' Tc > 0
+    table = data.load_supercon().sample(n=600, random_state=0)
+    table = table[~table["comp_key"].isin(set(data.load_hosono(2018)["comp_key"]))]
+    families = np.array([discovery_family(parse_formula(f)) for f in table["formula"]])
+    garbage = data.garbage_in(600, 0)
+    garbage_families = np.array([discovery_family(parse_formula(f)) for f in garbage["formula"]])
+    ys = [np.r_[table["tc"].to_numpy()[families == f] > 0, np.zeros((garbage_families == f).sum(), bool)]
+          for f in held]
+    ps = [fit["p_sc"].to_numpy() for fit in fits[: len(held)]]
+    assert [len(y) for y in ys] == [len(p) for p in ps]
+    chosen = rows[(evaluate.FAMILY_OUT, evaluate.THRESHOLD_TASK, 0.0)]
+    cut = thresholds.best_f1(np.concatenate(ys), np.concatenate(ps))
+    assert chosen["threshold"]["mean"] == pytest.approx(cut)
+    for row, y, p, own in zip(family_rows, ys, ps, thresholds.cross_fitted(ys, ps)):
+        assert row["threshold"]["mean"] == pytest.approx(own)
+        assert row["recall_at_threshold"]["mean"] == pytest.approx(((p >= own) & y).sum() / y.sum())
+    hosono = rows[("external", "classification", 0.0)]
+    y = data.load_hosono(2018)["tc"].to_numpy() > 0
+    assert hosono["threshold"]["mean"] == pytest.approx(cut)
+    assert hosono["recall_at_threshold"]["mean"] == pytest.approx(((fits[-1]["p_sc"].to_numpy() >= cut) & y).sum()
+                                                                 / y.sum())
+    assert "threshold" not in rows[("external", "classification", 10.0)]  # P(Tc > 10 K) is another score
 
 
 def test_parity_formulas_come_from_the_stored_split_only_when_they_match():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sc_core import checkpoints, cli, models, train
+from sc_core import checkpoints, cli, models, thresholds, train
 from sc_core.models.base import ModelOutputError
 
 PREDICT_PAGE = str(Path(__file__).resolve().parents[1] / "views" / "predict.py")
@@ -48,6 +48,10 @@ def test_toy_model_trains_predicts_and_evaluates_through_the_cli(toy, capsys):
     random_cls = next(r for r in result["results"] if (r["protocol"], r["task"]) == ("random", "classification"))
     assert by_task["random", "classification"]["roc_auc"] == random_cls["metrics"]["roc_auc"]["mean"]
     assert by_task["random", "classification"]["roc_auc_std"] == random_cls["metrics"]["roc_auc"]["std"]
+    chosen = next(r for r in result["results"] if r["task"] == "decision_threshold")["metrics"]["threshold"]["mean"]
+    assert card["decision_threshold"]["value"] == pytest.approx(chosen, abs=1e-4)
+    assert card["decision_threshold"]["seeds"] == [0]
+    assert thresholds.of(card) == card["decision_threshold"]["value"]
 
 
 def test_toy_model_is_offered_on_the_predict_page(toy):

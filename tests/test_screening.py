@@ -243,3 +243,22 @@ def test_consensus_tc_is_the_equal_mixture_and_the_gated_tc_needs_p():
     table = pd.DataFrame({"p_sc": [0.9, 0.3, 0.6], "tc_gated_K": [30.0, np.nan, 5.0], "tc_K": [30.0, 80.0, 5.0],
                           "elements": ["Nb Sn", "Na Cl", "Mg B"]})
     assert screening.apply_filters(table, screening.Filters(tc_min=20)).index.tolist() == [0]  # not NaCl at 80 K
+
+
+def test_rows_read_as_superconductors_against_the_mean_threshold_of_the_models_that_scored_them(monkeypatch):
+    from sc_core import checkpoints
+
+    cuts = {"crystal_graph": 0.2, "baseline": 0.4}
+    read_card = checkpoints.read_card
+    monkeypatch.setattr(checkpoints, "read_card",
+                        lambda name, *a: read_card(name, *a) | {"decision_threshold": {"value": cuts[name]}})
+    nacl = Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    pool = pd.DataFrame({"id": ["s", "f", "x"], "formula": ["NaCl", "Nb3Sn", "Xx2"], "source": "test", "mp_id": "",
+                         "structure_ref": "", "structure": [nacl, None, None], "error": ""})
+    table = screening.screen(pool, ["crystal_graph", "baseline"])
+    assert table["decision_threshold"].iloc[:2].tolist() == pytest.approx([0.3, 0.4])  # Nb3Sn: baseline only
+    assert np.isnan(table.loc[2, "decision_threshold"]) and not table.loc[2, "predicted_sc"]  # no model scored it
+    assert (table["predicted_sc"] == (table["p_sc"] >= table["decision_threshold"])).all()
+    assert (table["tc_gated_K"].notna() == table["predicted_sc"]).all()
+    predicted = screening.apply_filters(table, screening.Filters(predicted_only=True))
+    assert set(predicted["id"]) == set(table.loc[table["predicted_sc"], "id"])

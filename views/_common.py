@@ -8,7 +8,7 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from sc_core import models
+from sc_core import models, thresholds
 
 LOG = logging.getLogger("sc_dashboard")
 PLOT_CONFIG = {"displaylogo": False}
@@ -38,9 +38,9 @@ def unexpected_error(message: str) -> None:
     st.error(message)
 
 
-def prediction_metrics(row: pd.Series) -> None:
+def prediction_metrics(row: pd.Series, threshold: float, inside: bool) -> None:
     """P(superconductor) and Tc as two metrics side by side (wrapping on a narrow screen), the ± spread as the
-    grey line under each value, so no value is cut short."""
+    grey line under each value, so no value is cut short; then how P reads against the model's threshold."""
     with st.container(horizontal=True, gap="large"):
         st.metric("P(superconductor)", f"{row['p_sc']:.2f}", f"± {row['p_sc_std']:.2f}", delta_color="off",
                   delta_arrow="off", width="content",
@@ -48,6 +48,9 @@ def prediction_metrics(row: pd.Series) -> None:
         st.metric("Tc if superconducting", f"{row['tc_K']:.1f} K", f"± {row['tc_std_K']:.1f} K", delta_color="off",
                   delta_arrow="off", width="content",
                   help="Predicted critical temperature, assuming the material superconducts, ± the model's spread.")
+    st.markdown(f"**{thresholds.reading(row['p_sc'], threshold, inside).capitalize()}**",
+                help="The decision threshold is chosen per model on leave-one-family-out folds of its training data "
+                     "(best F1 on families held out of training; 0.5 for a model without such folds).")
 
 
 def table_height(rows: int) -> int:

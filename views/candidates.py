@@ -61,8 +61,8 @@ def sidebar_filters(table, run: int) -> screening.Filters:
     if not tc.empty and tc.max() > 0:
         top = float(math.ceil(tc.max()))
         low, high = sb.slider("Predicted Tc (K)", 0.0, top, (0.0, top), 1.0, format="%.0f K", key=f"tc_{run}",
-                              help=f"On the Tc of rows with P(sc) ≥ {screening.SUPERCONDUCTOR_P:g}: a bound on Tc "
-                                   "also leaves out the rows that do not read as superconductors.")
+                              help="On the Tc of rows whose P(sc) reaches the models' decision threshold: a bound "
+                                   "on Tc also leaves out the rows that do not read as superconductors.")
         tc_min = low if low > 0 else None
         tc_max = high if high < top else None
     symbols = sorted(set(" ".join(table["elements"].fillna("")).split()))
@@ -94,7 +94,8 @@ def show_table(table, chosen: list[str], cells: bool) -> None:
     several = len(chosen) > 1  # one model: its columns are the consensus ones
     per_model = [f"p_sc_{name}" for name in chosen] if several else []
     per_model_tc = [f"tc_K_{name}" for name in chosen if table[f"tc_K_{name}"].notna().any()] if several else []
-    order = ["id", "formula", "p_sc", *per_model, "in_domain", "tc_gated_K", "tc_K", "tc_std_K", *per_model_tc,
+    order = ["id", "formula", "p_sc", "decision_threshold", *per_model, "in_domain", "tc_gated_K", "tc_K", "tc_std_K",
+             *per_model_tc,
              "family",
              "space_group", "crystal_system",
              "elements",
@@ -109,9 +110,13 @@ def show_table(table, chosen: list[str], cells: bool) -> None:
         "p_sc": st.column_config.ProgressColumn("P(sc)", min_value=0.0, max_value=1.0, format="%.2f",
                                                 help="Mean P(superconductor) over the chosen models"),
         "tc_gated_K": st.column_config.NumberColumn(
-            "Tc (K)", format="%.1f", help=f"Mean predicted Tc over the chosen models where P(sc) ≥ "
-                                          f"{screening.SUPERCONDUCTOR_P:g}; blank where the row does not read as a "
+            "Tc (K)", format="%.1f", help="Mean predicted Tc over the chosen models where P(sc) reaches the "
+                                          "decision threshold; blank where the row does not read as a "
                                           "superconductor. Sort and filter by this column."),
+        "decision_threshold": st.column_config.NumberColumn(
+            "Threshold", format="%.2f", help="The P(sc) at or above which the row reads as a superconductor: the "
+                                             "mean of the chosen models' decision thresholds, each chosen on "
+                                             "leave-one-family-out folds of its training data (0.5 without)"),
         "in_domain": st.column_config.CheckboxColumn(
             "In domain", help="Inside what the models were trained on (near SuperCon compositions); outside, a low "
                               "P(sc) means unknown rather than no. The export also has domain_distance."),

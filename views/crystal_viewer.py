@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from sc_core import InputError, attribution, chemistry, data, domain, io, models, viewer
+from sc_core import InputError, attribution, chemistry, data, domain, io, models, thresholds, viewer
 from sc_core.chemistry import display_formula
 from views._common import PLOT_CONFIG, get_model, unexpected_error
 
@@ -132,13 +132,15 @@ def colour_controls(structure):
 
 
 def show_prediction(name: str, structure) -> None:
-    row = get_model(name).predict([structure]).iloc[0]
+    model = get_model(name)
+    row = model.predict([structure]).iloc[0]
     if row["error"]:
         st.warning(row["error"])
         return
-    st.markdown(f"**{name}**: P(superconductor) = {row['p_sc']:.2f} ± {row['p_sc_std']:.2f} · "
-                f"predicted Tc = {row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K")
     inside, note = domain.describe(structure.composition)
+    st.markdown(f"**{name}**: P(superconductor) = {row['p_sc']:.2f} ± {row['p_sc_std']:.2f}, "
+                f"{thresholds.reading(row['p_sc'], thresholds.of(model.card), inside)} · "
+                f"Tc if it superconducts = {row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K")
     if not inside:
         st.warning(note)
 

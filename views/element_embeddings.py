@@ -8,7 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from sc_core import embeddings, models, paths
+from sc_core import embeddings, models, paths, thresholds
 from views._common import PLOT_CONFIG, get_model, unexpected_error
 
 COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period",
@@ -101,8 +101,8 @@ results_dir = str(paths.folder("SC_RESULTS_DIR", "benchmarks/results"))
 points = tsne(name, stage, results_dir)
 if colour == "frequency":
     points = points.assign(frequency=frequency(name, results_dir))
-    st.caption("Colour: the share of the bundled S2S crystals this model predicts to superconduct (P ≥ 0.5) "
-               "that contain the element.")
+    st.caption("Colour: the share of the bundled S2S crystals this model predicts to superconduct (P at or above "
+               f"its decision threshold, {thresholds.of(get_model(name).card):.2f}) that contain the element.")
 st.plotly_chart(tsne_scatter(points, colour), width="stretch", config=PLOT_CONFIG)
 st.caption("A 2-D map in which nearby elements have similar vectors. Distances between distant clusters are not "
            "meaningful in t-SNE.")

@@ -16,6 +16,7 @@ from sc_core import (
     intervals,
     io,
     screening,
+    thresholds,
     viewer,
 )
 from sc_core.chemistry import display_formula
@@ -177,8 +178,8 @@ def show_prediction(item, source: str, name: str) -> None:
     if row["error"]:
         st.error(row["error"])
         return
-    prediction_metrics(row)
     inside, note = domain.describe(comp)
+    prediction_metrics(row, thresholds.of(model.card), inside)
     (st.caption if inside else st.warning)(note)
     st.caption(f"The {model.kind} model `{name}`, version {model.version}.")
     st.caption(intervals.describe(row, conformal=intervals.conformal_of_card(model.card)))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from sc_core import checkpoints, thresholds
 from sc_core.chemistry import family
 from sc_core.intervals import mixture
 from sc_core.io import InputError, parse_formula
@@ -16,7 +17,6 @@ from sc_core.screening.known import supercon_match
 from sc_core.screening.symmetry import crystal_system, space_groups
 
 Progress = Callable[[int, int], None]
-SUPERCONDUCTOR_P = 0.5  # consensus P at or above which a row reads as a superconductor (tc_gated_K is shown)
 POOL_ONLY = ("source", "structure_ref", "structure", "error")  # pool columns used here, not carried to the table
 
 
@@ -57,7 +57,9 @@ def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress 
 
     ``tc_K`` ("Tc if it superconducts") is the mean over the models with a Tc head, ``tc_std_K`` the spread of
     that equal mixture (each model's spread and their disagreement), ``tc_K_<model>`` each model's own value, and
-    ``tc_gated_K`` the Tc where the consensus P ≥ SUPERCONDUCTOR_P, blank otherwise: what to sort and filter by.
+    ``decision_threshold`` is the mean decision threshold (:mod:`sc_core.thresholds`, on each model's card) of the
+    models that scored the row, ``predicted_sc`` whether the consensus P reaches it, and ``tc_gated_K`` the Tc of
+    the rows that do, blank otherwise: what to sort and filter by.
 
     The pool is a bundled one (:func:`~sc_core.screening.pools.load_pool`) or one read by
     :func:`sc_core.io.read_pool`, whose other columns (a CSV's own) are carried to the end of the table. Rows of a
@@ -80,18 +82,21 @@ def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress 
     table = table.join(_describe(pool, step))
     done = len(pool)
     errors = pool["error"].fillna("").to_numpy() if "error" in pool.columns else np.full(len(pool), "")
-    tc_means, tc_vars = [], []
+    tc_means, tc_vars, cuts = [], [], []
     for name in model_names:
         pred = cache.predict(name, pool, progress=step)
         table[f"p_sc_{name}"] = pred["p_sc"].to_numpy()
         table[f"tc_K_{name}"] = pred["tc_K"].to_numpy(dtype=float)
         tc_means.append(pred["tc_K"].to_numpy(dtype=float))
         tc_vars.append(pred["tc_std_K"].to_numpy(dtype=float) ** 2)
+        cuts.append(np.where(pred["p_sc"].isna(), np.nan, thresholds.of(checkpoints.read_card(name))))
         errors = np.where((errors == "") & pred["p_sc"].isna().to_numpy(), pred["error"].to_numpy(), errors)
         done += len(pool)
     table["p_sc"] = table[[f"p_sc_{n}" for n in model_names]].mean(axis=1, skipna=True)
     table["tc_K"], table["tc_std_K"] = mixture(np.array(tc_means), np.array(tc_vars))
-    table["tc_gated_K"] = table["tc_K"].where(table["p_sc"] >= SUPERCONDUCTOR_P)
+    table["decision_threshold"] = pd.DataFrame(cuts).mean(axis=0, skipna=True).to_numpy()
+    table["predicted_sc"] = table["p_sc"] >= table["decision_threshold"]
+    table["tc_gated_K"] = table["tc_K"].where(table["predicted_sc"])
     table["error"] = np.where(table["p_sc"].isna(), errors, "")  # a row any model scored is not an error
     carried = pool.drop(columns=[*POOL_ONLY, *table.columns], errors="ignore")
     return pd.concat([table, carried], axis=1)

@@ -10,11 +10,10 @@ import re
 import pandas as pd
 
 from sc_core import models
-from sc_core.screening.batch import SUPERCONDUCTOR_P
 
 SORTS = {  # orders of a shortlist: column → (description, ascending)
     "p_sc": ("P(superconductor), highest first", False),
-    "tc_gated_K": (f"Tc where P(sc) ≥ {SUPERCONDUCTOR_P:g}, highest first", False),
+    "tc_gated_K": ("Tc where P(sc) reaches the models' decision threshold, highest first", False),
     "tc_K": ("Tc if superconducting, highest first", False),
     "formula": ("Formula, A to Z", True),
     "id": ("Id, A to Z", True),

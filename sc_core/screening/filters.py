@@ -12,6 +12,7 @@ class Filters:
     """Shortlist criteria; None or empty means no constraint."""
 
     min_p: float = 0.0
+    predicted_only: bool = False  # keep only rows whose P reaches their decision threshold (predicted_sc)
     tc_min: float | None = None  # on tc_gated_K: a row must read as a superconductor to pass a Tc bound
     tc_max: float | None = None
     include_elements: tuple[str, ...] = ()
@@ -27,6 +28,8 @@ class Filters:
 def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Rows meeting every criterion, most likely superconductors first."""
     keep = table["p_sc"].fillna(-1) >= filters.min_p
+    if filters.predicted_only:
+        keep &= table["predicted_sc"]
     if filters.tc_min is not None:
         keep &= table["tc_gated_K"] >= filters.tc_min
     if filters.tc_max is not None:

@@ -167,7 +167,8 @@ def annotate(shortlist: pd.DataFrame, progress: Progress | None = None) -> pd.Da
     parts = chunked(n, lambda rows: domain.assess(comps[rows]), after(n))
     inside = pd.concat(parts, ignore_index=True) if parts else domain.assess([])
     out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest}, **{c: inside[c].array for c in inside})
-    first = [*SHORTLIST_FIRST, *[c for c in out if c.startswith("p_sc_")], "in_domain", "domain_distance",
-             "tc_gated_K", "tc_K", "tc_std_K", *[c for c in out if c.startswith("tc_K_")], "family",
+    first = [*SHORTLIST_FIRST, "decision_threshold", "predicted_sc", *[c for c in out if c.startswith("p_sc_")],
+             "in_domain", "domain_distance", "tc_gated_K", "tc_K", "tc_std_K",
+             *[c for c in out if c.startswith("tc_K_")], "family",
              "in_supercon", "supercon_formula", "supercon_tc_K", "supercon_distance", *nearest.columns]
     return out[first + [c for c in out if c not in first and c != "error"] + ["error"]]

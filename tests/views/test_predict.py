@@ -216,3 +216,18 @@ def test_a_material_unlike_the_training_data_is_flagged():
     at = predict("MgB2")
     assert not any("Outside what" in w.value for w in at.warning)
     assert any(c.value.startswith("Inside what the models were trained on") for c in at.caption)
+
+
+def test_p_is_read_against_the_models_threshold():
+    from sc_core import thresholds
+
+    model = models.load("baseline")
+    cut = thresholds.of(model.card)
+    for formula, inside in (("MgB2", True), ("CsCl", False)):
+        p = model.predict([formula]).loc[0, "p_sc"]
+        at = predict(formula)
+        expected = thresholds.reading(p, cut, inside).capitalize()
+        assert any(expected in m.value for m in at.markdown), expected
+    assert thresholds.reading(0.2, 0.3, inside=False).startswith("unknown")  # outside, a low P is not a no
+    assert thresholds.reading(0.2, 0.3).startswith("reads as not")
+    assert thresholds.reading(0.3, 0.3).startswith("reads as a")
