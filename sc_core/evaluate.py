@@ -287,68 +287,98 @@ def _supercon(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
                 run.curve("supercon", protocol, "tc_regression", 0.0, seed, tc[test][sc], pred["tc_K"].to_numpy()[sc])
         run.add("supercon", protocol, "classification", 0.0, seeds, cls_scores, test.sum(), training="supercon")
         run.add("supercon", protocol, "tc_regression", 0.0, seeds, reg_scores, sc.sum(), training="supercon")
-    if not run.conformal and run.chosen("supercon", ((FAMILY_OUT, None),), seeds[0]):
-        _leave_family_out(run, table, comps, seeds, limit)
+    if run.conformal:
+        return
+    for protocol, labeller in run.chosen("supercon", ((FAMILY_OUT, _families), (CLUSTER_OUT, _clusters)), seeds[0]):
+        _held_out_groups(run, protocol, labeller, table, comps, seeds, limit)
 
 
 FAMILY_OUT = "leave_family_out"
+CLUSTER_OUT = "leave_cluster_out"
 THRESHOLD_TASK = "decision_threshold"  # the family-out row of the chosen cut (sc_core.thresholds)
-MIN_FAMILY_SUPERCONDUCTORS = 10  # a family with fewer SuperCon superconductors is not held out on its own
+MIN_FAMILY_SUPERCONDUCTORS = 10  # a family (or cluster) with fewer SuperCon superconductors is not held out alone
+N_CLUSTERS = 5  # k-means clusters of leave_cluster_out
+Labeller = Callable[[list], Callable[[list], np.ndarray]]  # training compositions → (compositions → group names)
 
 
-def _leave_family_out(run: _Run, table: pd.DataFrame, comps: list, seeds: tuple[int, ...], limit: int | None) -> None:
-    """Each family held out of SuperCon and garbage-in training in turn, then scored on its own rows.
+def _families(_: list) -> Callable[[list], np.ndarray]:
+    """Discovery families by composition rules (:func:`~sc_core.chemistry.discovery_family`)."""
+    return lambda comps: np.array([discovery_family(c) for c in comps])
 
-    The training data are the deployed recipe's (SuperCon minus the Hosono 2018 list, plus garbage-in), so the
-    decision threshold chosen here (:mod:`sc_core.thresholds`: best F1 over the held-out families pooled, per
-    seed) is chosen inside the deployed model's training data; each family's ``*_at_threshold`` metrics use the
-    cut chosen on the other families (cross-fitted).
+
+def _clusters(comps: list) -> Callable[[list], np.ndarray]:
+    """k-means clusters (N_CLUSTERS, seed 0) of the standardised Magpie features of `comps` (Meredig et al. 2018);
+    other compositions join their nearest centre."""
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
+    from sc_core.featurize.composition import magpie_features, to_batch
+
+    scaler = StandardScaler().fit(magpie_features(to_batch(comps)))
+    kmeans = KMeans(N_CLUSTERS, random_state=0, n_init=10).fit(scaler.transform(magpie_features(to_batch(comps))))
+    return lambda other: np.array([f"cluster {k}" for k in kmeans.predict(scaler.transform(
+        magpie_features(to_batch(other))))])
+
+
+def _held_out_groups(run: _Run, protocol: str, labeller: Labeller, table: pd.DataFrame, comps: list,
+                     seeds: tuple[int, ...], limit: int | None) -> None:
+    """Each group (a discovery family, or a cluster) held out of SuperCon and garbage-in training in turn, then
+    scored on its own rows: its SuperCon rows, and its garbage-in rows as further negatives.
+
+    The training data are the deployed recipe's (SuperCon minus the Hosono 2018 list, plus garbage-in). Each
+    group's ``*_at_threshold`` metrics use the cut chosen on the other groups (cross-fitted); for families, the
+    cut of the pooled groups is the model's decision threshold (:mod:`sc_core.thresholds`, best F1 per seed),
+    chosen inside the deployed model's training data.
     """
     kept = ~table["comp_key"].isin(set(data.load_hosono(2018)["comp_key"])).to_numpy()
     table, comps = table[kept].reset_index(drop=True), _pick(comps, kept)
-    families = np.array([discovery_family(c) for c in comps])
+    label = labeller(comps)
+    groups = label(comps)
     tc = table["tc"].to_numpy()
-    held = [f for f in DISCOVERY_FAMILIES if ((families == f) & (tc > 0)).sum() >= MIN_FAMILY_SUPERCONDUCTORS]
+    held = [g for g in (DISCOVERY_FAMILIES if protocol == FAMILY_OUT else sorted(set(groups)))
+            if ((groups == g) & (tc > 0)).sum() >= MIN_FAMILY_SUPERCONDUCTORS]
     tasks, truths = [], []
     for seed in seeds:
         garbage = data.garbage_in(limit or data.N_GARBAGE, seed)
         garbage_comps = [parse_formula(f) for f in garbage["formula"]]
-        garbage_families = np.array([discovery_family(c) for c in garbage_comps])
-        for fam in held:
-            out, garbage_out = families == fam, garbage_families == fam
+        garbage_groups = label(garbage_comps)
+        for group in held:
+            out, garbage_out = groups == group, garbage_groups == group
             tasks.append(Task(_pick(comps, ~out) + _pick(garbage_comps, ~garbage_out), seed,
                               _pick(comps, out) + _pick(garbage_comps, garbage_out),
                               tc=np.concatenate([tc[~out], np.zeros((~garbage_out).sum())]),
-                              key=f"supercon_{FAMILY_OUT}_{fam}_{seed}"))
+                              key=f"supercon_{protocol}_{group.replace(' ', '')}_{seed}"))
             truths.append(np.concatenate([tc[out], np.zeros(garbage_out.sum())]))
-    run.splits[f"supercon/{FAMILY_OUT}"] = {fam: table.loc[families == fam, "id"].tolist() for fam in held}
-    cls_scores: dict[str, list[dict]] = {f: [] for f in held}
-    reg_scores: dict[str, list[dict]] = {f: [] for f in held}
+    run.splits[f"supercon/{protocol}"] = {g: table.loc[groups == g, "id"].tolist() for g in held}
+    cls_scores: dict[str, list[dict]] = {g: [] for g in held}
+    reg_scores: dict[str, list[dict]] = {g: [] for g in held}
     chosen: list[dict] = []
     preds = run.fit_predict(tasks)
     for k in range(len(seeds)):
         ys = [truths[k * len(held) + j] > 0 for j in range(len(held))]
         ps = [preds[k * len(held) + j]["p_sc"].to_numpy() for j in range(len(held))]
-        for fam, y, p, cut, truth, pred in zip(held, ys, ps, thresholds.cross_fitted(ys, ps),
-                                               truths[k * len(held):], preds[k * len(held):]):
-            cls_scores[fam].append(classification_metrics(y, p) | at_threshold(y, p, cut))
-            reg_scores[fam].append(regression_metrics(truth[y], pred["tc_K"].to_numpy()[y]))
+        for group, y, p, cut, truth, pred in zip(held, ys, ps, thresholds.cross_fitted(ys, ps),
+                                                 truths[k * len(held):], preds[k * len(held):]):
+            cls_scores[group].append(classification_metrics(y, p) | at_threshold(y, p, cut))
+            reg_scores[group].append(regression_metrics(truth[y], pred["tc_K"].to_numpy()[y]))
         y_all, p_all = np.concatenate(ys), np.concatenate(ps)
         cut = thresholds.best_f1(y_all, p_all)
         chosen.append({k: v for k, v in at_threshold(y_all, p_all, cut).items() if k != "accuracy_at_threshold"})
-    training = "supercon+cod_garbage without the family"
-    n_test = {fam: round(np.mean([len(t) for t in truths[j :: len(held)]])) for j, fam in enumerate(held)}
-    n_sc = {fam: int((truths[j] > 0).sum()) for j, fam in enumerate(held)}  # the same SuperCon rows every seed
-    for fam in held:
-        run.add("supercon", FAMILY_OUT, f"classification_{fam}", 0.0, seeds, cls_scores[fam], n_test[fam], training)
-        run.add("supercon", FAMILY_OUT, f"tc_regression_{fam}", 0.0, seeds, reg_scores[fam], n_sc[fam], training)
-    for task, scores, counts in (("classification", cls_scores, n_test), ("tc_regression", reg_scores, n_sc)):
-        per_seed = [pd.DataFrame([scores[f][k] for f in held]).mean().to_dict() for k in range(len(seeds))]
-        run.add("supercon", FAMILY_OUT, task, 0.0, seeds, per_seed, sum(counts.values()),  # the mean over families
+    training = f"supercon+cod_garbage without the {'family' if protocol == FAMILY_OUT else 'cluster'}"
+    n_test = {g: round(np.mean([len(t) for t in truths[j :: len(held)]])) for j, g in enumerate(held)}
+    n_sc = {g: int((truths[j] > 0).sum()) for j, g in enumerate(held)}  # the same SuperCon rows every seed
+    for group in held:
+        run.add("supercon", protocol, f"classification_{group}", 0.0, seeds, cls_scores[group], n_test[group],
                 training)
-    run.add("supercon", FAMILY_OUT, THRESHOLD_TASK, 0.0, seeds, chosen, sum(n_test.values()),
-            "supercon+cod_garbage, each family held out in turn; pooled")
-    run.threshold = float(np.mean([c["threshold"] for c in chosen]))
+        run.add("supercon", protocol, f"tc_regression_{group}", 0.0, seeds, reg_scores[group], n_sc[group], training)
+    for task, scores, counts in (("classification", cls_scores, n_test), ("tc_regression", reg_scores, n_sc)):
+        per_seed = [pd.DataFrame([scores[g][k] for g in held]).mean().to_dict() for k in range(len(seeds))]
+        run.add("supercon", protocol, task, 0.0, seeds, per_seed, sum(counts.values()),  # the mean over groups
+                training)
+    if protocol == FAMILY_OUT:
+        run.add("supercon", protocol, THRESHOLD_TASK, 0.0, seeds, chosen, sum(n_test.values()),
+                "supercon+cod_garbage, each family held out in turn; pooled")
+        run.threshold = float(np.mean([c["threshold"] for c in chosen]))
 
 
 def _hosono(run: _Run, seeds: tuple[int, ...], limit: int | None) -> None:
@@ -505,7 +535,7 @@ def _tc_intervals(run: _Run, dataset: str, protocol: str, inputs: list, tc: np.n
 
 
 PROTOCOLS = {"supercon": _supercon, "hosono2018": _hosono, "s2s": _s2s, "3dsc": _3dsc}
-PROTOCOL_NAMES = ("random", "grouped", FAMILY_OUT, "external")
+PROTOCOL_NAMES = ("random", "grouped", FAMILY_OUT, CLUSTER_OUT, "external")
 TC_DATASETS = ("supercon", "3dsc")  # the datasets with Tc values, where conformal Tc intervals are measured
 
 

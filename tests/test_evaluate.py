@@ -260,6 +260,34 @@ def test_leave_family_out_trains_without_the_family_and_tests_on_it_alone(tmp_pa
 
 
 @pytest.mark.usefixtures("toy_models")
+def test_leave_cluster_out_holds_out_each_magpie_cluster(tmp_path, monkeypatch):
+    from sc_core.featurize.composition import magpie_features, to_batch
+
+    tasks = []
+    fit_predict = evaluate._fit_predict
+    monkeypatch.setattr(evaluate, "_fit_predict", lambda *args: tasks.append(args[2]) or fit_predict(*args))
+    result = evaluate.evaluate("toy", protocols=(evaluate.CLUSTER_OUT,), seeds=(0,), limit=600, out_dir=tmp_path,
+                               **QUIET)
+    rows = {r["task"]: r for r in result["results"]}
+    held = [t.removeprefix("classification_") for t in rows if t.startswith("classification_")]
+    assert 2 <= len(held) <= evaluate.N_CLUSTERS and len(tasks) == len(held)
+    assert evaluate.THRESHOLD_TASK not in rows  # the card's threshold comes from the families only
+
+    def centre_of(comps):  # each test set is one tight region of Magpie space, far from its training rows
+        return magpie_features(to_batch(comps)).mean(axis=0)
+
+    splits = evaluate.load_splits("toy", tmp_path)[f"supercon/{evaluate.CLUSTER_OUT}"]
+    assert sorted(splits) == sorted(held)
+    for task in tasks:
+        held_keys = {composition_key(c) for c in task.test}
+        assert not held_keys & {composition_key(c) for c in task.train}  # no test composition is trained on
+        spread_test = np.linalg.norm(magpie_features(to_batch(task.test)) - centre_of(task.test), axis=1).mean()
+        spread_train = np.linalg.norm(magpie_features(to_batch(task.train)) - centre_of(task.test), axis=1).mean()
+        assert spread_test < spread_train
+    assert {"threshold", "recall_at_threshold"} <= rows["classification"]["metrics"].keys()
+
+
+@pytest.mark.usefixtures("toy_models")
 def test_decision_threshold_is_chosen_on_the_family_out_folds_and_used_on_hosono(tmp_path, monkeypatch):
     fits = []
     fit_predict = evaluate._fit_predict

@@ -45,7 +45,9 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     at = page(results_dir, monkeypatch)
     assert not at.exception
     assert not at.info
-    classification, regression = (d.value for d in at.dataframe)
+    classification, regression, at_threshold, chosen = (d.value for d in at.dataframe)
+    assert set(at_threshold["Class"]) >= {"all", "cuprate"} and at_threshold["Threshold"].str.contains("±").all()
+    assert chosen["Protocol"].tolist() == [evaluate.FAMILY_OUT] and {"Threshold", "F1"} <= set(chosen.columns)
     for table in (classification, regression):  # random, grouped, and per held-out family with their mean
         protocols = table["Protocol"].tolist()
         assert protocols.count("random") == protocols.count("grouped") == 1
