@@ -36,18 +36,18 @@ THRESHOLD_METRICS = ("threshold", "accuracy_at_threshold", "precision_at_thresho
                      "f1_at_threshold")  # classification metrics at the decision threshold: their own table
 KELVIN_METRICS = ("mae_K", "rmse_K", "mae_all_K", "mean_width_K", "median_width_K")
 PROTOCOLS_TEXT = (
-    "All numbers come from held-out test splits, never from the data a model was trained on. "
-    "**random**: 80/20 split over unique compositions; **grouped**: 80/20 split by chemical system (element "
-    "set), so test chemistries are unseen; **leave_family_out**: each family (cuprates, iron-based, nickelates, "
-    "heavy-fermion, A15, borides/carbides, chalcogenides) is left out of training in turn and tested alone, its "
-    "COD compounds counting as further negatives (class 'all': the mean over families); **leave_cluster_out**: "
-    "the same with k-means clusters of the Magpie features in place of families (Meredig et al. 2018); "
-    "**external**: trained on SuperCon without the overlaps, tested on the Hosono et al. 2018 list of materials "
-    "searched for superconductivity (Tc > 10 K: scored as P(superconductor) × P(Tc > 10 K)). S2S rows refit the "
-    "model with structure descriptors on the S2S crystals (random: stratified; grouped: by reduced formula). 3DSC rows refit "
-    "structure models on 3DSC (grouped: by SuperCon formula, so doped variants of one compound stay on one side; "
-    "random: over structures). Conformal Tc intervals refit each split without a calibration tenth of its training "
-    "part. Tables show mean ± std over seeds; curves and points show the first seed."
+    "All numbers come from held-out test splits, never from the data a model was trained on. **random**: 80/20 split "
+    "over unique compositions; **grouped**: 80/20 split by chemical system (element set), so test chemistries are "
+    "unseen; **leave_family_out**: each family (cuprates, iron-based, nickelates, heavy-fermion, A15, "
+    "borides/carbides, chalcogenides) is left out of training in turn and tested alone, its COD compounds counting as"
+    " further negatives (class 'all': the mean over families); **leave_cluster_out**: the same with k-means clusters "
+    "of the Magpie features in place of families (Meredig et al. 2018); **external**: trained on SuperCon without the"
+    " overlaps, tested on the Hosono et al. 2018 list of materials searched for superconductivity (Tc > 10 K: scored "
+    "as P(superconductor) × P(Tc > 10 K)). S2S rows refit the model with structure descriptors on the S2S crystals "
+    "(random: stratified; grouped: by reduced formula). 3DSC rows refit structure models on 3DSC (grouped: by "
+    "SuperCon formula, so doped variants of one compound stay on one side; random: over structures). Conformal Tc "
+    "intervals refit each split without a calibration tenth of its training part. Tables show mean ± std over seeds; "
+    "curves and points show the first seed."
 )
 
 
