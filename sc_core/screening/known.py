@@ -123,13 +123,13 @@ def nearest_superconductors(formulas: list[str], chunk: int = 256, progress: Pro
     superconductor gets its closest relative. Unparsable formulas get empty cells. Vectorised over `chunk`
     formulas at a time (`progress` is told after each), so whole pools take seconds.
     """
+    return _nearest_superconductors([_composition(f) for f in formulas], chunk, progress)
+
+
+def _nearest_superconductors(comps: list[Composition | None], chunk: int = 256,
+                             progress: Progress | None = None) -> pd.DataFrame:
+    """:func:`nearest_superconductors` of parsed formulas (None: unparsable)."""
     table, by_element = _superconductor_fractions()
-    comps: list[Composition | None] = []
-    for formula in formulas:
-        try:
-            comps.append(parse_formula(formula))
-        except InputError:
-            comps.append(None)
     best, gaps = np.zeros(len(comps), dtype=np.int64), np.full(len(comps), np.nan)
     for start in range(0, len(comps), chunk):
         part = comps[start : start + chunk]
@@ -162,8 +162,8 @@ def annotate(shortlist: pd.DataFrame, progress: Progress | None = None) -> pd.Da
     def after(passed: int) -> Progress:
         return lambda done, _: progress(passed + done, 2 * n) if progress else None
 
-    nearest = nearest_superconductors(shortlist["formula"].tolist(), progress=after(0))
-    comps = [_composition(f) for f in shortlist["formula"]]
+    comps = [_composition(f) for f in shortlist["formula"]]  # parsed once for both passes
+    nearest = _nearest_superconductors(comps, progress=after(0))
     parts = chunked(n, lambda rows: domain.assess(comps[rows]), after(n))
     inside = pd.concat(parts, ignore_index=True) if parts else domain.assess([])
     out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest}, **{c: inside[c].array for c in inside})
