@@ -88,10 +88,13 @@ def classification_metrics(y: np.ndarray, score: np.ndarray, cut: float = 0.5,
 
 
 def at_threshold(y: np.ndarray, score: np.ndarray, cut: float) -> dict[str, float]:
-    """Accuracy, precision, recall and F1 at the decision threshold `cut` (keys ``<metric>_at_threshold``), and
-    the cut itself."""
+    """Accuracy, precision, recall, F1 and false-positive rate at the decision threshold `cut` (keys
+    ``<metric>_at_threshold``), and the cut itself."""
+    y = np.asarray(y, dtype=bool)
     at = classification_metrics(y, score, cut, probabilities=False)
-    return {"threshold": cut} | {f"{k}_at_threshold": at[k] for k in ("accuracy", "precision", "recall", "f1")}
+    fpr = float((np.asarray(score)[~y] >= cut).mean()) if (~y).any() else float("nan")
+    return ({"threshold": cut} | {f"{k}_at_threshold": at[k] for k in ("accuracy", "precision", "recall", "f1")}
+            | {"fpr_at_threshold": fpr})
 
 
 def regression_metrics(tc: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -327,7 +330,7 @@ def _held_out_groups(run: _Run, protocol: str, labeller: Labeller, table: pd.Dat
 
     The training data are the deployed recipe's (SuperCon minus the Hosono 2018 list, plus garbage-in). Each
     group's ``*_at_threshold`` metrics use the cut chosen on the other groups (cross-fitted); for families, the
-    cut of the pooled groups is the model's decision threshold (:mod:`sc_core.thresholds`, best F1 per seed),
+    cut of the pooled groups is the model's decision threshold (:mod:`sc_core.thresholds`, best J per seed),
     chosen inside the deployed model's training data.
     """
     kept = ~table["comp_key"].isin(set(data.load_hosono(2018)["comp_key"])).to_numpy()
@@ -362,7 +365,7 @@ def _held_out_groups(run: _Run, protocol: str, labeller: Labeller, table: pd.Dat
             cls_scores[group].append(classification_metrics(y, p) | at_threshold(y, p, cut))
             reg_scores[group].append(regression_metrics(truth[y], pred["tc_K"].to_numpy()[y]))
         y_all, p_all = np.concatenate(ys), np.concatenate(ps)
-        cut = thresholds.best_f1(y_all, p_all)
+        cut = thresholds.best_cut(y_all, p_all)
         chosen.append({k: v for k, v in at_threshold(y_all, p_all, cut).items() if k != "accuracy_at_threshold"})
     training = f"supercon+cod_garbage without the {'family' if protocol == FAMILY_OUT else 'cluster'}"
     n_test = {g: round(np.mean([len(t) for t in truths[j :: len(held)]])) for j, g in enumerate(held)}

@@ -20,8 +20,9 @@ TASK_DESCRIPTIONS = {
                      "predicting 0 K where P(superconductor) < 0.5)",
     "at_threshold": "Classification at each model's decision threshold (leave_family_out: the cut chosen on the "
                     "other families' folds; external: the cut on the model's card)",
-    "decision_threshold": "Decision thresholds: the P cut of best F1 over the held-out families of leave_family_out, "
-                          "pooled, with their pooled precision, recall and F1 (the data the cut was chosen on)",
+    "decision_threshold": "Decision thresholds: the P cut of best balanced accuracy (Youden's J) over the held-out "
+                          "families of leave_family_out, pooled, with their pooled precision, recall, F1 and "
+                          "false-positive rate (the data the cut was chosen on)",
     "tc_interval": "90% conformal Tc intervals (predicted Tc ± multiplier × spread, the multiplier calibrated on a "
                    "tenth of the training part held out; coverage and width measured on the test superconductors)",
 }
@@ -31,9 +32,9 @@ METRIC_NAMES = {"accuracy": "Accuracy", "precision": "Precision", "recall": "Rec
                 "r2": "R²", "mae_all_K": "MAE all rows (K)", "coverage": "Coverage", "mean_width_K": "Mean width (K)",
                 "median_width_K": "Median width (K)", "scale": "Multiplier", "threshold": "Threshold",
                 "accuracy_at_threshold": "Accuracy", "precision_at_threshold": "Precision",
-                "recall_at_threshold": "Recall", "f1_at_threshold": "F1"}
+                "recall_at_threshold": "Recall", "f1_at_threshold": "F1", "fpr_at_threshold": "False-positive rate"}
 THRESHOLD_METRICS = ("threshold", "accuracy_at_threshold", "precision_at_threshold", "recall_at_threshold",
-                     "f1_at_threshold")  # classification metrics at the decision threshold: their own table
+                     "f1_at_threshold", "fpr_at_threshold")  # metrics at the decision threshold: their own table
 KELVIN_METRICS = ("mae_K", "rmse_K", "mae_all_K", "mean_width_K", "median_width_K")
 PROTOCOLS_TEXT = (
     "All numbers come from held-out test splits, never from the data a model was trained on. **random**: 80/20 split "

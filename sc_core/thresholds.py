@@ -2,10 +2,11 @@
 
 A model's threshold is chosen on its leave-one-family-out folds inside the training data (SuperCon and COD
 garbage-in, each discovery family held out of training in turn and scored; ``sc evaluate``'s
-``supercon/leave_family_out``): the cut that maximises F1 on the held-out families' pooled predictions.
-A family the model has never seen scores lower than the families it was trained on, so this cut sits below
-0.5 and recalls more of a new family. A model without those folds (the structure models, trained on 3DSC and
-S2S) keeps :data:`DEFAULT`. The cut and what it was chosen on are recorded on the checkpoint card.
+``supercon/leave_family_out``): the cut of best balanced accuracy (Youden's J) on the held-out families' pooled
+predictions.
+A family the model has never seen tends to score lower than the families it was trained on, so this cut
+usually sits below 0.5 and recalls more of a new family. A model without those folds (the structure models,
+trained on 3DSC and S2S) keeps :data:`DEFAULT`. The cut and what it was chosen on are recorded on the checkpoint card.
 """
 
 from __future__ import annotations
@@ -18,23 +19,27 @@ DEFAULT = 0.5  # the cut of a model without leave-family-out folds
 CARD_FIELD = "decision_threshold"
 
 
-def best_f1(y: np.ndarray, p: np.ndarray) -> float:
-    """The cut on `p` that maximises F1 for labels `y` (ties: the highest such cut); DEFAULT without positives."""
+def best_cut(y: np.ndarray, p: np.ndarray) -> float:
+    """The cut on `p` of largest Youden's J (recall − false-positive rate, i.e. best balanced accuracy) for labels
+    `y`; ties: the highest such cut. DEFAULT without both classes.
+
+    J, unlike F1, does not depend on the share of positives: on held-out families, mostly superconductors,
+    F1 is largest when every row is called a superconductor (J = 0 there).
+    """
     y, p = np.asarray(y, dtype=bool), np.asarray(p, dtype=float)
-    if not y.any():
+    if y.all() or not y.any():
         return DEFAULT
     order = np.argsort(-p, kind="stable")
-    p_sorted, hits = p[order], np.cumsum(y[order])
+    p_sorted, y_sorted = p[order], y[order]
     last = np.r_[p_sorted[1:] != p_sorted[:-1], True]  # a cut keeps every row tied with it
-    predicted = np.arange(1, len(p) + 1)[last]
-    f1 = 2 * hits[last] / (predicted + y.sum())
-    return float(p_sorted[last][np.argmax(f1)])
+    j = (np.cumsum(y_sorted) * (~y).sum() - np.cumsum(~y_sorted) * y.sum())[last]  # J × P × N, exact in integers
+    return float(p_sorted[last][np.argmax(j)])
 
 
 def cross_fitted(ys: Sequence[np.ndarray], ps: Sequence[np.ndarray]) -> list[float]:
-    """For each fold, the :func:`best_f1` cut of the other folds pooled: a fold's score at its cut never saw
-    its own labels in the choice."""
-    return [best_f1(np.concatenate([y for j, y in enumerate(ys) if j != i]),
+    """For each fold, the :func:`best_cut` of the other folds pooled: a fold's score at its cut never saw its own
+    labels in the choice."""
+    return [best_cut(np.concatenate([y for j, y in enumerate(ys) if j != i]),
                     np.concatenate([p for j, p in enumerate(ps) if j != i])) for i in range(len(ys))]
 
 

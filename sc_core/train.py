@@ -46,8 +46,8 @@ def record_metrics(name: str, result: dict) -> None:
             fields[thresholds.CARD_FIELD] = {
                 "value": round(r["metrics"]["threshold"]["mean"], 4), "std": r["metrics"]["threshold"]["std"],
                 "seeds": r["seeds"], "chosen_on": "the leave-one-family-out folds of the training data (SuperCon "
-                "minus the Hosono 2018 list, plus COD garbage-in): the P cut of best F1 over the held-out families "
-                "pooled, mean over seeds (benchmarks/results/<model>.json, supercon/leave_family_out)"}
+                "minus the Hosono 2018 list, plus COD garbage-in): the P cut of best Youden's J over the held-out "
+                "families pooled, mean over seeds (benchmarks/results/<model>.json, supercon/leave_family_out)"}
     checkpoints.update_card(name, **fields)
 
 

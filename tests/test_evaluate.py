@@ -309,7 +309,7 @@ def test_decision_threshold_is_chosen_on_the_family_out_folds_and_used_on_hosono
     ps = [fit["p_sc"].to_numpy() for fit in fits[: len(held)]]
     assert [len(y) for y in ys] == [len(p) for p in ps]
     chosen = rows[(evaluate.FAMILY_OUT, evaluate.THRESHOLD_TASK, 0.0)]
-    cut = thresholds.best_f1(np.concatenate(ys), np.concatenate(ps))
+    cut = thresholds.best_cut(np.concatenate(ys), np.concatenate(ps))
     assert chosen["threshold"]["mean"] == pytest.approx(cut)
     for row, y, p, own in zip(family_rows, ys, ps, thresholds.cross_fitted(ys, ps)):
         assert row["threshold"]["mean"] == pytest.approx(own)

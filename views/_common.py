@@ -50,7 +50,7 @@ def prediction_metrics(row: pd.Series, threshold: float, inside: bool) -> None:
                   help="Predicted critical temperature, assuming the material superconducts, ± the model's spread.")
     st.markdown(f"**{thresholds.reading(row['p_sc'], threshold, inside).capitalize()}**",
                 help="The decision threshold is chosen per model on leave-one-family-out folds of its training data "
-                     "(best F1 on families held out of training; 0.5 for a model without such folds).")
+                     "(best balanced accuracy on families held out of training; 0.5 for a model without such folds).")
 
 
 def table_height(rows: int) -> int:
