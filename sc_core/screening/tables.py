@@ -52,10 +52,11 @@ def count_rows(path: str) -> int | None:
 
 def read_chunks(path: str, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """Pool rows (as :func:`sc_core.io.read_pool` reads a CSV, without its row limit) of the table at `path`,
-    `rows` at a time; InputError for a file that is not such a table."""
-    label = _label(path)
+    `rows` at a time, numbered across chunks; InputError for a file that is not such a table."""
+    label, start = _label(path), 0
     for table in _raw_chunks(path, rows, label):
-        yield table_pool(table, label)
+        yield table_pool(table.set_axis(pd.RangeIndex(start, start + len(table))), label)
+        start += len(table)
 
 
 def _raw_chunks(path: str, rows: int, label: str) -> Iterator[pd.DataFrame]:
