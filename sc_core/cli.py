@@ -20,10 +20,10 @@ from pymatgen.core import Composition, Structure
 from tqdm import tqdm
 
 from sc_core import checkpoints, chemistry, models, paths, screening, train
-from sc_core.screening import stream, tables
 from sc_core.data import DataIntegrityError, find_mp_id
 from sc_core.evaluate import PROTOCOL_NAMES, PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
 from sc_core.io import POOL_COLUMNS, InputError, excerpt, is_mp_id, is_structure_name, parse_formula, quote, read_pool
+from sc_core.screening import stream, tables
 
 BATCH_SIZE = 2_000
 PROGRESS_MIN_ROWS = 1_000

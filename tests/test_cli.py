@@ -287,8 +287,8 @@ def test_generate_to_stdout_and_parquet_screen_alike(capsys, monkeypatch, tmp_pa
     n = len(text.splitlines()) - 1
     assert code == 0 and f"{n} of {n} materials from standard input pass" in out
     parquet = tmp_path / "pool.parquet"
-    code, _, err = run(capsys, "generate", "--elements", "Nb,Ge,N,C", "--arity", "2", "--max-atoms", "6", "--limit", "5",
-                       "-o", str(parquet))
+    code, _, err = run(capsys, "generate", "--elements", "Nb,Ge,N,C", "--arity", "2", "--max-atoms", "6",
+                       "--limit", "5", "-o", str(parquet))
     assert code == 0 and "5 compositions written" in err
     assert pd.read_parquet(parquet)["formula"].tolist() == text.splitlines()[1:6]
     code, out, _ = run(capsys, "screen", str(parquet), "-o", str(tmp_path / "from_parquet.csv"), "--models",
