@@ -24,6 +24,7 @@ from sc_core.io import InputError, quote
 
 ARITIES = {2: "binaries", 3: "ternaries", 4: "quaternaries"}
 MAX_ATOMS = 30  # the most atoms per formula unit that may be asked for (a quaternary has 27,405 ratios up to 30)
+PATTERN_BLOCK = 128  # oxidation-state patterns checked against all ratios at once (27,405 x 128 sums: 28 MB)
 
 
 def check_options(elements: Sequence[str], arity: Sequence[int], max_atoms: int) -> list[str]:
@@ -63,10 +64,18 @@ def compositions(elements: Sequence[str], arity: Sequence[int] = (2, 3), max_ato
             if alloys and all(e in smact.metals for e in combo):
                 keep = np.ones(len(ratios), dtype=bool)
             else:
-                charges = charge_patterns(combo)
-                keep = (ratios @ charges.T == 0).any(axis=1)
+                keep = neutral(ratios, charge_patterns(combo))
             for ratio in ratios[keep]:
                 yield "".join(e if n == 1 else f"{e}{n}" for e, n in zip(combo, ratio.tolist()))
+
+
+def neutral(ratios: np.ndarray, charges: np.ndarray) -> np.ndarray:
+    """Which of the (m, k) `ratios` some of the (c, k) oxidation-state `charges` make charge-neutral, PATTERN_BLOCK
+    patterns at a time."""
+    keep = np.zeros(len(ratios), dtype=bool)
+    for start in range(0, len(charges), PATTERN_BLOCK):
+        keep |= (ratios @ charges[start : start + PATTERN_BLOCK].T == 0).any(axis=1)
+    return keep
 
 
 @cache

@@ -114,6 +114,16 @@ def test_unreadable_tables_are_explained(tmp_path, name, content, message):
         list(tables.read_chunks(str(path)))
 
 
+def test_a_table_without_rows_is_explained(tmp_path):
+    path = str(tmp_path / "empty.parquet")
+    with tables.TableWriter(path) as writer:
+        writer.write(pd.DataFrame({"formula": pd.Series([], dtype=str)}))
+    with pytest.raises(InputError, match="'empty.parquet' has no rows"):
+        list(tables.read_chunks(path))
+    with pytest.raises(InputError, match="The pool has no rows"):
+        stream.screen_chunks([], ["baseline"], FILTERS)
+
+
 def test_a_writer_refuses_other_files():
     with pytest.raises(InputError, match=r"\.csv or \.parquet file, or - for standard output; not 'x.xlsx'"):
         tables.TableWriter("x.xlsx")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sc_core.io import InputError
 from sc_core.screening.backends import screen
 from sc_core.screening.filters import Filters, apply_filters
 
@@ -47,5 +48,5 @@ def screen_chunks(chunks: Iterable[pd.DataFrame], model_names: list[str], filter
         shortlist = apply_filters(merged, filters).head(top)
         unscored.append(table[table["p_sc"].isna()])
     if shortlist is None:
-        raise ValueError("no chunks to screen")  # read_chunks yields at least one (or raises InputError)
+        raise InputError("The pool has no rows.")
     return Screened(shortlist, pd.concat(unscored), rows)

@@ -60,11 +60,14 @@ def read_chunks(path: str, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
 
 
 def _raw_chunks(path: str, rows: int, label: str) -> Iterator[pd.DataFrame]:
-    """The table at `path` as read, `rows` at a time (ids and formulas as text); a CSV with only a header is one
-    empty chunk."""
+    """The table at `path` as read, `rows` at a time (ids and formulas as text); a table without rows is one empty
+    chunk."""
     if path.lower().endswith(".parquet"):
         try:
-            for batch in _needs_pyarrow().ParquetFile(path).iter_batches(batch_size=rows):
+            file = _needs_pyarrow().ParquetFile(path)
+            empty = [file.schema_arrow.empty_table()]
+            batches = file.iter_batches(batch_size=rows) if file.metadata.num_rows else empty
+            for batch in batches:
                 table = batch.to_pandas()
                 for column in {"id", "formula"} & set(table.columns):
                     table[column] = table[column].map(lambda v: v if v is None else str(v))
