@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ELEMENTS = ("H,Li,B,C,N,O,F,Na,Mg,Al,Si,P,S,K,Ca,Sc,Ti,V,Cr,Mn,Fe,Co,Ni,Cu,Zn,Ga,Ge,As,Se,Sr,Y,Zr,Nb,Mo,Ru,Pd,In,"
-            "Sn,Sb,Te,Ba,La,Hf,Ta,W,Re,Ir,Pt,Pb,Bi")  # 50 elements: 14 million compositions of 2-4 up to 8 atoms
+ELEMENTS = ("H,Li,Be,B,C,N,O,F,Na,Mg,Al,Si,P,S,Cl,K,Ca,Sc,Ti,V,Cr,Mn,Fe,Co,Ni,Cu,Zn,Ga,Ge,As,Se,Rb,Sr,Y,Zr,Nb,Mo,"
+            "Ru,Rh,Pd,Ag,Cd,In,Sn,Sb,Te,Ba,La,Hf,Ta,W,Re,Ir,Pt,Pb,Bi")  # 56: 13,941,048 of 2-4 up to 8 atoms
 SIZES = (10_000, 100_000, 1_000_000)
 HUGE = 10_000_000
 
