@@ -274,10 +274,10 @@ def _screen_streamed(path: str, names: list[str], filters: screening.Filters, to
 def cmd_generate(args: argparse.Namespace) -> int:
     import itertools
 
-    from sc_core import generate
+    from sc_core import generate, substitute
 
-    formulas = itertools.islice(generate.compositions(args.elements, args.arity, args.max_atoms, args.alloys),
-                                args.limit)
+    enumerate_ = substitute.substitutions if args.substitute else generate.compositions
+    formulas = itertools.islice(enumerate_(args.elements, args.arity, args.max_atoms, args.alloys), args.limit)
     try:
         with tables.TableWriter(args.output) as writer:
             while chunk := list(itertools.islice(formulas, tables.CHUNK_ROWS)):
@@ -436,6 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-atoms", type=int, default=8, help="most atoms per formula unit (default: 8)")
     p.add_argument("--alloys", action="store_true",
                    help="also keep every ratio of metals only (intermetallics such as Nb3Sn), charged or not")
+    p.add_argument("--substitute", action="store_true",
+                   help="instead of every ratio: each SuperCon superconductor of whole-number stoichiometry with one "
+                        "element replaced by one of ELEMENTS from its group of the periodic table (Nb3Ge → Nb3Si)")
     p.add_argument("--limit", type=_positive, help="stop after N compositions")
     p.add_argument("-o", "--output", default=tables.STDIO, metavar="OUT",
                    help="pool file: .csv or .parquet (a 'formula' column), or - for CSV on standard output (default)")

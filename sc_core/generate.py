@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 
 import numpy as np
@@ -30,6 +30,17 @@ PATTERN_BLOCK = 128  # oxidation-state patterns checked against all ratios at on
 def check_options(elements: Sequence[str], arity: Sequence[int], max_atoms: int) -> list[str]:
     """The distinct `elements` in electronegativity order; InputError for an unknown symbol, an empty set, an arity
     outside 2-4, fewer elements than the largest arity or a formula-unit size that is too small or too large."""
+    chosen = check_elements(elements)
+    check_limits(arity, max_atoms)
+    largest = max(arity)
+    if len(chosen) < largest:
+        raise InputError(f"{len(chosen)} element{'s' * (len(chosen) != 1)} cannot make {ARITIES[largest]}; "
+                         f"choose at least {largest} elements or a smaller arity.")
+    return chosen
+
+
+def check_elements(elements: Sequence[str]) -> list[str]:
+    """The distinct `elements` in electronegativity order; InputError for an unknown symbol or an empty set."""
     known = {s.lower(): s for s in symbols()}
     chosen = list(dict.fromkeys(e.strip() for e in elements if e.strip()))
     if not chosen:
@@ -39,17 +50,28 @@ def check_options(elements: Sequence[str], arity: Sequence[int], max_atoms: int)
             hint = f" (did you mean {known[symbol.lower()]}?)" if symbol.lower() in known else ""
             raise InputError(f"Unknown element {quote(symbol)}{hint}; write element symbols from H to Lr, "
                              "such as Nb or Sn.")
+    return ordered(chosen)
+
+
+def check_limits(arity: Sequence[int], max_atoms: int) -> None:
+    """InputError for an arity outside 2-4 or a formula-unit size too small for it or above MAX_ATOMS."""
     if not arity or any(k not in ARITIES for k in arity):
         raise InputError(f"The arity must be 2 (binaries), 3 (ternaries) or 4 (quaternaries), not "
                          f"{','.join(map(str, arity)) or 'empty'}.")
     largest = max(arity)
-    if len(chosen) < largest:
-        raise InputError(f"{len(chosen)} element{'s' * (len(chosen) != 1)} cannot make {ARITIES[largest]}; "
-                         f"choose at least {largest} elements or a smaller arity.")
     if not largest <= max_atoms <= MAX_ATOMS:
         raise InputError(f"The most atoms per formula unit must be from {largest} (the smallest of the "
                          f"{ARITIES[largest]}) to {MAX_ATOMS}, not {max_atoms}.")
-    return sorted(chosen, key=lambda s: (_electronegativity(s), symbols().index(s)))
+
+
+def ordered(elements: Iterable[str]) -> list[str]:
+    """`elements` in order of Pauling electronegativity, then atomic number: as they are written in a formula."""
+    return sorted(elements, key=lambda s: (_electronegativity(s), symbols().index(s)))
+
+
+def formula(elements: Sequence[str], ratio: Sequence[int]) -> str:
+    """The formula of `ratio` atoms of `elements`, in that order (``Nb3Sn``: amounts of 1 are not written)."""
+    return "".join(e if n == 1 else f"{e}{n}" for e, n in zip(elements, ratio))
 
 
 def compositions(elements: Sequence[str], arity: Sequence[int] = (2, 3), max_atoms: int = 8,
@@ -57,16 +79,20 @@ def compositions(elements: Sequence[str], arity: Sequence[int] = (2, 3), max_ato
     """Reduced formulas of every charge-neutral, electronegativity-balanced composition of `arity` of `elements`
     with at most `max_atoms` atoms per formula unit (see the module docstring); with `alloys`, also every ratio of
     metals only (smact's ``include_alloys``), charged or not. Checks the options first (:func:`check_options`)."""
-    ordered = check_options(elements, arity, max_atoms)
+    chosen = check_options(elements, arity, max_atoms)
     for k in sorted(set(arity)):
         ratios = stoichiometries(k, max_atoms)
-        for combo in itertools.combinations(ordered, k):
-            if alloys and all(e in smact.metals for e in combo):
-                keep = np.ones(len(ratios), dtype=bool)
-            else:
-                keep = neutral(ratios, charge_patterns(combo))
-            for ratio in ratios[keep]:
-                yield "".join(e if n == 1 else f"{e}{n}" for e, n in zip(combo, ratio.tolist()))
+        for combo in itertools.combinations(chosen, k):
+            for ratio in ratios[allowed(combo, ratios, alloys)]:
+                yield formula(combo, ratio.tolist())
+
+
+def allowed(combo: Sequence[str], ratios: np.ndarray, alloys: bool = False) -> np.ndarray:
+    """Which of the (m, k) `ratios` of the elements `combo` are kept: the charge-neutral ones (:func:`neutral` with
+    :func:`charge_patterns`), or with `alloys` every one where all the elements are metals (smact's list)."""
+    if alloys and all(e in smact.metals for e in combo):
+        return np.ones(len(ratios), dtype=bool)
+    return neutral(ratios, charge_patterns(combo))
 
 
 def neutral(ratios: np.ndarray, charges: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from test_pools import hostile_zip
 from sc_core import checkpoints, data, models, screening
 from sc_core.cli import main, pool_from_argument
 from sc_core.generate import compositions
+from sc_core.substitute import substitutions
 
 NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,3 +327,10 @@ def test_generate_and_streamed_screen_usage_errors(capsys, monkeypatch, tmp_path
     code, out, err = run(capsys, *argv)
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_generate_substitutions_into_known_superconductors(capsys):
+    code, text, err = run(capsys, "generate", "--substitute", "--elements", "Si,Ta", "--arity", "2")
+    formulas = text.splitlines()[1:]
+    assert code == 0 and formulas == list(substitutions(["Si", "Ta"], (2,), 8)) and {"Nb3Si", "Ta3Sn"} <= set(formulas)
+    assert f"{len(formulas):,} compositions written to standard output" in err
