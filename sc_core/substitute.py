@@ -26,7 +26,7 @@ WHOLE = 1e-6  # an amount this close to a whole number is one
 def parents(max_atoms: int) -> tuple[dict[str, int], ...]:
     """SuperCon's superconductors (Tc > 0) as reduced whole-number formula units of at most `max_atoms` atoms
     (element → count), each once, in the order of their formulas."""
-    found = {}
+    found: dict[str, dict[str, int]] = {}
     for text in data.load_supercon().query("tc > 0")["formula"]:
         comp = Composition(text).reduced_composition
         counts = {el.symbol: round(n) for el, n in comp.items()}
