@@ -428,7 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "a pool for `sc screen`",
                        description="Every reduced integer stoichiometry of ARITY of the ELEMENTS with at most "
                                    "MAX_ATOMS atoms per formula unit that smact finds charge-neutral with cations "
-                                   "less electronegative than anions, in a fixed order, each formula once: "
+                                   "less electronegative than anions (or, with --substitute, known superconductors "
+                                   "with one element swapped), in a fixed order, each formula once: "
                                    "sc generate --elements Nb,Sn,Ge,Al --arity 2,3 | sc screen - -o shortlist.csv")
     p.add_argument("--elements", required=True, type=_comma_list(), help="comma-separated symbols, e.g. Nb,Sn,Ge,Al")
     p.add_argument("--arity", type=_comma_list(cast=int), default=(2, 3),
@@ -438,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also keep every ratio of metals only (intermetallics such as Nb3Sn), charged or not")
     p.add_argument("--substitute", action="store_true",
                    help="instead of every ratio: each SuperCon superconductor of whole-number stoichiometry with one "
-                        "element replaced by one of ELEMENTS from its group of the periodic table (Nb3Ge → Nb3Si)")
+                        "element replaced by one of ELEMENTS from its group of the periodic table (Nb3Sn → Nb3Si)")
     p.add_argument("--limit", type=_positive, help="stop after N compositions")
     p.add_argument("-o", "--output", default=tables.STDIO, metavar="OUT",
                    help="pool file: .csv or .parquet (a 'formula' column), or - for CSV on standard output (default)")

@@ -1,10 +1,11 @@
-"""Screening a pool chunk by chunk in bounded memory: each chunk is screened and filtered, and only the shortlist
-so far (at most `top` rows) and the rows no model could score are kept, so memory does not grow with the pool.
+"""Screening a pool chunk by chunk in bounded memory: each chunk is screened and filtered, and only the rows that
+pass (with `top`, the best `top` so far) and the rows no model could score are kept, so memory grows with the
+shortlist, not with the pool.
 
 The result is the in-memory path's (:func:`~sc_core.screening.backends.screen`, then
 :func:`~sc_core.screening.filters.apply_filters` and ``head(top)``) row for row: rows are numbered across chunks as
 one table would number them, and the stable sort of :func:`apply_filters` over the shortlist so far followed by a
-chunk keeps ties in pool order.
+chunk's passing rows keeps ties in pool order.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def screen_chunks(chunks: Iterable[pd.DataFrame], model_names: list[str], filter
     """Screen each pool chunk (:func:`~sc_core.screening.backends.screen`), keeping the `top` rows that pass
     `filters` (all of them without `top`) and the unscored rows; `progress` is told the rows screened so far, a few
     times a second."""
-    shortlist: pd.DataFrame | None = None
+    passing: list[pd.DataFrame] = []  # each chunk's passing rows; with `top`, one frame of the best so far
     unscored: list[pd.DataFrame] = []
     rows = 0
     for pool in chunks:
@@ -44,9 +45,10 @@ def screen_chunks(chunks: Iterable[pd.DataFrame], model_names: list[str], filter
 
         table = screen(pool, model_names, step).set_axis(pd.RangeIndex(rows, rows + len(pool)))
         rows += len(pool)
-        merged = table if shortlist is None else pd.concat([shortlist, table])
-        shortlist = apply_filters(merged, filters).head(top)
+        passing.append(apply_filters(table, filters))
         unscored.append(table[table["p_sc"].isna()])
-    if shortlist is None:
+        if top is not None:  # filtering passing rows again keeps them all, and orders them as one table
+            passing = [apply_filters(pd.concat(passing), filters).head(top)]
+    if not passing:
         raise InputError("The pool has no rows.")
-    return Screened(shortlist, pd.concat(unscored), rows)
+    return Screened(apply_filters(pd.concat(passing), filters).head(top), pd.concat(unscored), rows)
