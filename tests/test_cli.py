@@ -321,9 +321,11 @@ def test_generate_piped_into_screen(tmp_path):
     (["generate", "--elements", "He,Ne", "--arity", "2", "-o", "x.csv"], "No composition of these elements"),
     (["generate", "--elements", "Nb,Sn", "--arity", "2", "-o", "x.xlsx"], "a .csv or .parquet file"),
     (["screen", "-", "-o", "x.csv", "--shard", "0/2"], "give them a CSV file, not standard input"),
+    (["screen", "bad.parquet", "-o", "x.csv", "--models", "baseline"], "Could not read 'bad.parquet' as a Parquet"),
 ])
 def test_generate_and_streamed_screen_usage_errors(capsys, monkeypatch, tmp_path, argv, message):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.parquet").write_text("formula\nMgB2\n")
     code, out, err = run(capsys, *argv)
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "x.csv").exists()

@@ -20,7 +20,7 @@ _COUNT_BLOCK = 1 << 20
 
 
 def is_table(path: str) -> bool:
-    """Whether `path` is read as a table in chunks: standard input, or a .csv or .parquet file."""
+    """Whether `path` names a table read or written in chunks: standard input or output, a .csv or .parquet file."""
     return path == STDIO or path.lower().endswith(TABLE_SUFFIXES)
 
 
@@ -28,12 +28,21 @@ def _label(path: str) -> str:
     return "standard input" if path == STDIO else quote(Path(path).name)
 
 
-def _needs_pyarrow() -> Any:
+def _pyarrow() -> Any:
+    """The pyarrow package with its Parquet module, or InputError saying how to install it."""
     try:
         import pyarrow.parquet
     except ImportError:
         raise InputError("Parquet files need pyarrow: pip install pyarrow (or use a .csv file).") from None
-    return pyarrow.parquet
+    return pyarrow
+
+
+def _parquet_file(path: str) -> Any:
+    """The Parquet file at `path`, opened; InputError if it is not one."""
+    try:
+        return _pyarrow().parquet.ParquetFile(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError, ArrowIOError an OSError
+        raise InputError(f"Could not read {_label(path)} as a Parquet table ({excerpt(exc, 150)}).") from exc
 
 
 def count_rows(path: str) -> int | None:
@@ -42,7 +51,7 @@ def count_rows(path: str) -> int | None:
     if path == STDIO:
         return None
     if path.lower().endswith(".parquet"):
-        return _needs_pyarrow().ParquetFile(path).metadata.num_rows
+        return _parquet_file(path).metadata.num_rows
     lines, last = 0, b"\n"
     with open(path, "rb") as stream:
         while block := stream.read(_COUNT_BLOCK):
@@ -63,8 +72,8 @@ def _raw_chunks(path: str, rows: int, label: str) -> Iterator[pd.DataFrame]:
     """The table at `path` as read, `rows` at a time (ids and formulas as text); a table without rows is one empty
     chunk."""
     if path.lower().endswith(".parquet"):
+        file = _parquet_file(path)
         try:
-            file = _needs_pyarrow().ParquetFile(path)
             empty = [file.schema_arrow.empty_table()]
             batches = file.iter_batches(batch_size=rows) if file.metadata.num_rows else empty
             for batch in batches:
@@ -72,7 +81,7 @@ def _raw_chunks(path: str, rows: int, label: str) -> Iterator[pd.DataFrame]:
                 for column in {"id", "formula"} & set(table.columns):
                     table[column] = table[column].map(lambda v: v if v is None else str(v))
                 yield table
-        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError, ArrowIOError an OSError
+        except (OSError, ValueError) as exc:  # as in _parquet_file, from a damaged row group
             raise InputError(f"Could not read {label} as a Parquet table ({excerpt(exc, 150)}).") from exc
         return
     source: Any = sys.stdin.buffer if path == STDIO else path
@@ -97,16 +106,15 @@ class TableWriter:
     def write(self, chunk: pd.DataFrame) -> None:
         """Append `chunk` (the same columns every time)."""
         if self.path.lower().endswith(".parquet"):
-            import pyarrow as pa
-
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            table = _pyarrow().Table.from_pandas(chunk, preserve_index=False)
             if self._parquet is None:
-                self._parquet = _needs_pyarrow().ParquetWriter(self.path, table.schema)
+                self._parquet = _pyarrow().parquet.ParquetWriter(self.path, table.schema)
             self._parquet.write_table(table)
         else:
+            first = self._stream is None
             if self._stream is None:
                 self._stream = sys.stdout if self.path == STDIO else open(self.path, "w", newline="")  # noqa: SIM115
-            chunk.to_csv(self._stream, index=False, header=self.rows == 0)
+            chunk.to_csv(self._stream, index=False, header=first)
         self.rows += len(chunk)
 
     def close(self) -> None:
