@@ -1,4 +1,5 @@
-"""Command line: ``sc predict``, ``sc screen``, ``sc evaluate``, ``sc train``, ``sc models``, ``sc pools``.
+"""Command line: ``sc predict``, ``sc screen``, ``sc generate``, ``sc evaluate``, ``sc train``, ``sc models``,
+``sc pools``.
 
 The CLI only reads arguments and files and prints; the work is done by :mod:`sc_core`. How
 ``sc predict`` tells formulas from paths is :data:`INPUT_RULES` (shown by ``sc predict --help``).
@@ -22,6 +23,7 @@ from sc_core import checkpoints, chemistry, models, paths, screening, thresholds
 from sc_core.data import DataIntegrityError, find_mp_id
 from sc_core.evaluate import PROTOCOL_NAMES, PROTOCOLS, RESULTS_DIR, SEEDS, evaluate
 from sc_core.io import POOL_COLUMNS, InputError, excerpt, is_mp_id, is_structure_name, parse_formula, quote, read_pool
+from sc_core.screening import stream, tables
 
 BATCH_SIZE = 2_000
 PROGRESS_MIN_ROWS = 1_000
@@ -203,6 +205,13 @@ def _shard(text: str) -> tuple[int, int]:
     return index, count
 
 
+def _positive(text: str) -> int:
+    """argparse type for a whole number of at least 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {quote(text)}")
+    return int(text)
+
+
 def _family(text: str) -> str:
     """A family name or an unambiguous start of one (``iron`` → ``iron-based``)."""
     hits = [f for f in chemistry.FAMILIES if f.startswith(text)]
@@ -225,24 +234,70 @@ def cmd_screen(args: argparse.Namespace) -> int:
     names = list(args.models or models.available())
     for name in names:
         _check_model(name)
+    filters = screening.Filters(min_p=args.min_p or 0.0, predicted_only=args.min_p is None, tc_min=args.tc_min,
+                                exclude_families=args.exclude_family, known=args.known)
+    streamed = args.pool == tables.STDIO or (tables.is_table(args.pool) and os.path.isfile(args.pool))
+    if streamed and not args.shard and args.backend == "local":
+        screened = _screen_streamed(args.pool, names, filters, args.top)
+    elif streamed and not args.pool.lower().endswith(".csv"):
+        raise InputError("--shard and --backend ray screen a pool read whole: give them a CSV file, not "
+                         f"{'standard input' if args.pool == tables.STDIO else quote(args.pool)}.")
+    else:
+        screened = _screen_in_memory(args, names, filters)
+    shortlist, n_unscored = screened.shortlist, len(screened.unscored)
+    n_passed = len(shortlist)
+    if not args.hide_errors:
+        shortlist = screening.with_unscored(shortlist, screened.unscored)
+    shortlist = screening.annotate(shortlist)  # every written row, the unscored ones too
+    Path(args.output).write_bytes(screening.export(shortlist, args.output.rsplit(".", 1)[1].lower(), names))
+    where = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
+    unscored = "left out (--hide-errors)" if args.hide_errors else "written after the shortlist with their error"
+    source = "standard input" if args.pool == tables.STDIO else args.pool
+    print(f"{n_passed:,} of {screened.rows:,} materials from {source}{where} pass the filters; "
+          f"{n_unscored:,} could not be scored, {unscored}; shortlist written to {args.output}")
+    return 0 if n_unscored < screened.rows else 2  # nothing scored: an error, as for sc predict
+
+
+def _screen_in_memory(args: argparse.Namespace, names: list[str], filters: screening.Filters) -> stream.Screened:
+    """Screen a whole pool read at once (a bundled one, structure files, a shard, the Ray backend)."""
     pool = pool_from_argument(args.pool)
     if args.shard:
         pool = screening.shard(pool, *args.shard)
     with tqdm(unit="step", file=sys.stderr, disable=len(pool) * len(names) <= PROGRESS_MIN_ROWS) as bar:
         table = screening.screen(pool, names, progress=_advance(bar), backend=args.backend)
-    filters = screening.Filters(min_p=args.min_p or 0.0, predicted_only=args.min_p is None, tc_min=args.tc_min,
-                                exclude_families=args.exclude_family, known=args.known)
-    shortlist = screening.apply_filters(table, filters).head(args.top)
-    n_passed, n_unscored = len(shortlist), int(table["p_sc"].isna().sum())
-    if not args.hide_errors:
-        shortlist = screening.with_unscored(shortlist, table)
-    shortlist = screening.annotate(shortlist)  # every written row, the unscored ones too
-    Path(args.output).write_bytes(screening.export(shortlist, args.output.rsplit(".", 1)[1].lower(), names))
-    where = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
-    unscored = "left out (--hide-errors)" if args.hide_errors else "written after the shortlist with their error"
-    print(f"{n_passed:,} of {len(table):,} materials from {args.pool}{where} pass the filters; "
-          f"{n_unscored:,} could not be scored, {unscored}; shortlist written to {args.output}")
-    return 0 if n_unscored < len(table) else 2  # nothing scored: an error, as for sc predict
+    return stream.Screened(screening.apply_filters(table, filters).head(args.top), table[table["p_sc"].isna()],
+                           len(table))
+
+
+def _screen_streamed(path: str, names: list[str], filters: screening.Filters, top: int | None) -> stream.Screened:
+    """Screen a CSV or Parquet file, or CSV on standard input, in chunks (:mod:`sc_core.screening.stream`), with a
+    progress bar in rows per second and the time left (where the rows can be counted first)."""
+    total = tables.count_rows(path)
+    small = total is not None and total * len(names) <= PROGRESS_MIN_ROWS
+    with tqdm(total=total, unit="row", file=sys.stderr, disable=small) as bar:
+        return stream.screen_chunks(tables.read_chunks(path), names, filters, top, lambda n: bar.update(n - bar.n))
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import itertools
+
+    from sc_core import generate, substitute
+
+    enumerate_ = substitute.substitutions if args.substitute else generate.compositions
+    formulas = itertools.islice(enumerate_(args.elements, args.arity, args.max_atoms, args.alloys), args.limit)
+    try:
+        with tables.TableWriter(args.output) as writer:
+            while chunk := list(itertools.islice(formulas, tables.CHUNK_ROWS)):
+                writer.write(pd.DataFrame({"formula": chunk}))
+    except BrokenPipeError:  # the reader of standard output stopped (`| head`, or it failed and said why)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits
+        return 0
+    if not writer.rows:
+        raise InputError("No composition of these elements is charge-neutral within the limits; add elements, "
+                         "raise --max-atoms or give --alloys.")
+    where = "standard output" if args.output == tables.STDIO else args.output
+    print(f"{writer.rows:,} compositions written to {where}", file=sys.stderr)
+    return 0
 
 
 # -- evaluate, train, models -------------------------------------------------------------------------
@@ -354,7 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("screen", help="screen a pool of materials and write a filtered, ranked shortlist",
                        description="POOL is a bundled pool (" + ", ".join(screening.POOLS) + ", in any case) or, "
                                    "as for `sc predict`, a CSV with a formula column, a folder or .zip of CIF/POSCAR "
-                                   "files, or one such file; anything else is an error.")
+                                   "files, or one such file; anything else is an error. A CSV or Parquet file, or - "
+                                   "(CSV on standard input, e.g. from `sc generate`), is screened in chunks of "
+                                   f"{tables.CHUNK_ROWS:,} rows: memory stays flat in the pool's size (give --top "
+                                   "to bound the shortlist too).")
     p.add_argument("pool", metavar="POOL")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="shortlist file: .csv, .json or .xlsx")
     p.add_argument("--models", type=_comma_list(), help="comma-separated (default: every trained model)")
@@ -366,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(a unique start such as 'iron' is enough)")
     p.add_argument("--known", choices=("any", "known", "unknown"), default="any",
                    help="keep materials in SuperCon, not in it, or both (default: any)")
-    p.add_argument("--top", type=int, help="keep only the N most likely candidates")
+    p.add_argument("--top", type=_positive, help="keep only the N most likely candidates")
     p.add_argument("--shard", type=_shard, metavar="i/N",
                    help="screen only shard i (0-based) of N contiguous shards of the pool, e.g. on N machines")
     p.add_argument("--backend", choices=("local", "ray"), default="local",
@@ -375,6 +433,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out the materials no model could score (by default they follow the shortlist, "
                         "each with its error)")
     p.set_defaults(func=cmd_screen)
+
+    p = sub.add_parser("generate", help="enumerate hypothetical charge-neutral compositions of chosen elements into "
+                                        "a pool for `sc screen`",
+                       description="Every reduced integer stoichiometry of ARITY of the ELEMENTS with at most "
+                                   "MAX_ATOMS atoms per formula unit that smact finds charge-neutral with cations "
+                                   "less electronegative than anions (or, with --substitute, known superconductors "
+                                   "with one element swapped), in a fixed order, each formula once: "
+                                   "sc generate --elements Nb,Sn,Ge,Al --arity 2,3 | sc screen - -o shortlist.csv")
+    p.add_argument("--elements", required=True, type=_comma_list(), help="comma-separated symbols, e.g. Nb,Sn,Ge,Al")
+    p.add_argument("--arity", type=_comma_list(cast=int), default=(2, 3),
+                   help="elements per composition, comma-separated among 2,3,4 (default: 2,3)")
+    p.add_argument("--max-atoms", type=int, default=8, help="most atoms per formula unit (default: 8)")
+    p.add_argument("--alloys", action="store_true",
+                   help="also keep every ratio of metals only (intermetallics such as Nb3Sn), charged or not")
+    p.add_argument("--substitute", action="store_true",
+                   help="instead of every ratio: each SuperCon superconductor of whole-number stoichiometry with one "
+                        "element replaced by one of ELEMENTS from its group of the periodic table (Nb3Sn → Nb3Si)")
+    p.add_argument("--limit", type=_positive, help="stop after N compositions")
+    p.add_argument("-o", "--output", default=tables.STDIO, metavar="OUT",
+                   help="pool file: .csv or .parquet (a 'formula' column), or - for CSV on standard output (default)")
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("evaluate", help="run the evaluation protocols and write benchmarks/results/<model>.json")
     p.add_argument("--model", required=True, help="a trained model, or all: every trained model in turn")

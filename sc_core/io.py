@@ -684,11 +684,17 @@ def _csv_pool(content: bytes, label: str) -> pd.DataFrame:
         table = pd.read_csv(BytesIO(content), dtype={"id": str, "formula": str}, nrows=MAX_CSV_ROWS + 1)
     except ValueError as exc:  # pandas' parser, empty-file and decoding errors are all ValueErrors
         raise InputError(f"Could not read {label} as a CSV table ({excerpt(exc, 150)}).") from exc
+    return table_pool(table, label, MAX_CSV_ROWS)
+
+
+def table_pool(table: pd.DataFrame, label: str, max_rows: int | None = None) -> pd.DataFrame:
+    """Pool rows (:data:`POOL_COLUMNS`, then the table's other columns) of a table with a 'formula' column: a CSV
+    file's, or one chunk of a CSV or Parquet file read in chunks; InputError beyond `max_rows` rows or for none."""
     if "formula" not in table.columns:
         columns = ", ".join(quote(c) for c in table.columns[:10]) or "none"
         raise InputError(f"The table {label} needs a 'formula' column; its columns are: {columns}.")
-    if len(table) > MAX_CSV_ROWS:
-        raise InputError(f"The table {label} has more than {MAX_CSV_ROWS:,} rows, the limit; "
+    if max_rows is not None and len(table) > max_rows:
+        raise InputError(f"The table {label} has more than {max_rows:,} rows, the limit; "
                          "split it into smaller files.")
     if table.empty:
         raise InputError(f"The table {label} has no rows.")

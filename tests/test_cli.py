@@ -1,5 +1,6 @@
 """Tests for the `sc` command line, run in-process through ``sc_core.cli.main``."""
 
+import io
 import json
 import os
 import subprocess
@@ -17,6 +18,8 @@ from test_pools import hostile_zip
 
 from sc_core import checkpoints, data, models, screening
 from sc_core.cli import main, pool_from_argument
+from sc_core.generate import compositions
+from sc_core.substitute import substitutions
 
 NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
 ROOT = Path(__file__).resolve().parents[1]
@@ -261,3 +264,80 @@ def test_predict_with_domain_says_which_rows_are_near_the_training_data(capsys):
     rows = json.loads(out)
     assert code == 0 and [r["in_domain"] for r in rows] == [True, False, None]
     assert rows[0]["domain_distance"] < rows[1]["domain_distance"] and rows[2]["domain_distance"] is None
+
+
+def test_generate_then_screen_a_pool_file(capsys, tmp_path):
+    pool, short, whole = tmp_path / "pool.csv", tmp_path / "short.csv", tmp_path / "whole.csv"
+    code, out, err = run(capsys, "generate", "--elements", "Nb,Sn,Ge,Mg,B", "--arity", "2,3", "--max-atoms", "5",
+                         "-o", str(pool))
+    generated = pd.read_csv(pool)["formula"].tolist()
+    assert code == 0 and out == "" and f"{len(generated):,} compositions written to {pool}" in err
+    assert generated == list(compositions(["Nb", "Sn", "Ge", "Mg", "B"], (2, 3), 5)) and len(generated) > 50
+    screen = ["screen", str(pool), "--models", "baseline", "--min-p", "0.2", "--top", "10"]
+    code, out, _ = run(capsys, *screen, "-o", str(short))
+    table = pd.read_csv(short)
+    assert code == 0 and f"10 of {len(generated):,} materials from {pool} pass the filters" in out
+    assert len(table) == 10 and set(table["formula"]) <= set(generated) and table["p_sc"].is_monotonic_decreasing
+    assert (table["p_sc"] >= 0.2).all() and {"nearest_sc", "in_domain", "models"} <= set(table.columns)
+    code, out, _ = run(capsys, *screen, "-o", str(whole), "--shard", "0/1")  # a shard: the pool read whole
+    assert code == 0 and "(shard 0/1)" in out
+    pd.testing.assert_frame_equal(table, pd.read_csv(whole), rtol=1e-12)
+
+
+def test_generate_to_stdout_and_parquet_screen_alike(capsys, monkeypatch, tmp_path):
+    code, text, _ = run(capsys, "generate", "--elements", "Nb,Ge,N,C", "--arity", "2", "--max-atoms", "6")
+    assert code == 0 and text.splitlines()[0] == "formula" and len(text.splitlines()) > 10
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    code, out, _ = run(capsys, "screen", "-", "-o", str(tmp_path / "from_stdin.csv"), "--models", "baseline",
+                       "--min-p", "0")
+    n = len(text.splitlines()) - 1
+    assert code == 0 and f"{n} of {n} materials from standard input pass" in out
+    parquet = tmp_path / "pool.parquet"
+    code, _, err = run(capsys, "generate", "--elements", "Nb,Ge,N,C", "--arity", "2", "--max-atoms", "6",
+                       "--limit", "5", "-o", str(parquet))
+    assert code == 0 and "5 compositions written" in err
+    assert pd.read_parquet(parquet)["formula"].tolist() == text.splitlines()[1:6]
+    code, out, _ = run(capsys, "screen", str(parquet), "-o", str(tmp_path / "from_parquet.csv"), "--models",
+                       "baseline", "--min-p", "0")
+    assert code == 0 and "5 of 5 materials" in out
+    from_stdin = pd.read_csv(tmp_path / "from_stdin.csv").set_index("formula")
+    from_parquet = pd.read_csv(tmp_path / "from_parquet.csv").set_index("formula")
+    assert len(from_stdin) == n and set(from_parquet.index) <= set(from_stdin.index)
+    assert np.allclose(from_parquet["p_sc"], from_stdin.loc[from_parquet.index, "p_sc"])
+
+
+def test_generate_piped_into_screen(tmp_path):
+    """`sc generate ... | sc screen -` in two processes, as a user runs it."""
+    sc = f"{sys.executable} -m sc_core.cli"
+    short = tmp_path / "short.csv"
+    done = subprocess.run(f"{sc} generate --elements Nb,Sn,Ge --arity 2 --max-atoms 4 | {sc} screen - -o {short} "
+                          "--models baseline --min-p 0", shell=True, cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    expected = list(compositions(["Nb", "Sn", "Ge"], (2,), 4))
+    assert done.returncode == 0 and f"{len(expected)} compositions written to standard output" in done.stderr
+    assert f"{len(expected)} of {len(expected)} materials from standard input" in done.stdout
+    assert sorted(pd.read_csv(short)["formula"]) == sorted(expected)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["generate", "--elements", "Nb,Xx"], "Unknown element 'Xx'"),
+    (["generate", "--elements", "Nb,Sn", "--arity", "2,3"], "2 elements cannot make ternaries"),
+    (["generate", "--elements", "Nb,Sn,Ge,B", "--arity", "4", "--max-atoms", "99"], "to 30, not 99"),
+    (["generate", "--elements", "He,Ne", "--arity", "2", "-o", "x.csv"], "No composition of these elements"),
+    (["generate", "--elements", "Nb,Sn", "--arity", "2", "-o", "x.xlsx"], "a .csv or .parquet file"),
+    (["screen", "-", "-o", "x.csv", "--shard", "0/2"], "give them a CSV file, not standard input"),
+    (["screen", "bad.parquet", "-o", "x.csv", "--models", "baseline"], "Could not read 'bad.parquet' as a Parquet"),
+])
+def test_generate_and_streamed_screen_usage_errors(capsys, monkeypatch, tmp_path, argv, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.parquet").write_text("formula\nMgB2\n")
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_generate_substitutions_into_known_superconductors(capsys):
+    code, text, err = run(capsys, "generate", "--substitute", "--elements", "Si,Ta", "--arity", "2")
+    formulas = text.splitlines()[1:]
+    assert code == 0 and formulas == list(substitutions(["Si", "Ta"], (2,), 8)) and {"Nb3Si", "Ta3Sn"} <= set(formulas)
+    assert f"{len(formulas):,} compositions written to standard output" in err
