@@ -87,9 +87,10 @@ def contribution_bars(table: pd.DataFrame) -> go.Figure:
         customdata=table[["fraction", "delta_tc_K"]],
         hovertemplate="<b>%{y}</b> (atomic fraction %{customdata[0]:.3f})<br>ΔP = %{x:+.3f}"
                       "<br>ΔTc = %{customdata[1]:+.1f} K<extra></extra>"))
-    fig.update_layout(xaxis_title="ΔP(superconductor): with minus without the element",
-                      height=140 + 32 * len(table), margin={"t": 20, "b": 40})
-    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(xaxis_title="ΔP(superconductor)<br>with minus without the element",
+                      height=160 + 32 * len(table), margin={"t": 20, "b": 20, "l": 10, "r": 10})
+    fig.update_xaxes(automargin=True)  # the margins grow to hold the two-line title and the element labels
+    fig.update_yaxes(autorange="reversed", automargin=True)
     return fig
 
 
@@ -180,7 +181,8 @@ def show_prediction(item, source: str, name: str) -> None:
     inside, note = domain.describe(comp)
     (st.caption if inside else st.warning)(note)
     st.caption(f"The {model.kind} model `{name}`, version {model.version}.")
-    st.caption(intervals.describe(row, conformal=intervals.conformal_of_card(model.card)))
+    for line in intervals.describe(row, conformal=intervals.conformal_of_card(model.card)):
+        st.caption(line)
     st.caption("Predictions are for ambient pressure: the training data (SuperCon, 3DSC, S2S) carry no pressure, "
                "so a material that superconducts only under pressure (e.g. H3S) reads as it would at 1 atm.")
     if model.kind == "composition" and is_structure:

@@ -131,7 +131,9 @@ def test_formula_shows_element_contributions_and_intervals():
     at = predict("Ba0.6K0.4Fe2As2")
     assert not at.exception
     assert any(s.value == "Which elements drive this prediction" for s in at.subheader)
-    assert any("interval" in c.value and "2 standard deviations" in c.value for c in at.caption)
+    labelled = [c.value for c in at.caption if c.value.startswith(("**Tc, 90% calibrated interval:**",
+                                                                       "**Ensemble spread (± 2 σ):**"))]
+    assert len(labelled) == 2 and "90%" not in labelled[1]  # two intervals, two labelled lines
     assert any("ambient pressure" in c.value for c in at.caption)
     bars, table = plotly_specs(at)
     assert bars["data"][0]["type"] == "bar"
