@@ -19,7 +19,7 @@ TITLE = "Superconductor discovery"
 # a local image: a :material: page icon is fetched from Google's font servers by every browser (offline: a failed
 # request on every page)
 FAVICON = Path(__file__).resolve().parent / "sc_core" / "static" / "favicon.png"
-st.set_page_config(page_title=TITLE, page_icon=str(FAVICON), layout="wide")
+st.set_page_config(page_title=TITLE, page_icon=str(FAVICON), layout="wide")  # before st.navigation sets an icon
 
 
 def read_text(text: str):
@@ -97,4 +97,7 @@ PAGES = {
                                   icon=":material/grid_on:", url_path="element_embeddings"),
 }
 
-st.navigation(list(PAGES.values())).run()
+page = st.navigation(list(PAGES.values()))
+# the browser tab names the page, "Predict · Superconductor discovery" (Home, at /: the app's title alone)
+st.set_page_config(page_title=TITLE if page.url_path == "" else f"{page.title} · {TITLE}")
+page.run()

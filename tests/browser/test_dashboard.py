@@ -26,6 +26,8 @@ def test_page_loads(app, name):
     open_page(app, name)
     assert app.locator("h1").first.is_visible()
     assert app.locator('[data-testid="stSidebarNav"] a').count() == len(PAGES)  # no helper module listed as a page
+    heading = app.locator("h1").first.inner_text()
+    assert app.title() == (heading if name == "home" else f"{heading} · Superconductor discovery")  # the tab
 
 
 def metric_value(app, label: str) -> float:
