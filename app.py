@@ -10,9 +10,9 @@ from pathlib import Path
 import streamlit as st
 from pymatgen.core import Structure
 
-from sc_core import InputError, data, domain, io, models
+from sc_core import InputError, data, io, models
 from sc_core.chemistry import display_formula
-from views._common import get_model, prediction_metrics, unexpected_error
+from views._common import domain_note, get_model, prediction_metrics, unexpected_error
 
 TITLE = "Superconductor discovery"
 
@@ -62,7 +62,7 @@ def quick_lookup() -> None:
     comp = item.composition if is_structure else item
     st.markdown(f"Read as **{display_formula(comp, reorder=is_structure, reduce=is_structure)}**")
     prediction_metrics(row)
-    inside, note = domain.describe(comp)
+    inside, note = domain_note(comp)
     (st.caption if inside else st.warning)(note)
     st.caption(f"Model `{name}` (version {model.version}). The Predict page shows more detail.")
 

@@ -8,9 +8,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from pymatgen.core import Structure
 
-from sc_core import InputError, attribution, chemistry, data, domain, io, models, viewer
+from sc_core import InputError, attribution, chemistry, data, io, models, viewer
 from sc_core.chemistry import display_formula
-from views._common import PLOT_CONFIG, get_model, unexpected_error
+from views._common import PLOT_CONFIG, domain_note, get_model, unexpected_error
 
 VIEW_WIDTH, VIEW_HEIGHT = 640, 480
 MAX_MB = io.MAX_FILE_BYTES // 2**20
@@ -166,7 +166,7 @@ def show_prediction(name: str, structure) -> None:
         return
     st.markdown(f"**{name}**: P(superconductor) = {row['p_sc']:.2f} ± {row['p_sc_std']:.2f} · "
                 f"predicted Tc = {row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K")
-    inside, note = domain.describe(structure.composition)
+    inside, note = domain_note(structure.composition)
     if not inside:
         st.warning(note)
 

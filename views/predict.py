@@ -12,14 +12,20 @@ from sc_core import (
     InputError,
     attribution,
     data,
-    domain,
     intervals,
     io,
     screening,
     viewer,
 )
 from sc_core.chemistry import display_formula
-from views._common import PLOT_CONFIG, get_model, prediction_metrics, trained_models, unexpected_error
+from views._common import (
+    PLOT_CONFIG,
+    domain_note,
+    get_model,
+    prediction_metrics,
+    trained_models,
+    unexpected_error,
+)
 
 EXAMPLES = ("La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95")
 MAX_MB = io.MAX_FILE_BYTES // 2**20
@@ -178,7 +184,7 @@ def show_prediction(item, source: str, name: str) -> None:
         st.error(row["error"])
         return
     prediction_metrics(row)
-    inside, note = domain.describe(comp)
+    inside, note = domain_note(comp)
     (st.caption if inside else st.warning)(note)
     st.caption(f"The {model.kind} model `{name}`, version {model.version}.")
     for line in intervals.describe(row, conformal=intervals.conformal_of_card(model.card)):

@@ -6,7 +6,7 @@ import re
 from page_helpers import FakeStructureModel, app
 from test_viewer import payload
 
-from sc_core import data, viewer
+from sc_core import data, domain, viewer
 
 
 def iframes(at):
@@ -151,6 +151,8 @@ def test_a_new_session_reuses_the_models_outputs(with_structure_model, monkeypat
         real = getattr(FakeStructureModel, name)
         monkeypatch.setattr(FakeStructureModel, name, lambda self, *args, real=real, name=name, **kw: calls.append(
             name) or real(self, *args, **kw))
+    describe = domain.describe
+    monkeypatch.setattr(domain, "describe", lambda comp: calls.append("domain") or describe(comp))
 
     def visit():
         at = app("views/crystal_viewer.py").run()
@@ -160,6 +162,6 @@ def test_a_new_session_reuses_the_models_outputs(with_structure_model, monkeypat
 
     first = visit()
     calls.clear()
-    second = visit()  # a second visit (a new session) to the same structure: nothing is predicted again
+    second = visit()  # a second visit (a new session) to the same structure: nothing is computed again
     assert calls == []
     assert second.dataframe[0].value.equals(first.dataframe[0].value)
