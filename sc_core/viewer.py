@@ -16,7 +16,6 @@ import functools
 import html
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from importlib import resources
 
@@ -226,8 +225,8 @@ def _one_draw(script: str) -> str:
     """py3Dmol's `script` drawing the scene once, at its final render: 3Dmol.js draws the whole scene on every
     rotate, zoom and label call before it, frames nobody sees (the browser shows only the last), each one a full
     software-rendered frame on a machine without a GPU."""
-    viewer = re.search(r"(viewer_\d+) = \$3Dmol\.createViewer\(", script).group(1)
-    created = script.index("\n", script.index(f"{viewer} = $3Dmol.createViewer("))
+    at = script.index(" = $3Dmol.createViewer(")
+    viewer, created = script[script.rindex("\n", 0, at) + 1 : at], script.index("\n", at)
     render = script.rindex(f"{viewer}.render();")
     silent, drawing = f"\n{viewer}.show = function () {{}};", f"delete {viewer}.show;\n"  # the prototype's show again
     return f"{script[:created]}{silent}{script[created:render]}{drawing}{script[render:]}"
