@@ -10,16 +10,16 @@ from pathlib import Path
 import streamlit as st
 from pymatgen.core import Structure
 
-from sc_core import InputError, data, domain, io, models, thresholds
+from sc_core import InputError, data, io, models, thresholds
 from sc_core.chemistry import display_formula
-from views._common import get_model, prediction_metrics, unexpected_error
+from views._common import domain_note, get_model, prediction_metrics, unexpected_error
 
 TITLE = "Superconductor discovery"
 
 # a local image: a :material: page icon is fetched from Google's font servers by every browser (offline: a failed
 # request on every page)
 FAVICON = Path(__file__).resolve().parent / "sc_core" / "static" / "favicon.png"
-st.set_page_config(page_title=TITLE, page_icon=str(FAVICON), layout="wide")
+st.set_page_config(page_title=TITLE, page_icon=str(FAVICON), layout="wide")  # before st.navigation sets an icon
 
 
 def read_text(text: str):
@@ -61,7 +61,7 @@ def quick_lookup() -> None:
     is_structure = isinstance(item, Structure)
     comp = item.composition if is_structure else item
     st.markdown(f"Read as **{display_formula(comp, reorder=is_structure, reduce=is_structure)}**")
-    inside, note = domain.describe(comp)
+    inside, note = domain_note(comp)
     prediction_metrics(row, thresholds.of(model.card), inside)
     (st.caption if inside else st.warning)(note)
     st.caption(f"Model `{name}` (version {model.version}). The Predict page shows more detail.")
@@ -97,4 +97,7 @@ PAGES = {
                                   icon=":material/grid_on:", url_path="element_embeddings"),
 }
 
-st.navigation(list(PAGES.values())).run()
+page = st.navigation(list(PAGES.values()))
+# the browser tab names the page, "Predict · Superconductor discovery" (Home, at /: the app's title alone)
+st.set_page_config(page_title=TITLE if page.url_path == "" else f"{page.title} · {TITLE}")
+page.run()

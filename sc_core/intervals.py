@@ -30,19 +30,19 @@ def ensemble_intervals(row: pd.Series, k: float = K_SIGMA) -> dict[str, tuple[fl
     return {"p_sc": (float(p_low), float(p_high)), "tc_K": (float(tc_low), float(tc_high))}
 
 
-def describe(row: pd.Series, k: float = K_SIGMA, conformal: dict | None = None) -> str:
-    """The intervals in words, as the Predict page shows them; with `conformal` (:func:`conformal_of_card`) the
-    calibrated 90% Tc interval comes first."""
+def describe(row: pd.Series, k: float = K_SIGMA, conformal: dict | None = None) -> list[str]:
+    """The intervals in words as the Predict page shows them, one labelled line each: with `conformal`
+    (:func:`conformal_of_card`) the calibrated 90% Tc interval, then the ensemble's ± k spread."""
     (p_low, p_high), (tc_low, tc_high) = ensemble_intervals(row, k).values()
-    text = (f"P(superconductor) interval [{p_low:.2f}, {p_high:.2f}] (clipped to [0, 1]); Tc interval "
-            f"[{tc_low:.1f}, {tc_high:.1f}] K (clipped at 0 K): ± {k:g} standard deviations across the members of "
-            "the model's ensemble (the trees, for a forest).")
+    lines = [f"**Ensemble spread (± {k:g} σ):** P(superconductor) [{p_low:.2f}, {p_high:.2f}], Tc [{tc_low:.1f}, "
+             f"{tc_high:.1f}] K: ± {k:g} standard deviations across the members of the model's ensemble (the trees, "
+             "for a forest), clipped to [0, 1] and at 0 K; not a calibrated coverage."]
     if not conformal:
-        return text
+        return lines
     low, high = conformal_interval(np.array([row["tc_K"]]), np.array([row["tc_std_K"]]), conformal["scale"])
-    return (f"**{COVERAGE:.0%} Tc interval [{low[0]:.1f}, {high[0]:.1f}] K** if it superconducts: the spread scaled "
-            f"by {conformal['scale']:.2f}, calibrated on superconductors held out from training "
-            f"(protocol {conformal['protocol']}: its test coverage was {conformal['coverage']:.0%}). " + text)
+    return [f"**Tc, {COVERAGE:.0%} calibrated interval:** [{low[0]:.1f}, {high[0]:.1f}] K if it superconducts: the "
+            f"spread scaled by {conformal['scale']:.2f}, calibrated on superconductors held out from training "
+            f"(protocol {conformal['protocol']}: its test coverage was {conformal['coverage']:.0%}).", *lines]
 
 
 # -- split-conformal Tc intervals ---------------------------------------------------------------------

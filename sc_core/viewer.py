@@ -221,6 +221,17 @@ def _script_url(js: str | None) -> str:
     return "data:text/javascript;base64," + base64.b64encode(_3dmol_js().encode()).decode()
 
 
+def _one_draw(script: str) -> str:
+    """py3Dmol's `script` drawing the scene once, at its final render: 3Dmol.js draws the whole scene on every
+    rotate, zoom and label call before it, frames nobody sees (the browser shows only the last), each one a full
+    software-rendered frame on a machine without a GPU."""
+    at = script.index(" = $3Dmol.createViewer(")
+    viewer, created = script[script.rindex("\n", 0, at) + 1 : at], script.index("\n", at)
+    render = script.rindex(f"{viewer}.render();")
+    silent, drawing = f"\n{viewer}.show = function () {{}};", f"delete {viewer}.show;\n"  # the prototype's show again
+    return f"{script[:created]}{silent}{script[created:render]}{drawing}{script[render:]}"
+
+
 def _view_html(payload: dict, height: int, js: str | None) -> str:
     """The py3Dmol view of `payload` (atoms, cell box, labels, hover) as an HTML fragment, as wide as its box."""
     view = py3Dmol.view(width="100%", height=height, js=_script_url(js))
@@ -248,6 +259,7 @@ def _view_html(payload: dict, height: int, js: str | None) -> str:
     fragment = view.write_html()
     head, _, rest = fragment.partition("<script>")
     body, _, tail = rest.rpartition("</script>")
+    body = _one_draw(body)
     # the arguments are JSON, whose strings may hold "</script>": written "<\/" (the same JavaScript string)
     return f"{head}<script>{body.replace('</', '<' + chr(92) + '/')}</script>{tail}"
 

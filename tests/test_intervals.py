@@ -50,6 +50,7 @@ def test_card_scale_comes_from_the_grouped_protocol_and_shows_on_the_description
     assert conformal == {"scale": 1.5, "coverage": 0.89, "protocol": "supercon/grouped"}
     assert intervals.conformal_of_card({"metrics": card["metrics"][2:]}) is None
     row = pd.Series({"p_sc": 0.8, "p_sc_std": 0.05, "tc_K": 10.0, "tc_std_K": 2.0})
-    text = intervals.describe(row, conformal=conformal)
-    assert "90% Tc interval [7.0, 13.0] K" in text and "89%" in text
-    assert "90%" not in intervals.describe(row)
+    calibrated, spread = intervals.describe(row, conformal=conformal)  # one labelled line each
+    assert calibrated.startswith("**Tc, 90% calibrated interval:** [7.0, 13.0] K") and "89%" in calibrated
+    assert spread.startswith("**Ensemble spread (± 2 σ):** P(superconductor) [0.70, 0.90], Tc [6.0, 14.0] K")
+    assert "90%" not in spread and intervals.describe(row) == [spread]

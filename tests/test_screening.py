@@ -14,7 +14,6 @@ from pymatgen.core import Lattice, Structure
 from sc_core import InputError, data, models, screening
 from sc_core.intervals import mixture
 from sc_core.io import parse_formula, read_pool, structure_to_cif
-from sc_core.screening import batch
 
 
 @pytest.fixture(scope="module")
@@ -181,15 +180,23 @@ def test_known_in_supercon_tolerates_rounded_fractions():
     assert len(exact) and table.loc["d", "supercon_tc_K"] == pytest.approx(exact.mean())  # the exact entries
 
 
-def test_known_supercon_is_the_closest_entry_with_the_same_elements():
-    nb3sn = screening.known_supercon(parse_formula("Nb6Sn2"))  # scale-free: SuperCon writes Nb3Sn1
-    assert nb3sn.loc[0, "formula"] == "Nb3Sn1" and nb3sn.loc[0, "distance"] == 0
-    assert (nb3sn.loc[nb3sn["closest"], "distance"] == 0).all() and nb3sn["distance"].is_monotonic_increasing
-    mgb2 = screening.known_supercon(parse_formula("MgB2"))  # none exact: the nearest within the tolerance first
-    assert mgb2["formula"].tolist() == ["Mg0.33B0.67", "Mg0.98B2"] and mgb2["closest"].tolist() == [True, False]
-    assert mgb2["distance"].tolist() == pytest.approx([1 / 300, 2 / 2.98 - 2 / 3])
-    assert batch.supercon_match(parse_formula("MgB2")) == mgb2.loc[0, "tc"]  # what the Candidates table shows
-    assert screening.known_supercon(parse_formula("NaCl")).empty
+def test_supercon_match_counts_the_entries_and_names_the_closest():
+    nb3sn = screening.supercon_match(parse_formula("Nb6Sn2"))  # scale-free: SuperCon writes Nb3Sn1
+    assert nb3sn.formula == "Nb3Sn1" and nb3sn.distance == 0 and nb3sn.as_close == nb3sn.entries == 4
+    assert nb3sn.tc_min < nb3sn.tc < nb3sn.tc_max  # the mean of the four exact entries
+    mgb2 = screening.supercon_match(parse_formula("MgB2"))  # none exact: one odd 6.1 K entry, one at 38.4 K
+    assert (mgb2.entries, mgb2.tc_min, mgb2.tc_max, mgb2.as_close) == (2, 6.1, 38.4, 1)
+    assert mgb2.formula == "Mg0.33B0.67" and mgb2.distance == pytest.approx(1 / 300) and mgb2.tc == 6.1
+    assert screening.supercon_match(parse_formula("NaCl")) is None
+
+
+def test_screening_columns_are_the_supercon_match():
+    table = screening.screen(read_pool("pool.csv", b"id,formula\na,MgB2\nb,NaCl\n"), ["baseline"]).set_index("id")
+    match = screening.supercon_match(parse_formula("MgB2"))
+    assert table.loc["a", ["supercon_entries", "supercon_tc_min_K", "supercon_tc_max_K", "supercon_formula",
+                           "supercon_tc_K", "supercon_distance"]].tolist() == [
+        match.entries, match.tc_min, match.tc_max, match.formula, match.tc, match.distance]
+    assert table.loc["b", "supercon_entries"] == 0 and np.isnan(table.loc["b", "supercon_tc_max_K"])
 
 
 @pytest.mark.usefixtures("toy_models")

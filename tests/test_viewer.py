@@ -132,3 +132,13 @@ def test_invalid_arguments(nacl):
     for bad in (0, 4, 1.5, True):
         with pytest.raises(ValueError):
             structure_html(nacl, supercell=bad)
+
+
+def test_the_scene_is_drawn_once_at_the_end(nacl):
+    script = structure_html(nacl, labels=True, js="/app/static/3Dmol-min.js").rpartition("<script>")[2]
+    viewer = re.search(r"(viewer_\d+) = \$3Dmol\.createViewer", script).group(1)
+    # every call that would draw a frame nobody sees (labels, rotations, zoom) runs while drawing is switched off
+    drawing_off, drawing_on = script.index(f"{viewer}.show = function () {{}};"), script.index(f"delete {viewer}.show;")
+    assert drawing_off < script.index(f"{viewer}.addLabel(") < script.rindex(f"{viewer}.zoom(") < drawing_on
+    assert script.index(f"{viewer}.render();") > drawing_on
+    assert re.findall(rf"{viewer}\.(\w+)\(", script)[-1] == "render"  # the one frame drawn

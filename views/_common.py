@@ -1,5 +1,5 @@
-"""What every page shares: the one cached model loader, the prediction metrics, table heights and the handling of
-unexpected errors."""
+"""What every page shares: the one cached model loader, the prediction metrics and the domain notice, table heights
+and the handling of unexpected errors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import logging
 
 import pandas as pd
 import streamlit as st
+from pymatgen.core import Composition
 
-from sc_core import models, thresholds
+from sc_core import domain, models, thresholds
 
 LOG = logging.getLogger("sc_dashboard")
 PLOT_CONFIG = {"displaylogo": False}
@@ -20,6 +21,13 @@ MAX_TABLE_ROWS = 15  # a taller table scrolls
 def get_model(name: str) -> models.Model:
     """A trained model, loaded once per server process."""
     return models.load(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=256,
+               hash_funcs={Composition: lambda c: sorted((str(e), a) for e, a in c.items())})
+def domain_note(comp: Composition) -> tuple[bool, str]:
+    """:func:`sc_core.domain.describe`, once per composition (a nearest-neighbour search of SuperCon)."""
+    return domain.describe(comp)
 
 
 def trained_models() -> list[str]:

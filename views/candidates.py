@@ -94,13 +94,11 @@ def show_table(table, chosen: list[str], cells: bool) -> None:
     several = len(chosen) > 1  # one model: its columns are the consensus ones
     per_model = [f"p_sc_{name}" for name in chosen] if several else []
     per_model_tc = [f"tc_K_{name}" for name in chosen if table[f"tc_K_{name}"].notna().any()] if several else []
-    order = ["id", "formula", "p_sc", "decision_threshold", *per_model, "in_domain", "tc_gated_K", "tc_K", "tc_std_K",
-             *per_model_tc,
-             "family",
-             "space_group", "crystal_system",
-             "elements",
-             "n_elements", "contains_O", "in_supercon", "supercon_formula", "supercon_tc_K",
-             "supercon_distance", "nearest_sc", "nearest_sc_tc_K",
+    order = ["formula", "p_sc", "decision_threshold", "tc_gated_K", "in_domain",  # the consensus first (1280 px)
+             "in_supercon", "tc_K", "tc_std_K", *per_model, *per_model_tc, "id", "family", "space_group",
+             "crystal_system",
+             "elements", "n_elements", "contains_O", "supercon_entries", "supercon_tc_min_K", "supercon_tc_max_K",
+             "supercon_formula", "supercon_tc_K", "supercon_distance", "nearest_sc", "nearest_sc_tc_K",
              "nearest_sc_distance", "mp_id"]
     if table["error"].fillna("").ne("").any():
         order.append("error")
@@ -129,11 +127,15 @@ def show_table(table, chosen: list[str], cells: bool) -> None:
         "n_elements": st.column_config.NumberColumn("# el.", format="%d"),
         "contains_O": st.column_config.CheckboxColumn("Has O"),
         "in_supercon": st.column_config.CheckboxColumn("In SuperCon"),
-        "supercon_formula": st.column_config.TextColumn(
-            "SuperCon entry", help=f"The closest SuperCon entry with the same elements and every atomic fraction "
-                                   f"within {screening.KNOWN_TOLERANCE:g} (as on the Predict page)"),
-        "supercon_tc_K": st.column_config.NumberColumn("SuperCon Tc (K)", format="%.1f",
-                                                       help="Its Tc (the mean over entries as close)"),
+        "supercon_entries": st.column_config.NumberColumn(
+            "SuperCon entries", format="%d", help=f"SuperCon entries with the same elements and every atomic fraction "
+                                                  f"within {screening.KNOWN_TOLERANCE:g} (as on the Predict page)"),
+        "supercon_tc_min_K": st.column_config.NumberColumn("their lowest Tc (K)", format="%.1f",
+                                                           help="0 = measured, not a superconductor"),
+        "supercon_tc_max_K": st.column_config.NumberColumn("their highest Tc (K)", format="%.1f"),
+        "supercon_formula": st.column_config.TextColumn("Closest SuperCon entry"),
+        "supercon_tc_K": st.column_config.NumberColumn("its Tc (K)", format="%.1f",
+                                                       help="The mean over the entries as close"),
         "supercon_distance": st.column_config.NumberColumn(
             "its distance", format="%.4f", help="Half the L1 distance between atomic fractions (0 = the same)"),
         "mp_id": st.column_config.TextColumn("MP id"),
@@ -213,11 +215,13 @@ if not failed.empty:
     with st.expander(f"{len(failed):,} rows could not be scored"):
         st.dataframe(failed[["id", "formula", "error"]], hide_index=True)
 
+exported = screening.with_unscored(shortlist, table)
+unscored = "" if failed.empty else ", then the rows that could not be scored, with their problem and no predictions"
 st.caption(f"The downloads list the rows shown, in the order of “Sort by” ({screening.SORTS[order][0]}), not of a "
-           "column header clicked above.")
+           f"column header clicked above{unscored}.")
 downloads = st.container(horizontal=True)
 for fmt, (label, mime) in EXPORTS.items():
     downloads.download_button(f"Download {label}",
-                              data=lambda fmt=fmt: screening.export(shortlist, fmt, result["models"]),  # on click
+                              data=lambda fmt=fmt: screening.export(exported, fmt, result["models"]),  # on click
                               file_name=f"candidates.{fmt}", mime=mime, icon=":material/download:",
                               on_click="ignore")

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
+from pymatgen.core import Structure
 
-from sc_core import InputError, attribution, chemistry, data, domain, io, models, thresholds, viewer
+from sc_core import InputError, attribution, chemistry, data, io, models, thresholds, viewer
 from sc_core.chemistry import display_formula
-from views._common import PLOT_CONFIG, get_model, unexpected_error
+from views._common import PLOT_CONFIG, domain_note, get_model, unexpected_error
 
 VIEW_WIDTH, VIEW_HEIGHT = 640, 480
 MAX_MB = io.MAX_FILE_BYTES // 2**20
 MAX_CHOICES = 200  # matches offered by a structure picker
 SCRIPT_URL = "/app/static/3Dmol-min.js"  # the vendored 3Dmol.js (.streamlit/config.toml: enableStaticServing)
 DEFAULT_MP_ID = "mp-19735"  # La2CuO4, the parent compound of the first high-Tc cuprate
+
+# the model outputs below depend on the model and the structure only: computed once per server process, not per rerun
+BY_STRUCTURE = {"max_entries": 64, "hash_funcs": {Structure: Structure.as_dict}}
 
 FROM_PREDICT, BUNDLED_3DSC, BUNDLED_S2S, EXAMPLES, UPLOAD = (
     "From the Predict page", "Bundled 3DSC structure", "S2S crystal", "S2SNet paper examples", "Upload a file")
@@ -57,6 +63,27 @@ def s2s_structures():
 @st.cache_resource(show_spinner=False)
 def fig7_example(formula: str):
     return attribution.fig7_example(formula)
+
+
+@st.cache_data(show_spinner=False, **BY_STRUCTURE)
+def prediction(name: str, structure: Structure) -> pd.Series:
+    return get_model(name).predict([structure]).iloc[0]
+
+
+@st.cache_data(show_spinner="Computing each atom's contribution…", **BY_STRUCTURE)
+def contributions(name: str, structure: Structure, method: str) -> pd.DataFrame:
+    return attribution.site_contributions(get_model(name), structure, method)
+
+
+@st.cache_resource(show_spinner=False, **BY_STRUCTURE)
+def element_bars(name: str, structure: Structure, method: str) -> go.Figure:
+    """The summed contribution of each element (one figure for every session: st.plotly_chart only reads it)."""
+    figure = px.bar(attribution.element_summary(contributions(name, structure, method)), x="element", y="total",
+                    color="total", color_continuous_scale=viewer.CONTRIBUTION_SCALE, color_continuous_midpoint=0.0,
+                    hover_data=["sites", "mean"], labels={"total": "summed contribution", "element": "element"},
+                    title="Contribution by element")
+    figure.update_layout(height=320, margin={"t": 40, "b": 0}, coloraxis_showscale=False)
+    return figure
 
 
 def show_example(formula: str) -> None:
@@ -110,36 +137,36 @@ def pick_structure():
 
 
 def colour_controls(structure):
-    """Model and method chosen in the sidebar column → (site table with contributions or None, model name)."""
+    """Model and method chosen in the sidebar column → (site table with contributions or None, model name,
+    method)."""
     names = models.available("structure")
     if not names:
         st.caption("Atoms are coloured by element. Per-atom contributions appear here once a structure "
                    "model is trained.")
-        return None, None
+        return None, None, None
     default = 1 + (names.index(attribution.DEFAULT_MODEL) if attribution.DEFAULT_MODEL in names else 0)
     name = st.selectbox("Colour by contributions of", ["element colours", *names], index=default)
     if name == "element colours":
-        return None, None
+        return None, None, None
     model = get_model(name)
     method = st.radio("Method", model.attribution_methods, format_func=attribution.METHOD_NAMES.get,
                       horizontal=True) if len(model.attribution_methods) > 1 else model.attribution_methods[0]
-    sites = attribution.site_contributions(model, structure, method)
+    sites = contributions(name, structure, method)
     st.caption(f"Atoms coloured by their contribution to the prediction ({viewer.CONTRIBUTION_COLOURS}; "
                f"{attribution.METHOD_NAMES[method]} on the classification logit).")
     if warning := attribution.symmetry_warning(sites):
         st.warning(warning, icon=":material/warning:")
-    return sites, name
+    return sites, name, method
 
 
 def show_prediction(name: str, structure) -> None:
-    model = get_model(name)
-    row = model.predict([structure]).iloc[0]
+    row = prediction(name, structure)
     if row["error"]:
         st.warning(row["error"])
         return
-    inside, note = domain.describe(structure.composition)
+    inside, note = domain_note(structure.composition)
     st.markdown(f"**{name}**: P(superconductor) = {row['p_sc']:.2f} ± {row['p_sc_std']:.2f}, "
-                f"{thresholds.reading(row['p_sc'], thresholds.of(model.card), inside)} · "
+                f"{thresholds.reading(row['p_sc'], thresholds.of(get_model(name).card), inside)} · "
                 f"Tc if it superconducts = {row['tc_K']:.1f} ± {row['tc_std_K']:.1f} K")
     if not inside:
         st.warning(note)
@@ -157,7 +184,7 @@ def show(structure, label: str) -> None:
     with controls:
         supercell = st.slider("Supercell", 1, viewer.MAX_SUPERCELL, 1, help="Repeat the cell n×n×n times.")
         labels = st.toggle("Element labels", value=len(structure) <= 40)
-        sites, name = colour_controls(structure)
+        sites, name, method = colour_controls(structure)
     values = None if sites is None else sites["contribution"].to_numpy()
     with view:
         if name:
@@ -191,18 +218,10 @@ def show(structure, label: str) -> None:
             },
         )
     if summary is not None:
-        with summary:
-            per_element = attribution.element_summary(sites)
-            figure = px.bar(per_element, x="element", y="total", color="total",
-                            color_continuous_scale=viewer.CONTRIBUTION_SCALE,
-                            color_continuous_midpoint=0.0, hover_data=["sites", "mean"],
-                            labels={"total": "summed contribution", "element": "element"},
-                            title="Contribution by element")
-            figure.update_layout(height=320, margin={"t": 40, "b": 0}, coloraxis_showscale=False)
-            st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
-    st.download_button("Download as CIF", io.structure_to_cif(structure),
-                       file_name=f"{formula}.cif", mime="chemical/x-cif",
-                       icon=":material/download:")
+        summary.plotly_chart(element_bars(name, structure, method), width="stretch", config=PLOT_CONFIG)
+    st.download_button("Download as CIF", lambda: io.structure_to_cif(structure),  # written on a click
+                       file_name=f"{formula}.cif", mime="chemical/x-cif", icon=":material/download:",
+                       on_click="ignore")
 
 
 st.title("Crystal viewer")

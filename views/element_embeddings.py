@@ -14,6 +14,7 @@ from views._common import PLOT_CONFIG, get_model, unexpected_error
 COLOUR_BY = {"block": "Block", "group": "Group", "period": "Period",
              "frequency": "Share of predicted superconductors"}
 BLOCK_COLOURS = {"s": "#e6550d", "p": "#31a354", "d": "#3182bd", "f": "#9e59c2"}
+CORRELATION_SCALE = "PRGn"  # purple (anti-correlated) to green: not the red/blue of the contribution maps
 
 
 @st.cache_data(show_spinner=False)
@@ -39,8 +40,8 @@ def frequency(name: str, results_dir: str):
 def heatmap(corr) -> go.Figure:
     symbols = list(corr.index)
     fig = go.Figure(go.Heatmap(
-        z=corr.to_numpy(), x=symbols, y=symbols, colorscale="RdBu", zmin=-1, zmax=1,
-        colorbar={"title": {"text": "Pearson r"}},
+        z=corr.to_numpy(), x=symbols, y=symbols, colorscale=CORRELATION_SCALE, zmin=-1, zmax=1,
+        colorbar={"title": {"text": "Correlation<br>(Pearson r)"}},
         hovertemplate="%{y} – %{x}: r = %{z:.2f}<extra></extra>",
     ))
     fig.update_xaxes(tickfont={"size": 8}, tickangle=-90, dtick=1, side="bottom")
@@ -91,7 +92,8 @@ st.caption(f"{len(vectors)} elements × {vectors.shape[1]} dimensions.")
 
 st.subheader("Pearson correlation between element vectors")
 st.caption("Elements are in Mendeleev order, so chemically similar elements sit next to each other; blocks of "
-           "blue along the diagonal are families the model sees as alike (red: anti-correlated).")
+           "green along the diagonal are families the model sees as alike (purple: anti-correlated). These colours "
+           "are correlations, not the red/blue contributions of the other pages.")
 st.plotly_chart(heatmap(pearson(name, stage)), width="stretch", config=PLOT_CONFIG)
 
 st.subheader("t-SNE map")

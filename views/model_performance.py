@@ -18,6 +18,8 @@ from sc_core.report import DATASET_NAMES, METRIC_NAMES, TASK_DESCRIPTIONS
 from views._common import PLOT_CONFIG
 
 PALETTE = px.colors.qualitative.D3 + px.colors.qualitative.Dark2 + px.colors.qualitative.Set1  # 28 distinct
+PARITY_SERIES = 3  # Tc-parity series shown at first
+FIGURES = 64  # figures kept per builder
 LEGEND_BELOW = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
 # a metric table is wider than a narrow screen: these stay in view while its metrics scroll sideways
 PINNED = {column: st.column_config.Column(pinned=True) for column in ("Model", "Test set", "Protocol")}
@@ -52,23 +54,34 @@ def curve_label(model: str, curve: dict, datasets: bool = False) -> str:
     return f"{model} · {report.protocol_label(curve['protocol'], curve['threshold_K'])}"
 
 
-def metric_tables(table: pd.DataFrame) -> None:
+@st.cache_data(show_spinner=False)
+def wide_tables(names: tuple[str, ...], results_dir: str) -> dict[str, pd.DataFrame]:
+    return report.metric_tables(results_table(names, results_dir))
+
+
+def curves_of(names: tuple[str, ...], results_dir: str) -> dict[str, list[dict]]:
+    return {name: load_curves(name, results_dir) for name in names}
+
+
+def metric_tables(names: tuple[str, ...], results_dir: str) -> None:
     """One table per task: a row per model/test set/protocol, one column per metric ('mean ± std'); the columns
     naming the row are pinned."""
-    for task, wide in report.metric_tables(table).items():
+    for task, wide in wide_tables(names, results_dir).items():
         st.markdown(f"**{TASK_DESCRIPTIONS[task]}**")
         st.dataframe(wide, hide_index=True, column_config=PINNED)
 
 
-def threshold_section(table: pd.DataFrame) -> None:
-    """Metrics against the Tc threshold T (Quinn & McQueen's Fig. 1B and Fig. 6), for test sets that sweep it."""
+def swept_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The classification rows of test sets that sweep the Tc threshold T over more than two values."""
     swept = table[table["task"].isin(["classification", "tc_as_classifier"])]
-    swept = swept[swept.groupby(["model", "dataset", "protocol", "task"])["threshold_K"].transform("nunique") > 2]
-    if swept.empty:
-        return
-    st.subheader("Classification against the Tc threshold")
-    metric = st.segmented_control("Metric", ["f1", "accuracy", "roc_auc", "precision", "recall"],
-                                  format_func=METRIC_NAMES.get, default="f1", required=True, key="threshold_metric")
+    return swept[swept.groupby(["model", "dataset", "protocol", "task"])["threshold_K"].transform("nunique") > 2]
+
+
+# Figures depend only on the stored results and the choices below them, never on a session: built once per server
+# process (st.cache_resource: the same object for every session; st.plotly_chart only reads it).
+@st.cache_resource(show_spinner=False, max_entries=FIGURES)
+def threshold_figure(names: tuple[str, ...], results_dir: str, metric: str) -> go.Figure:
+    swept = swept_table(results_table(names, results_dir))
     part = swept[swept["metric"] == metric].assign(
         series=lambda t: t["model"] + " · " + t["task"].map({"classification": "P(Tc > T)",
                                                               "tc_as_classifier": "regressed Tc > T"}),
@@ -78,7 +91,17 @@ def threshold_section(table: pd.DataFrame) -> None:
                   labels={"threshold_K": "Threshold T (K)", "mean": METRIC_NAMES[metric], "series": "model · score",
                           "protocol": "split"})
     fig.update_layout(height=460, margin={"t": 40}, legend=LEGEND_BELOW)
-    st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
+    return fig
+
+
+def threshold_section(names: tuple[str, ...], results_dir: str) -> None:
+    """Metrics against the Tc threshold T (Quinn & McQueen's Fig. 1B and Fig. 6), for test sets that sweep it."""
+    if swept_table(results_table(names, results_dir)).empty:
+        return
+    st.subheader("Classification against the Tc threshold")
+    metric = st.segmented_control("Metric", ["f1", "accuracy", "roc_auc", "precision", "recall"],
+                                  format_func=METRIC_NAMES.get, default="f1", required=True, key="threshold_metric")
+    st.plotly_chart(threshold_figure(names, results_dir, metric), width="stretch", config=PLOT_CONFIG)
     st.caption("A material counts as positive when its measured Tc exceeds T. Mean ± std over seeds.")
 
 
@@ -91,10 +114,12 @@ def auc_text(table: pd.DataFrame, model: str, curve: dict, metric: str) -> str:
     return f" (AUC {hit['mean'].iloc[0]:.3f} ± {hit['std'].iloc[0]:.3f})"
 
 
-def roc_pr(table: pd.DataFrame, curves: dict[str, list[dict]], dataset: str) -> None:
+@st.cache_resource(show_spinner=False, max_entries=FIGURES)
+def roc_pr_figures(names: tuple[str, ...], results_dir: str, dataset: str) -> tuple[go.Figure, go.Figure]:
+    table = results_table(names, results_dir)
     roc, pr = go.Figure(), go.Figure()
     roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dash", "color": "grey"}))
-    selected = [(model, c) for model, entries in curves.items() for c in entries
+    selected = [(model, c) for model, entries in curves_of(names, results_dir).items() for c in entries
                 if c["task"] == "classification" and c["dataset"] == dataset]
     for i, (model, curve) in enumerate(selected):
         label, line = curve_label(model, curve), {"color": PALETTE[i % len(PALETTE)], "width": 2}
@@ -111,9 +136,23 @@ def roc_pr(table: pd.DataFrame, curves: dict[str, list[dict]], dataset: str) -> 
     for fig in (roc, pr):
         fig.update_xaxes(range=[-0.01, 1.01])
         fig.update_yaxes(range=[-0.01, 1.02])
+    return roc, pr
+
+
+def roc_pr(names: tuple[str, ...], results_dir: str, dataset: str) -> None:
     left, right = st.columns(2)
-    left.plotly_chart(roc, width="stretch", config=PLOT_CONFIG)
-    right.plotly_chart(pr, width="stretch", config=PLOT_CONFIG)
+    for column, fig in zip((left, right), roc_pr_figures(names, results_dir, dataset), strict=True):
+        column.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
+
+
+@st.cache_resource(show_spinner=False, max_entries=FIGURES)
+def confusion_figure(matrix: tuple[tuple[int, ...], ...]) -> go.Figure:
+    fig = px.imshow(matrix, text_auto=True, color_continuous_scale="Blues",
+                    x=["not superconductor", "superconductor"], y=["not superconductor", "superconductor"],
+                    labels={"x": "Predicted", "y": "Actual", "color": "count"})
+    fig.update_layout(height=360, margin={"t": 20}, coloraxis_showscale=False)
+    fig.update_traces(textfont={"size": 18})
+    return fig
 
 
 def confusion_section(curves: dict[str, list[dict]]) -> None:
@@ -133,35 +172,25 @@ def confusion_section(curves: dict[str, list[dict]]) -> None:
     with left, st.container(horizontal=True):
         for metric in ("precision", "recall", "f1"):
             st.metric(METRIC_NAMES[metric], f"{scores[metric]:.3f}", help=f"At the threshold {cut:.2f}.")
-    fig = px.imshow(matrix, text_auto=True, color_continuous_scale="Blues",
-                    x=["not superconductor", "superconductor"], y=["not superconductor", "superconductor"],
-                    labels={"x": "Predicted", "y": "Actual", "color": "count"})
-    fig.update_layout(height=360, margin={"t": 20}, coloraxis_showscale=False)
-    fig.update_traces(textfont={"size": 18})
-    right.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
+    counts = tuple(tuple(int(n) for n in row) for row in matrix)
+    right.plotly_chart(confusion_figure(counts), width="stretch", config=PLOT_CONFIG)
 
 
 def split_key(curve: dict) -> tuple[str, str, float]:
     return curve["dataset"], curve["protocol"], curve["threshold_K"]
 
 
-def calibration_section(curves: dict[str, list[dict]]) -> None:
-    scored = [(model, c) for model, entries in curves.items() for c in entries
-              if c["task"] == "classification" and c.get("y_true")]
-    if not scored:
-        return
-    st.subheader("Calibration")
-    test_sets = {report.test_set_label(c["dataset"], c["protocol"], c["threshold_K"]):
-                 split_key(c) for _, c in scored}
-    left, right = st.columns([1, 2])
-    with left:
-        chosen = test_sets[st.selectbox("Test set", list(test_sets), key="calibration_test_set")]
-        st.caption("Test materials grouped into ten equal-width bins of predicted probability: a calibrated "
-                   "model's points lie on the diagonal (of the materials given 0.8, 80% superconduct). ECE: the "
-                   "gap between prediction and observation, averaged over the bins weighted by their size.")
+def scored_curves(curves: dict[str, list[dict]]) -> list[tuple[str, dict]]:
+    """(model, curve) of every classification curve with its test labels and scores."""
+    return [(model, c) for model, entries in curves.items() for c in entries
+            if c["task"] == "classification" and c.get("y_true")]
+
+
+@st.cache_resource(show_spinner=False, max_entries=FIGURES)
+def calibration_figure(names: tuple[str, ...], results_dir: str, chosen: tuple[str, str, float]) -> go.Figure:
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration",
                                line={"dash": "dash", "color": "grey"}))
-    shown = [(model, c) for model, c in scored if split_key(c) == chosen]
+    shown = [(model, c) for model, c in scored_curves(curves_of(names, results_dir)) if split_key(c) == chosen]
     for i, (model, curve) in enumerate(shown):
         bins = calibration.reliability(curve["y_true"], curve["y_score"])
         ece = calibration.expected_calibration_error(curve["y_true"], curve["y_score"])
@@ -174,22 +203,50 @@ def calibration_section(curves: dict[str, list[dict]]) -> None:
                       yaxis_title="Observed fraction of superconductors", legend=LEGEND_BELOW)
     fig.update_xaxes(range=[-0.01, 1.01], constrain="domain")
     fig.update_yaxes(range=[-0.01, 1.01], scaleanchor="x", constrain="domain")
-    right.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
+    return fig
 
 
-def parity_section(curves: dict[str, list[dict]], formulas: dict[str, list[list[str] | None]]) -> None:
-    entries = [(model, c, names) for model, items in curves.items() for c, names in zip(items, formulas[model])
-               if c["task"] == "tc_regression"]
-    if not entries:
+def calibration_section(names: tuple[str, ...], results_dir: str, curves: dict[str, list[dict]]) -> None:
+    scored = scored_curves(curves)
+    if not scored:
         return
-    st.subheader("Tc parity (superconductors in the test split)")
+    st.subheader("Calibration")
+    test_sets = {report.test_set_label(c["dataset"], c["protocol"], c["threshold_K"]):
+                 split_key(c) for _, c in scored}
+    left, right = st.columns([1, 2])
+    with left:
+        chosen = test_sets[st.selectbox("Test set", list(test_sets), key="calibration_test_set")]
+        st.caption("Test materials grouped into ten equal-width bins of predicted probability: a calibrated "
+                   "model's points lie on the diagonal (of the materials given 0.8, 80% superconduct). ECE: the "
+                   "gap between prediction and observation, averaged over the bins weighted by their size.")
+    right.plotly_chart(calibration_figure(names, results_dir, chosen), width="stretch", config=PLOT_CONFIG)
+
+
+def parity_entries(names: tuple[str, ...], results_dir: str) -> list[tuple[str, dict, list[str] | None]]:
+    """(model, Tc-regression curve, the formulas of its points) for every chosen model."""
+    return [(model, c, formulas) for model in names
+            for c, formulas in zip(load_curves(model, results_dir), parity_formulas(model, results_dir), strict=True)
+            if c["task"] == "tc_regression"]
+
+
+def parity_default(entries: list[tuple[str, dict, list[str] | None]]) -> list[str]:
+    """The series shown at first: up to PARITY_SERIES models on one test split, the first grouped one if any."""
+    splits = [split_key(c) for _, c, _ in entries]
+    split = next((k for k in splits if k[1] == "grouped"), splits[0])
+    return [curve_label(m, c, datasets=True) for m, c, _ in entries if split_key(c) == split][:PARITY_SERIES]
+
+
+@st.cache_resource(show_spinner=False, max_entries=FIGURES)
+def parity_figure(names: tuple[str, ...], results_dir: str, shown: frozenset[str]) -> go.Figure:
     fig = go.Figure()
     top = 0.0
-    for i, (model, curve, names) in enumerate(entries):
+    for i, (model, curve, formulas) in enumerate(parity_entries(names, results_dir)):
+        label = curve_label(model, curve, datasets=True)
+        if label not in shown:
+            continue
         fig.add_trace(go.Scattergl(x=curve["tc_true"], y=curve["tc_pred"], mode="markers", opacity=0.45,
-                                   marker={"size": 5, "color": PALETTE[i % len(PALETTE)]}, customdata=names,
-                                   name=curve_label(model, curve, datasets=True),
-                                   hovertemplate=("%{customdata}<br>" if names else "") +
+                                   marker={"size": 5, "color": PALETTE[i % len(PALETTE)]}, customdata=formulas,
+                                   name=label, hovertemplate=("%{customdata}<br>" if formulas else "") +
                                    "measured %{x:.1f} K<br>predicted %{y:.1f} K"))
         top = max([top, *curve["tc_true"], *curve["tc_pred"]])
     fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="y = x",
@@ -197,7 +254,18 @@ def parity_section(curves: dict[str, list[dict]], formulas: dict[str, list[list[
     fig.update_layout(xaxis_title="Measured Tc (K)", yaxis_title="Predicted Tc (K)", height=560,
                       margin={"t": 20})
     fig.update_yaxes(scaleanchor="x")
-    st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
+    return fig
+
+
+def parity_section(names: tuple[str, ...], results_dir: str) -> None:
+    entries = parity_entries(names, results_dir)
+    if not entries:
+        return
+    st.subheader("Tc parity (superconductors in the test split)")
+    labels = [curve_label(model, curve, datasets=True) for model, curve, _ in entries]
+    shown = st.multiselect("Series", labels, default=parity_default(entries), key="parity_series",
+                           help="Each model on each test split; a few at a time stay readable.")
+    st.plotly_chart(parity_figure(names, results_dir, frozenset(shown)), width="stretch", config=PLOT_CONFIG)
 
 
 st.title("Model performance")
@@ -221,18 +289,18 @@ for name in chosen:
         note += f". Quick check on a subsample of {result['limit']} rows per dataset, not the published numbers."
     st.caption(note)
 
-table = results_table(tuple(chosen), results_dir)
+names_chosen = tuple(chosen)
 st.subheader("Metrics")
-metric_tables(table)
-threshold_section(table)
+metric_tables(names_chosen, results_dir)
+threshold_section(names_chosen, results_dir)
 
-curves = {name: load_curves(name, results_dir) for name in chosen}
+curves = curves_of(names_chosen, results_dir)
 datasets = list(dict.fromkeys(c["dataset"] for entries in curves.values() for c in entries
                               if c["task"] == "classification"))
 if datasets:  # one test set at a time: every curve of every set at once is slow to draw
     st.subheader("ROC and precision–recall")
     dataset = st.selectbox("Test set", datasets, format_func=lambda d: DATASET_NAMES.get(d, d), key="roc_dataset")
-    roc_pr(table, curves, dataset)
+    roc_pr(names_chosen, results_dir, dataset)
 confusion_section(curves)
-calibration_section(curves)
-parity_section(curves, {name: parity_formulas(name, results_dir) for name in chosen})
+calibration_section(names_chosen, results_dir, curves)
+parity_section(names_chosen, results_dir)

@@ -12,7 +12,6 @@ from sc_core import (
     InputError,
     attribution,
     data,
-    domain,
     intervals,
     io,
     screening,
@@ -20,7 +19,14 @@ from sc_core import (
     viewer,
 )
 from sc_core.chemistry import display_formula
-from views._common import PLOT_CONFIG, get_model, prediction_metrics, trained_models, unexpected_error
+from views._common import (
+    PLOT_CONFIG,
+    domain_note,
+    get_model,
+    prediction_metrics,
+    trained_models,
+    unexpected_error,
+)
 
 EXAMPLES = ("La1.85Sr0.15CuO4", "MgB2", "Ba0.6K0.4Fe2As2", "YBa2Cu3O6.95")
 MAX_MB = io.MAX_FILE_BYTES // 2**20
@@ -88,9 +94,10 @@ def contribution_bars(table: pd.DataFrame) -> go.Figure:
         customdata=table[["fraction", "delta_tc_K"]],
         hovertemplate="<b>%{y}</b> (atomic fraction %{customdata[0]:.3f})<br>ΔP = %{x:+.3f}"
                       "<br>ΔTc = %{customdata[1]:+.1f} K<extra></extra>"))
-    fig.update_layout(xaxis_title="ΔP(superconductor): with minus without the element",
-                      height=140 + 32 * len(table), margin={"t": 20, "b": 40})
-    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(xaxis_title="ΔP(superconductor)<br>with minus without the element",
+                      height=160 + 32 * len(table), margin={"t": 20, "b": 20, "l": 10, "r": 10})
+    fig.update_xaxes(automargin=True)  # the margins grow to hold the two-line title and the element labels
+    fig.update_yaxes(autorange="reversed", automargin=True)
     return fig
 
 
@@ -131,27 +138,26 @@ def element_section(name: str, formula: str) -> None:
     right.plotly_chart(periodic_heatmap(table), width="stretch", config=PLOT_CONFIG)
 
 
-def tc_list(values) -> str:
-    values = sorted(set(values))
-    return ", ".join(f"{tc:g} K" for tc in values) if len(values) <= 6 else f"{values[0]:g} to {values[-1]:g} K"
+def kelvin(tc: float) -> str:
+    return f"{round(tc, 1):g} K"
 
 
-def known_note(known: pd.DataFrame) -> str:
-    """What SuperCon says of this composition: the matched entry (as on the Candidates page), then the others."""
-    match, others = known[known["closest"]], known[~known["closest"]]
-    distance = match["distance"].iloc[0]
-    how = "exactly" if distance == 0 else f"composition distance {distance:.4f}"
-    count = f"{len(match)} entries, " if len(match) > 1 else ""
-    tcs = tc_list(match["tc"])
-    entry = display_formula(match["formula"].iloc[0])
-    note = f"This composition is in SuperCon as **{entry}** ({how}; {count}Tc {tcs})."
-    if not others.empty:
-        listed = ", ".join(f"{display_formula(f)} ({tc:g} K)"
-                           for f, tc in zip(others["formula"][:5], others["tc"][:5], strict=True))
-        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
-        note += f" Also within {screening.KNOWN_TOLERANCE:g} in every atomic fraction: {listed}{more}."
-    return note + (" Tc = 0 means it was measured and not found superconducting. The models learn from SuperCon, "
-                   "so for this material the prediction is not an independent test.")
+def known_note(match: screening.SuperconMatch) -> str:
+    """What SuperCon says of this composition (as the Candidates page's SuperCon columns): the entries matched,
+    their Tc range, and the closest entry with its distance."""
+    how = "exactly" if match.distance == 0 else f"composition distance {match.distance:.4f}"
+    tc = f"Tc {kelvin(match.tc)}" if match.as_close == 1 else f"mean Tc {kelvin(match.tc)} of {match.as_close} entries"
+    closest = f"**{display_formula(match.formula)}** ({how}; {tc})"
+    if match.entries == 1:
+        note = f"This composition is in SuperCon as {closest}."
+    else:
+        low, high = kelvin(match.tc_min), kelvin(match.tc_max)
+        span = low if low == high else f"{low.removesuffix(' K')} to {high}"
+        note = (f"This composition matches **{match.entries} SuperCon entries** (the same elements, every atomic "
+                f"fraction within {screening.KNOWN_TOLERANCE:g}), Tc {span}; the closest is {closest}.")
+    if match.tc_min == 0:
+        note += " Tc = 0 means it was measured and not found superconducting."
+    return note + " The models learn from SuperCon, so for this material the prediction is not an independent test."
 
 
 def show_prediction(item, source: str, name: str) -> None:
@@ -178,19 +184,19 @@ def show_prediction(item, source: str, name: str) -> None:
     if row["error"]:
         st.error(row["error"])
         return
-    inside, note = domain.describe(comp)
+    inside, note = domain_note(comp)
     prediction_metrics(row, thresholds.of(model.card), inside)
     (st.caption if inside else st.warning)(note)
     st.caption(f"The {model.kind} model `{name}`, version {model.version}.")
-    st.caption(intervals.describe(row, conformal=intervals.conformal_of_card(model.card)))
+    for line in intervals.describe(row, conformal=intervals.conformal_of_card(model.card)):
+        st.caption(line)
     st.caption("Predictions are for ambient pressure: the training data (SuperCon, 3DSC, S2S) carry no pressure, "
                "so a material that superconducts only under pressure (e.g. H3S) reads as it would at 1 atm.")
     if model.kind == "composition" and is_structure:
         st.caption(f"`{name}` is a composition model: only the composition of this structure is used.")
 
-    known = screening.known_supercon(comp)
-    if not known.empty:
-        st.info(known_note(known))
+    if match := screening.supercon_match(comp):
+        st.info(known_note(match))
 
     if model.kind == "composition":
         element_section(name, formula)

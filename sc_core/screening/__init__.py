@@ -12,11 +12,18 @@ from sc_core.screening.backends import screen
 from sc_core.screening.batch import screen_batch
 from sc_core.screening.export import SORTS, export, neutralise, scored_by, sort_shortlist
 from sc_core.screening.filters import Filters, apply_filters, with_unscored
-from sc_core.screening.known import KNOWN_TOLERANCE, annotate, known_supercon, nearest_known, nearest_superconductors
+from sc_core.screening.known import (
+    KNOWN_TOLERANCE,
+    SuperconMatch,
+    annotate,
+    nearest_known,
+    nearest_superconductors,
+    supercon_match,
+)
 from sc_core.screening.pools import POOLS, has_structures, load_pool, pool_name, shard
 from sc_core.screening.symmetry import crystal_system, space_group
 
-__all__ = ["KNOWN_TOLERANCE", "POOLS", "SORTS", "Filters", "annotate", "apply_filters",
-           "crystal_system", "export", "has_structures", "known_supercon", "load_pool", "nearest_known",
+__all__ = ["KNOWN_TOLERANCE", "POOLS", "SORTS", "Filters", "SuperconMatch", "annotate",
+           "apply_filters", "crystal_system", "export", "has_structures", "load_pool", "nearest_known",
            "nearest_superconductors", "neutralise", "pool_name", "scored_by", "screen", "screen_batch", "shard",
-           "sort_shortlist", "space_group", "with_unscored"]
+           "sort_shortlist", "space_group", "supercon_match", "with_unscored"]

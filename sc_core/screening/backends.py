@@ -7,7 +7,6 @@ import pandas as pd
 
 from sc_core.io import InputError, quote
 from sc_core.screening.batch import Progress, screen_batch, steps
-from sc_core.screening.known import with_supercon_entries
 
 
 def screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None,
@@ -15,14 +14,8 @@ def screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None
     """:func:`~sc_core.screening.batch.screen_batch` over a whole pool, in this process or in `n_tasks` Ray tasks.
 
     ``backend="ray"`` joins a running Ray cluster (``RAY_ADDRESS``) or starts a local one; Ray is an
-    optional dependency (``pip install ray``). Row order is kept either way. The table also names the SuperCon
-    entry each known row matched (:func:`~sc_core.screening.known.with_supercon_entries`).
+    optional dependency (``pip install ray``). Row order is kept either way.
     """
-    return with_supercon_entries(_screen(pool, model_names, progress, backend, n_tasks))
-
-
-def _screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None, backend: str,
-            n_tasks: int) -> pd.DataFrame:
     if backend == "local":
         return screen_batch(pool, model_names, progress)
     if backend != "ray":

@@ -13,7 +13,7 @@ from sc_core.intervals import mixture
 from sc_core.io import InputError, parse_formula
 from sc_core.screening import cache
 from sc_core.screening.chunks import chunked
-from sc_core.screening.known import supercon_match
+from sc_core.screening.known import match_columns, supercon_match
 from sc_core.screening.symmetry import crystal_system, space_groups
 
 Progress = Callable[[int, int], None]
@@ -39,14 +39,11 @@ def _describe_rows(pool: pd.DataFrame) -> pd.DataFrame:
         try:
             comp = parse_formula(formula)
         except InputError:
-            rows.append({"family": "", "n_elements": 0, "elements": "", "contains_O": False, "in_supercon": False,
-                         "supercon_tc_K": np.nan})
+            rows.append({"family": "", "n_elements": 0, "elements": "", "contains_O": False, **match_columns(None)})
             continue
-        known = supercon_match(comp)
         symbols = sorted(el.symbol for el in comp)
         rows.append({"family": family(comp), "n_elements": len(symbols), "elements": " ".join(symbols),
-                     "contains_O": "O" in symbols, "in_supercon": known is not None,
-                     "supercon_tc_K": np.nan if known is None else known})
+                     "contains_O": "O" in symbols, **match_columns(supercon_match(comp))})
     groups = space_groups(pool)
     return pd.DataFrame(rows, index=pool.index).assign(space_group=groups,
                                                        crystal_system=[crystal_system(g) for g in groups])

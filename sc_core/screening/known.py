@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -32,7 +33,7 @@ def _supercon_by_system() -> dict[str, tuple[list[str], np.ndarray, np.ndarray, 
 
 
 def _matches(comp: Composition) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(formulas, distances, Tc) of the entries that match `comp`, closest first (see :func:`known_supercon`)."""
+    """(formulas, distances, Tc) of the entries that match `comp`, closest first (see :func:`supercon_match`)."""
     entry = _supercon_by_system().get(chemical_system(comp))
     if entry is None:
         return np.array([], dtype=str), np.array([]), np.array([])
@@ -44,38 +45,39 @@ def _matches(comp: Composition) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return formulas[close][order], distance[order], tc[close][order]
 
 
-def _closest(distance: np.ndarray) -> np.ndarray:
-    """Which of the sorted `distance` are as small as the first: the matched entries."""
-    return distance <= distance[:1].min(initial=np.inf) + 1e-9
+@dataclass(frozen=True)
+class SuperconMatch:
+    """The SuperCon entries that are one composition: how many, their Tc range, and the closest of them."""
+
+    entries: int  # entries with the same elements and every atomic fraction within KNOWN_TOLERANCE
+    tc_min: float
+    tc_max: float
+    formula: str  # the closest entry
+    distance: float  # its composition distance (half the L1 distance between atomic fractions; 0 = exact)
+    tc: float  # its Tc: the mean over the entries as close
+    as_close: int  # how many entries are as close as it (the same composition, measured more than once)
 
 
-def known_supercon(comp: Composition) -> pd.DataFrame:
-    """SuperCon entries that are `comp`, closest first: formula, tc, distance and closest (the matched entries).
-
-    An entry is `comp` when it has the same elements and every atomic fraction within KNOWN_TOLERANCE; an exact
-    match has distance 0 (half the L1 distance between atomic fractions, as in :func:`nearest_known`), and the
-    entries as close as the first are the match. Empty if no entry is within the tolerance.
-    """
+def supercon_match(comp: Composition) -> SuperconMatch | None:
+    """What SuperCon knows of `comp`, or None: the entries with the same elements and every atomic fraction
+    within KNOWN_TOLERANCE (the Predict page's note and the in_supercon/supercon_* columns of a screening)."""
     formulas, distance, tc = _matches(comp)
-    return pd.DataFrame({"formula": formulas, "tc": tc, "distance": distance, "closest": _closest(distance)})
+    if not len(tc):
+        return None
+    closest = distance <= distance[0] + 1e-9
+    return SuperconMatch(entries=len(tc), tc_min=float(tc.min()), tc_max=float(tc.max()), formula=str(formulas[0]),
+                         distance=float(distance[0]), tc=float(tc[closest].mean()), as_close=int(closest.sum()))
 
 
-def supercon_match(comp: Composition) -> float | None:
-    """Tc of the matched :func:`known_supercon` entry (the mean over entries as close), or None if none is."""
-    _, distance, tc = _matches(comp)
-    return float(tc[_closest(distance)].mean()) if len(tc) else None
-
-
-def with_supercon_entries(table: pd.DataFrame) -> pd.DataFrame:
-    """A screened `table` with the matched :func:`known_supercon` entry of each row that is in SuperCon:
-    supercon_formula before supercon_tc_K, supercon_distance after it (blank for the other rows)."""
-    closest = [_matches(parse_formula(f))[:2] if known else ([""], [np.nan])
-               for f, known in zip(table["formula"], table["in_supercon"], strict=True)]
-    at = table.columns.get_loc("supercon_tc_K")
-    out = table.copy()
-    out.insert(at, "supercon_formula", [formulas[0] for formulas, _ in closest])
-    out.insert(at + 2, "supercon_distance", [float(distance[0]) for _, distance in closest])
-    return out
+def match_columns(match: SuperconMatch | None) -> dict[str, object]:
+    """The screening columns of :func:`supercon_match` (in_supercon, supercon_*), blank when not in SuperCon."""
+    if match is None:
+        return {"in_supercon": False, "supercon_entries": 0, "supercon_tc_min_K": np.nan,
+                "supercon_tc_max_K": np.nan, "supercon_formula": "", "supercon_tc_K": np.nan,
+                "supercon_distance": np.nan}
+    return {"in_supercon": True, "supercon_entries": match.entries, "supercon_tc_min_K": match.tc_min,
+            "supercon_tc_max_K": match.tc_max, "supercon_formula": match.formula, "supercon_tc_K": match.tc,
+            "supercon_distance": match.distance}
 
 
 @lru_cache(maxsize=1)
@@ -168,7 +170,7 @@ def annotate(shortlist: pd.DataFrame, progress: Progress | None = None) -> pd.Da
     inside = pd.concat(parts, ignore_index=True) if parts else domain.assess([])
     out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest}, **{c: inside[c].array for c in inside})
     first = [*SHORTLIST_FIRST, "decision_threshold", "predicted_sc", *[c for c in out if c.startswith("p_sc_")],
-             "in_domain", "domain_distance", "tc_gated_K", "tc_K", "tc_std_K",
-             *[c for c in out if c.startswith("tc_K_")], "family",
-             "in_supercon", "supercon_formula", "supercon_tc_K", "supercon_distance", *nearest.columns]
+             "in_domain", "domain_distance",
+             "tc_gated_K", "tc_K", "tc_std_K", *[c for c in out if c.startswith("tc_K_")], "family",
+             *match_columns(None), *nearest.columns]
     return out[first + [c for c in out if c not in first and c != "error"] + ["error"]]

@@ -26,6 +26,8 @@ def test_page_loads(app, name):
     open_page(app, name)
     assert app.locator("h1").first.is_visible()
     assert app.locator('[data-testid="stSidebarNav"] a').count() == len(PAGES)  # no helper module listed as a page
+    heading = app.locator("h1").first.inner_text()
+    assert app.title() == (heading if name == "home" else f"{heading} · Superconductor discovery")  # the tab
 
 
 def metric_value(app, label: str) -> float:
@@ -41,6 +43,10 @@ def test_formula_is_predicted(app):
     settle(app)
     assert 0.0 <= metric_value(app, "P(superconductor)") <= 1.0
     assert metric_value(app, "Tc") >= 0.0
+    bars = app.locator('[data-testid="stPlotlyChart"]').first  # the per-element contributions
+    chart, title = bars.locator(".main-svg").first.bounding_box(), bars.locator(".xtitle").bounding_box()
+    assert chart["y"] <= title["y"] and title["y"] + title["height"] <= chart["y"] + chart["height"]  # not cut off
+    assert chart["x"] <= title["x"] and title["x"] + title["width"] <= chart["x"] + chart["width"]
 
 
 def non_blank_fraction(png: bytes) -> float:

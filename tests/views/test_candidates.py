@@ -1,6 +1,7 @@
 """views/candidates.py: screen an uploaded CSV, filter, download."""
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -100,6 +101,27 @@ def downloads(monkeypatch) -> dict[str, bytes]:
     return files
 
 
+def test_the_consensus_columns_come_before_the_per_model_ones():
+    at = screened()  # every composition model: a P and a Tc column each
+    order = list(at.dataframe[0].proto.column_order)
+    assert order[:6] == ["formula", "p_sc", "decision_threshold", "tc_gated_K", "in_domain", "in_supercon"]  # 1280 px
+    per_model = [i for i, c in enumerate(order) if c.startswith(("p_sc_", "tc_K_"))]
+    assert len(per_model) == 2 * len(at.session_state["candidates"]["models"]) > 2
+    assert min(per_model) > order.index("tc_std_K")
+
+
+def test_downloads_end_with_the_rows_that_could_not_be_scored(downloads):
+    at = screened()
+    shown = at.dataframe[0].value
+    csv = pd.read_csv(io.BytesIO(downloads["candidates.csv"]), keep_default_na=False, na_values=[""])
+    assert csv["id"].tolist() == [*shown["id"], "d"]  # Xx2O3 last
+    assert "Xx" in csv["error"].iloc[-1] and np.isnan(csv["p_sc"].iloc[-1]) and csv["error"][:-1].isna().all()
+    records = json.loads(downloads["candidates.json"])["candidates"]
+    assert records[-1]["id"] == "d" and records[-1]["p_sc"] is None
+    assert len(pd.read_excel(io.BytesIO(downloads["candidates.xlsx"]))) == len(csv)
+    assert any("then the rows that could not be scored, with their problem" in c.value for c in at.caption)
+
+
 @pytest.mark.usefixtures("toy_models")
 def test_every_exported_row_carries_its_nearest_known_superconductor(downloads):
     supercon = data.load_supercon()
@@ -151,10 +173,11 @@ def test_known_rows_name_their_supercon_entry_as_predict_does():
     at = screened()
     at.sidebar.slider[0].set_value(0.0).run()
     table = at.dataframe[0].value.set_index("id")
-    known = screening.known_supercon(parse_formula("MgB2"))
+    match = screening.supercon_match(parse_formula("MgB2"))
     mgb2 = table.loc["a"]
-    assert mgb2["in_supercon"] and mgb2["supercon_formula"] == known.loc[0, "formula"] == "Mg0.33B0.67"
-    assert mgb2["supercon_distance"] == known.loc[0, "distance"] and mgb2["supercon_tc_K"] == known.loc[0, "tc"]
+    assert mgb2["in_supercon"] and mgb2["supercon_formula"] == match.formula == "Mg0.33B0.67"
+    assert mgb2["supercon_distance"] == match.distance and mgb2["supercon_tc_K"] == match.tc
+    assert (mgb2["supercon_entries"], mgb2["supercon_tc_min_K"], mgb2["supercon_tc_max_K"]) == (2, 6.1, 38.4)
     assert table.loc["c", "supercon_formula"] == ""  # NaCl
 
 

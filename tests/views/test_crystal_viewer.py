@@ -3,10 +3,10 @@
 import json
 import re
 
-from page_helpers import app
+from page_helpers import FakeStructureModel, app
 from test_viewer import payload
 
-from sc_core import data, viewer
+from sc_core import data, domain, viewer
 
 
 def iframes(at):
@@ -143,3 +143,25 @@ def test_an_uploaded_crystal_unlike_the_training_data_is_flagged():
     at.radio[0].set_value("Upload a file").run()
     at.file_uploader[0].upload("MgO.cif", str(CifWriter(mgo)).encode(), "chemical/x-cif").run()
     assert not at.exception and any("Outside what the models have seen" in w.value for w in at.warning)
+
+
+def test_a_new_session_reuses_the_models_outputs(with_structure_model, monkeypatch):
+    calls = []
+    for name in ("atom_contributions", "_predict_valid"):
+        real = getattr(FakeStructureModel, name)
+        monkeypatch.setattr(FakeStructureModel, name, lambda self, *args, real=real, name=name, **kw: calls.append(
+            name) or real(self, *args, **kw))
+    describe = domain.describe
+    monkeypatch.setattr(domain, "describe", lambda comp: calls.append("domain") or describe(comp))
+
+    def visit():
+        at = app("views/crystal_viewer.py").run()
+        next(s for s in at.selectbox if s.label.startswith("Colour by")).set_value(with_structure_model).run()
+        assert not at.exception and at.get("plotly_chart")
+        return at
+
+    first = visit()
+    calls.clear()
+    second = visit()  # a second visit (a new session) to the same structure: nothing is computed again
+    assert calls == []
+    assert second.dataframe[0].value.equals(first.dataframe[0].value)

@@ -2,7 +2,10 @@
 
 import json
 
+import plotly.colors
 from page_helpers import app
+
+from sc_core import viewer
 
 
 def figures(at):
@@ -23,6 +26,17 @@ def test_heatmap_and_tsne():
     assert (z["shape"] if isinstance(z, dict) else f"{len(z)}, {len(z[0])}") == f"{n}, {n}"
     assert scatter["data"][0]["type"] == "scatter"
     assert "Hydrogen" in json.dumps(scatter["data"])  # hover names
+
+
+def test_correlation_colours_are_not_the_contribution_colours():
+    at = app("views/element_embeddings.py").run()
+    trace = figures(at)[0]["data"][0]
+    contribution = {c for _, c in plotly.colors.get_colorscale(viewer.CONTRIBUTION_SCALE)}
+    correlation = [c for _, c in trace["colorscale"]]
+    assert correlation == [c for _, c in plotly.colors.get_colorscale("PRGn")]  # purple to green
+    assert contribution & set(correlation) == {"rgb(247,247,247)"}  # the neutral middle only: no red or blue
+    assert "Correlation" in trace["colorbar"]["title"]["text"]
+    assert any("green along the diagonal" in c.value and "not the red/blue" in c.value for c in at.caption)
 
 
 def test_colour_by_group_and_period():

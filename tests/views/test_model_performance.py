@@ -5,11 +5,12 @@ The results are real evaluation output of the toy models (tests/fakes.py), which
 
 import json
 
+import plotly.graph_objects as go
 import pytest
 from fakes import install_toys
 from page_helpers import app
 
-from sc_core import data, evaluate, models
+from sc_core import data, evaluate, models, report
 from sc_core.chemistry import display_formula
 
 QUIET = {"seeds": (0,), "log": lambda _: None}
@@ -63,7 +64,8 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     assert any(trace.get("type") == "heatmap" for chart in charts for trace in chart["data"])  # confusion
     assert any(trace.get("name") == "y = x" for chart in charts for trace in chart["data"])  # parity
     parity = next(t for chart in charts for t in chart["data"] if t.get("type") == "scattergl")
-    curve = next(c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "tc_regression")
+    curve = next(c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "tc_regression"
+                 and parity["name"] == f"toy · {report.test_set_label(c['dataset'], c['protocol'], c['threshold_K'])}")
     ids = evaluate.load_splits("toy", results_dir)[f"supercon/{curve['protocol']}"][str(curve["seed"])]
     rows = data.load_supercon().set_index("id").loc[ids].query("tc > 0")  # the test split's superconductors
     assert parity["customdata"] == [display_formula(f) for f in rows["formula"]]  # each point hovers its formula
@@ -76,6 +78,22 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     assert sum(trace["name"].startswith("toy · ") for trace in roc["data"]) == len(
         [c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "classification"
          and c["dataset"] == "supercon"])  # that set's curves only
+
+
+def test_parity_series_are_chosen_a_few_at_a_time(results_dir, monkeypatch):
+    at = page(results_dir, monkeypatch)
+    series = at.multiselect(key="parity_series")
+    assert len(series.options) > len(series.value) == 1 and series.value == ["toy · SuperCon · grouped"]
+
+    def drawn():
+        charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        return [t["name"] for chart in charts for t in chart["data"] if t.get("type") == "scattergl"]
+
+    assert drawn() == series.value
+    series.set_value(series.options).run()  # every series at once, as before the selector
+    assert not at.exception and sorted(drawn()) == sorted(at.multiselect(key="parity_series").options)
+    at.multiselect(key="parity_series").set_value([]).run()
+    assert not at.exception and drawn() == []
 
 
 def test_confusion_matrix_shows_precision_recall_f1_at_the_threshold(results_dir, monkeypatch):
@@ -134,3 +152,16 @@ def test_3dsc_thresholds_tc_classifier_and_classes(structure_results_dir, monkey
     assert sweep["layout"]["legend"]["title"]["text"] == "model · score, split"
     at.segmented_control(key="threshold_metric").set_value("roc_auc").run()
     assert not at.exception
+
+
+def test_a_new_session_reuses_the_figures(results_dir, monkeypatch):
+    calls = []
+    for module, name in ((report, "thinned"), (report, "metric_tables"), (go, "Scattergl")):  # ROC, tables, parity
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, real=real, name=name, **kw: calls.append(name) or real(
+            *args, **kw))
+    first = page(results_dir, monkeypatch)
+    calls.clear()
+    second = page(results_dir, monkeypatch)  # a new session: the figures were built for the first
+    assert calls == [] and not second.exception
+    assert [c.proto.spec for c in second.get("plotly_chart")] == [c.proto.spec for c in first.get("plotly_chart")]

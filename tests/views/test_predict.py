@@ -6,8 +6,8 @@ import pytest
 from page_helpers import app, leading_number, metric, shown_metrics, shown_prediction
 from pymatgen.core import Lattice, Structure
 
-from sc_core import models, screening, viewer
-from sc_core.io import parse_formula, structure_to_cif
+from sc_core import models, viewer
+from sc_core.io import structure_to_cif
 
 UPLOAD = "Upload CIF/POSCAR"  # the page's upload tab
 
@@ -131,7 +131,9 @@ def test_formula_shows_element_contributions_and_intervals():
     at = predict("Ba0.6K0.4Fe2As2")
     assert not at.exception
     assert any(s.value == "Which elements drive this prediction" for s in at.subheader)
-    assert any("interval" in c.value and "2 standard deviations" in c.value for c in at.caption)
+    labelled = [c.value for c in at.caption if c.value.startswith(("**Tc, 90% calibrated interval:**",
+                                                                       "**Ensemble spread (± 2 σ):**"))]
+    assert len(labelled) == 2 and "90%" not in labelled[1]  # two intervals, two labelled lines
     assert any("ambient pressure" in c.value for c in at.caption)
     bars, table = plotly_specs(at)
     assert bars["data"][0]["type"] == "bar"
@@ -149,15 +151,18 @@ def test_one_element_formula_has_contributions():
 
 
 @pytest.mark.usefixtures("toy_models")
-def test_known_entry_is_the_one_the_candidates_page_matches():
-    at = predict("MgB2")  # no SuperCon entry is exactly MgB2; Mg0.33B0.67 is the closest, then Mg0.98B2
+def test_known_entries_are_counted_with_their_tc_range_and_the_closest():
+    at = predict("MgB2")  # no SuperCon entry is exactly MgB2: Mg0.33B0.67 (6.1 K) is the closest, then Mg0.98B2
     assert not at.exception
-    known = screening.known_supercon(parse_formula("MgB2"))
     info = at.info[0].value
-    assert f"as **{known.loc[0, 'formula']}** (composition distance {known.loc[0, 'distance']:.4f}; Tc 6.1 K)" in info
-    assert "Also within 0.005 in every atomic fraction: Mg0.98B2 (38.4 K)." in info
-    at = predict("Nb6Sn2")
-    assert "as **Nb3Sn** (exactly;" in at.info[0].value  # SuperCon's Nb3Sn1, as chemists write it
+    assert "matches **2 SuperCon entries**" in info and "Tc 6.1 to 38.4 K" in info
+    assert "the closest is **Mg0.33B0.67** (composition distance 0.0033; Tc 6.1 K)" in info
+    assert "Tc = 0" not in info  # none was measured non-superconducting
+    at = predict("Nb6Sn2")  # SuperCon's Nb3Sn1 four times, as chemists write it
+    assert "matches **4 SuperCon entries**" in at.info[0].value
+    assert "the closest is **Nb3Sn** (exactly; mean Tc 16.7 K of 4 entries)" in at.info[0].value
+    at = predict("LaPtBN")  # one entry
+    assert "This composition is in SuperCon as **LaBPtN** (exactly; Tc 6.7 K)." in at.info[0].value
 
 
 @pytest.mark.usefixtures("toy_models")
