@@ -55,7 +55,10 @@ def sidebar_filters(table, run: int) -> screening.Filters:
     """Filter widgets; their keys include the screening run, so a new table starts unfiltered."""
     sb = st.sidebar
     sb.header("Filters")
-    min_p = sb.slider("P(superconductor) ≥", 0.0, 1.0, 0.5, 0.01, key=f"min_p_{run}")
+    predicted_only = sb.toggle("Predicted superconductors only", True, key=f"predicted_{run}",
+                               help="Rows whose P(sc) reaches the models' decision threshold (the Threshold column: "
+                                    "each model's is chosen on leave-one-family-out folds of its training data).")
+    min_p = sb.slider("P(superconductor) ≥", 0.0, 1.0, 0.0, 0.01, key=f"min_p_{run}")
     tc_min = tc_max = None
     tc = table["tc_gated_K"].dropna()
     if not tc.empty and tc.max() > 0:
@@ -82,7 +85,7 @@ def sidebar_filters(table, run: int) -> screening.Filters:
     known = sb.radio("Known in SuperCon", list(KNOWN), format_func=KNOWN.get, key=f"known_{run}")
     in_domain_only = sb.toggle("Inside the models' domain only", key=f"domain_{run}",
                                help="Leave out materials unlike anything the models were trained on.")
-    return screening.Filters(min_p=min_p, tc_min=tc_min, tc_max=tc_max, include_elements=tuple(include),
+    return screening.Filters(min_p=min_p, predicted_only=predicted_only, tc_min=tc_min, tc_max=tc_max, include_elements=tuple(include),
                              exclude_elements=tuple(exclude), n_elements=n_elements,
                              exclude_families=tuple(families), known=known, space_groups=tuple(space_groups),
                              crystal_systems=tuple(crystal_systems), in_domain_only=in_domain_only)

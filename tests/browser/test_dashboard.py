@@ -102,7 +102,7 @@ def test_screening_is_filtered_and_exported(app, tmp_path):
     records = json.loads(download(app, "Download JSON"))
     xlsx = pd.read_excel(io.BytesIO(download(app, "Download XLSX")))
     assert len(csv) == len(records["candidates"]) == len(xlsx) == shown
-    assert not csv["formula"].str.contains("Cu").any() and (csv["p_sc"] >= 0.5).all()
+    assert not csv["formula"].str.contains("Cu").any() and (csv["p_sc"] >= csv["decision_threshold"]).all()
     assert csv["nearest_sc"].notna().all()
 
 

@@ -40,6 +40,21 @@ def test_loads_with_bundled_pools():
     assert not at.dataframe
 
 
+def show_all(at) -> None:
+    """Every scored row: the predicted-superconductor toggle off, P ≥ 0."""
+    next(t for t in at.sidebar.toggle if t.label == "Predicted superconductors only").set_value(False)
+    at.sidebar.slider[0].set_value(0.0).run()
+
+
+def test_only_predicted_superconductors_are_shown_at_first():
+    at = screened()
+    table = at.dataframe[0].value
+    assert len(table) and (table["p_sc"] >= table["decision_threshold"]).all()
+    show_all(at)
+    everything = at.dataframe[0].value
+    assert len(everything) == 4 and (everything["p_sc"] < everything["decision_threshold"]).any()  # NaCl
+
+
 def test_screen_upload_filter_and_download():
     at = screened()
     table = at.dataframe[0].value
@@ -50,7 +65,7 @@ def test_screen_upload_filter_and_download():
     failed = at.dataframe[1].value  # the row that could not be parsed
     assert list(failed["id"]) == ["d"] and "Xx" in failed["error"].iloc[0]
 
-    at.sidebar.slider[0].set_value(0.0).run()
+    show_all(at)
     assert len(at.dataframe[0].value) == 4
     at.sidebar.multiselect[0].set_value(["Cu"]).run()  # must contain Cu
     assert set(at.dataframe[0].value["id"]) == {"b", "e"}
@@ -61,7 +76,7 @@ def test_screen_upload_filter_and_download():
 
 def test_rows_say_whether_they_are_inside_the_domain_and_can_be_kept_to_it():
     at = screened()
-    at.sidebar.slider[0].set_value(0.0).run()
+    show_all(at)
     table = at.dataframe[0].value.set_index("id")
     assert table.loc["a", "in_domain"] and not table.loc["c", "in_domain"]  # MgB2 inside, NaCl outside
     next(t for t in at.sidebar.toggle if t.label.startswith("Inside the models' domain")).set_value(True).run()
@@ -79,7 +94,7 @@ def test_bad_upload_is_explained():
 
 def test_every_row_shows_its_nearest_known_superconductor():
     at = screened()
-    at.sidebar.slider[0].set_value(0.0).run()
+    show_all(at)
     assert not at.exception and not [t for t in at.toggle if "nearest" in t.label.lower()]  # no opt-in needed
     table = at.dataframe[0].value
     assert table["nearest_sc"].ne("").all() and table["nearest_sc_tc_K"].notna().all()
@@ -131,7 +146,7 @@ def test_every_exported_row_carries_its_nearest_known_superconductor(downloads):
     at.radio[0].set_value("upload").run()
     at.file_uploader[0].upload("pool.csv", pool.encode(), "text/csv").run()
     at.button[0].click().run()
-    at.sidebar.slider[0].set_value(0.0).run()
+    show_all(at)
     assert not at.exception and len(at.dataframe[0].value) == len(formulas)
     exported = pd.read_csv(io.BytesIO(downloads["candidates.csv"]), keep_default_na=False, na_values=[""])
     assert len(exported) == len(formulas) and exported["nearest_sc"].ne("").all()
@@ -157,7 +172,7 @@ def test_space_group_filter_on_a_bundled_pool(monkeypatch):
     at.multiselect[0].set_value(["baseline"]).run()
     at.button[0].click().run()
     assert not at.exception
-    at.sidebar.slider[0].set_value(0.0).run()
+    show_all(at)
     assert len(at.dataframe[0].value) == 40
     at.sidebar.multiselect(key="space_groups_1").set_value(["Fm-3m"]).run()
     table = at.dataframe[0].value
@@ -171,7 +186,7 @@ def test_space_group_filter_on_a_bundled_pool(monkeypatch):
 @pytest.mark.usefixtures("toy_models")
 def test_known_rows_name_their_supercon_entry_as_predict_does():
     at = screened()
-    at.sidebar.slider[0].set_value(0.0).run()
+    show_all(at)
     table = at.dataframe[0].value.set_index("id")
     match = screening.supercon_match(parse_formula("MgB2"))
     mgb2 = table.loc["a"]
@@ -198,7 +213,7 @@ def test_structure_models_are_chosen_only_for_pools_with_structures():
 @pytest.mark.usefixtures("toy_models")
 def test_sort_by_orders_the_table():
     at = screened()
-    at.sidebar.slider[0].set_value(0.0).run()
+    show_all(at)
     sort = next(s for s in at.selectbox if s.label == "Sort by")
     assert sort.value == "p_sc" and at.dataframe[0].value["p_sc"].is_monotonic_decreasing
     sort.set_value("formula").run()
@@ -216,7 +231,7 @@ def test_table_height_follows_its_rows(monkeypatch):
 
     monkeypatch.setattr(st, "dataframe", spy)
     at = screened()
-    at.sidebar.slider[0].set_value(0.0).run()
+    show_all(at)
     assert heights[-2:] == [(4, ROW_PX * 5 + 3), (1, None)]  # 4 rows and the header, no empty rows; the failed row
 
 
@@ -227,7 +242,7 @@ def test_formulas_are_shown_reduced_and_kept_for_the_downloads():
     at.file_uploader[0].upload("pool.csv", b"id,formula\na,Nb6Sn2\nb,Mg1B2\nc,La1.85Sr0.15CuO4\nd,K3C60\n",
                                "text/csv").run()
     at.button[0].click().run()
-    at.sidebar.slider[0].set_value(0.0).run()
+    show_all(at)
     assert not at.exception
     table = at.dataframe[0].value.set_index("id")
     assert table["formula"].to_dict() == {"a": "Nb6Sn2", "b": "MgB2", "c": "La1.85Sr0.15CuO4",
