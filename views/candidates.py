@@ -85,8 +85,8 @@ def sidebar_filters(table, run: int) -> screening.Filters:
     known = sb.radio("Known in SuperCon", list(KNOWN), format_func=KNOWN.get, key=f"known_{run}")
     in_domain_only = sb.toggle("Inside the models' domain only", key=f"domain_{run}",
                                help="Leave out materials unlike anything the models were trained on.")
-    return screening.Filters(min_p=min_p, predicted_only=predicted_only, tc_min=tc_min, tc_max=tc_max, include_elements=tuple(include),
-                             exclude_elements=tuple(exclude), n_elements=n_elements,
+    return screening.Filters(min_p=min_p, predicted_only=predicted_only, tc_min=tc_min, tc_max=tc_max,
+                             include_elements=tuple(include), exclude_elements=tuple(exclude), n_elements=n_elements,
                              exclude_families=tuple(families), known=known, space_groups=tuple(space_groups),
                              crystal_systems=tuple(crystal_systems), in_domain_only=in_domain_only)
 
