@@ -12,9 +12,10 @@ from fakes import toy_models  # noqa: F401  (fixture)
 from pymatgen.core import Lattice, Structure
 
 from sc_core import InputError, data, models, screening
+from sc_core.featurize.composition import to_batch
 from sc_core.intervals import mixture
 from sc_core.io import parse_formula, read_pool, structure_to_cif
-from sc_core.screening import batch
+from sc_core.screening.known import supercon_matches
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +189,8 @@ def test_known_supercon_is_the_closest_entry_with_the_same_elements():
     mgb2 = screening.known_supercon(parse_formula("MgB2"))  # none exact: the nearest within the tolerance first
     assert mgb2["formula"].tolist() == ["Mg0.33B0.67", "Mg0.98B2"] and mgb2["closest"].tolist() == [True, False]
     assert mgb2["distance"].tolist() == pytest.approx([1 / 300, 2 / 2.98 - 2 / 3])
-    assert batch.supercon_match(parse_formula("MgB2")) == mgb2.loc[0, "tc"]  # what the Candidates table shows
+    matched = supercon_matches(to_batch([parse_formula("MgB2")]))  # what the Candidates table shows
+    assert matched.loc[0, "supercon_tc_K"] == mgb2.loc[0, "tc"] and matched.loc[0, "supercon_formula"] == "Mg0.33B0.67"
     assert screening.known_supercon(parse_formula("NaCl")).empty
 
 

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 
 from sc_core import checkpoints, thresholds
-from sc_core.chemistry import family
+from sc_core.chemistry import chemical_systems, families
+from sc_core.featurize.formulas import parse_formulas
 from sc_core.intervals import mixture
-from sc_core.io import InputError, parse_formula
+from sc_core.io import InputError
 from sc_core.screening import cache
 from sc_core.screening.chunks import chunked
-from sc_core.screening.known import supercon_match
+from sc_core.screening.known import supercon_matches
 from sc_core.screening.symmetry import crystal_system, space_groups
 
 Progress = Callable[[int, int], None]
@@ -33,23 +34,18 @@ def _describe(pool: pd.DataFrame, progress: Progress | None = None) -> pd.DataFr
 
 
 def _describe_rows(pool: pd.DataFrame) -> pd.DataFrame:
-    """:func:`_describe` of one chunk."""
-    rows = []
-    for formula in pool["formula"]:
-        try:
-            comp = parse_formula(formula)
-        except InputError:
-            rows.append({"family": "", "n_elements": 0, "elements": "", "contains_O": False, "in_supercon": False,
-                         "supercon_tc_K": np.nan})
-            continue
-        known = supercon_match(comp)
-        symbols = sorted(el.symbol for el in comp)
-        rows.append({"family": family(comp), "n_elements": len(symbols), "elements": " ".join(symbols),
-                     "contains_O": "O" in symbols, "in_supercon": known is not None,
-                     "supercon_tc_K": np.nan if known is None else known})
+    """:func:`_describe` of one chunk; the formulas are read together (unreadable ones get blank columns)."""
+    batch, errors = parse_formulas(pool["formula"].tolist())
+    system, systems = chemical_systems(batch.z)
+    read = errors == ""
+    known = supercon_matches(batch)["supercon_tc_K"].to_numpy()
     groups = space_groups(pool)
-    return pd.DataFrame(rows, index=pool.index).assign(space_group=groups,
-                                                       crystal_system=[crystal_system(g) for g in groups])
+    return pd.DataFrame({"family": np.where(read, families(batch.z, batch.x), ""),
+                         "n_elements": (batch.z > 0).sum(axis=1),
+                         "elements": np.array([" ".join(s) for s in systems], dtype=object)[system],
+                         "contains_O": (batch.z == 8).any(axis=1), "in_supercon": ~np.isnan(known),
+                         "supercon_tc_K": known, "space_group": groups,
+                         "crystal_system": [crystal_system(g) for g in groups]}, index=pool.index)
 
 
 def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -9,8 +10,9 @@ import pandas as pd
 from pymatgen.core import Composition
 
 from sc_core import data, domain
-from sc_core.chemistry import chemical_system
-from sc_core.featurize.composition import to_batch
+from sc_core.chemistry import alphabetical_rank, chemical_systems
+from sc_core.featurize.composition import CompositionBatch, compositions_batch, to_batch
+from sc_core.featurize.formulas import parse_formulas
 from sc_core.io import InputError, parse_formula
 from sc_core.models.base import Progress
 from sc_core.screening.chunks import chunked
@@ -20,28 +22,46 @@ SHORTLIST_FIRST = ["id", "formula", "mp_id", "space_group", "crystal_system", "p
 
 
 @lru_cache(maxsize=1)
-def _supercon_by_system() -> dict[str, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]]:
-    """SuperCon by element set: (elements, atomic fractions (n, k), formulas (n,), Tc (n,))."""
-    out = {}
-    for system, part in data.load_supercon().groupby("chemsys"):
-        elements = system.split("-")
-        comps = [Composition(f).fractional_composition for f in part["formula"]]
-        out[system] = (elements, np.array([[c[e] for e in elements] for c in comps]), part["formula"].to_numpy(),
-                       part["tc"].to_numpy())
-    return out
+def _supercon_by_system() -> tuple[dict[str, tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
+    """SuperCon ordered by element set: where each set's entries are ({system: (first, stop)}), their atomic fractions
+    (n, k) in the alphabetical order of their elements (zero-padded), formulas (n,) and Tc (n,)."""
+    table = data.load_supercon()
+    table = table.iloc[np.argsort(table["chemsys"].to_numpy(dtype=str), kind="stable")]
+    systems = table["chemsys"].tolist()
+    fractions = np.zeros((len(table), max(system.count("-") + 1 for system in systems)))
+    for i, (system, formula) in enumerate(zip(systems, table["formula"], strict=True)):
+        comp = Composition(formula).fractional_composition
+        fractions[i, : system.count("-") + 1] = [comp[e] for e in system.split("-")]
+    firsts = np.flatnonzero([True] + [a != b for a, b in itertools.pairwise(systems)])
+    stops = np.append(firsts[1:], len(systems))
+    where = {systems[first]: (int(first), int(stop)) for first, stop in zip(firsts, stops, strict=True)}
+    return where, fractions, table["formula"].to_numpy(), table["tc"].to_numpy()
+
+
+def _close_entries(batch: CompositionBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, entry, distance) of every SuperCon entry that is the compound of a batch row (see :func:`known_supercon`),
+    by row, closest first (ties in SuperCon's order); entries index :func:`_supercon_by_system`'s arrays."""
+    where, fractions, _, _ = _supercon_by_system()
+    system, systems = chemical_systems(batch.z)
+    bounds = np.array([where.get("-".join(s), (0, 0)) for s in systems], dtype=np.int64).reshape(-1, 2)[system]
+    counts = bounds[:, 1] - bounds[:, 0]
+    row = np.repeat(np.arange(len(batch)), counts)
+    entry = np.repeat(bounds[:, 0] - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+    width = fractions.shape[1]  # a row with more elements has no entry
+    alphabetical = np.argsort(alphabetical_rank()[batch.z], axis=1, kind="stable")[:, :width]
+    query = np.take_along_axis(batch.x, alphabetical, axis=1)
+    gap = np.abs(np.pad(query, ((0, 0), (0, width - query.shape[1])))[row] - fractions[entry])
+    close = gap.max(axis=1, initial=0.0) <= KNOWN_TOLERANCE
+    row, entry, distance = row[close], entry[close], 0.5 * gap[close].cumsum(axis=1)[:, -1]  # summed left to right
+    order = np.lexsort((distance, row))
+    return row[order], entry[order], distance[order]
 
 
 def _matches(comp: Composition) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(formulas, distances, Tc) of the entries that match `comp`, closest first (see :func:`known_supercon`)."""
-    entry = _supercon_by_system().get(chemical_system(comp))
-    if entry is None:
-        return np.array([], dtype=str), np.array([]), np.array([])
-    elements, fractions, formulas, tc = entry
-    gap = np.abs(fractions - np.array([comp.fractional_composition[e] for e in elements]))
-    close = gap.max(axis=1) <= KNOWN_TOLERANCE
-    distance = 0.5 * gap[close].sum(axis=1)
-    order = np.argsort(distance, kind="stable")
-    return formulas[close][order], distance[order], tc[close][order]
+    _, entry, distance = _close_entries(compositions_batch([comp]))
+    _, _, formulas, tc = _supercon_by_system()
+    return formulas[entry], distance, tc[entry]
 
 
 def _closest(distance: np.ndarray) -> np.ndarray:
@@ -60,21 +80,32 @@ def known_supercon(comp: Composition) -> pd.DataFrame:
     return pd.DataFrame({"formula": formulas, "tc": tc, "distance": distance, "closest": _closest(distance)})
 
 
-def supercon_match(comp: Composition) -> float | None:
-    """Tc of the matched :func:`known_supercon` entry (the mean over entries as close), or None if none is."""
-    _, distance, tc = _matches(comp)
-    return float(tc[_closest(distance)].mean()) if len(tc) else None
+def supercon_matches(batch: CompositionBatch) -> pd.DataFrame:
+    """The matched :func:`known_supercon` entry of each batch row: supercon_formula (the closest entry),
+    supercon_tc_K (the mean Tc of the entries as close) and supercon_distance; '' and NaN where none is."""
+    row, entry, distance = _close_entries(batch)
+    _, _, formulas, tc = _supercon_by_system()
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])[: len(row)]  # each row's closest entry
+    closest = distance <= np.repeat(distance[first], np.diff(np.append(first, len(row)))) + 1e-9
+    count = np.bincount(row[closest], minlength=len(batch))
+    total = np.bincount(row[closest], weights=tc[entry[closest]], minlength=len(batch))
+    name, gap = np.full(len(batch), "", dtype=object), np.full(len(batch), np.nan)
+    name[row[first]], gap[row[first]] = formulas[entry[first]], distance[first]
+    return pd.DataFrame({"supercon_formula": name, "supercon_tc_K": total / np.where(count > 0, count, np.nan),
+                         "supercon_distance": gap})
 
 
 def with_supercon_entries(table: pd.DataFrame) -> pd.DataFrame:
     """A screened `table` with the matched :func:`known_supercon` entry of each row that is in SuperCon:
     supercon_formula before supercon_tc_K, supercon_distance after it (blank for the other rows)."""
-    closest = [_matches(parse_formula(f))[:2] if known else ([""], [np.nan])
-               for f, known in zip(table["formula"], table["in_supercon"], strict=True)]
+    known = table["in_supercon"].to_numpy(dtype=bool)
+    matched = supercon_matches(parse_formulas(table["formula"][known].tolist())[0])
     at = table.columns.get_loc("supercon_tc_K")
     out = table.copy()
-    out.insert(at, "supercon_formula", [formulas[0] for formulas, _ in closest])
-    out.insert(at + 2, "supercon_distance", [float(distance[0]) for _, distance in closest])
+    out.insert(at, "supercon_formula", "")
+    out.insert(at + 2, "supercon_distance", np.nan)
+    out.loc[known, "supercon_formula"] = matched["supercon_formula"].to_numpy()
+    out.loc[known, "supercon_distance"] = matched["supercon_distance"].to_numpy()
     return out
 
 
