@@ -18,6 +18,8 @@ from sc_core.data import ELEMENT_PROPERTIES, element_properties, load_elements
 from sc_core.elements import BLOCKS, MAX_Z
 
 STATS = ("mean", "avg_dev", "min", "max", "range", "mode")
+MAGPIE_ROWS = 1024  # rows featurised at a time: their (rows, elements, properties) arrays stay in cache (3x faster
+# than 20,000 rows at once on COD formulas)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,15 @@ def magpie_features(batch: CompositionBatch) -> np.ndarray:
 
     Per property: fraction-weighted mean, mean absolute deviation, min, max, range and the value of
     the most abundant element; stoichiometric p-norms; valence-orbital fractions; ionic character.
+    Computed MAGPIE_ROWS rows at a time.
     """
+    blocks = [_magpie_block(batch.take(slice(start, start + MAGPIE_ROWS)))
+              for start in range(0, len(batch), MAGPIE_ROWS)]
+    return np.concatenate(blocks) if blocks else _magpie_block(batch)
+
+
+def _magpie_block(batch: CompositionBatch) -> np.ndarray:
+    """:func:`magpie_features` of a few rows."""
     table = element_properties()
     z, x = batch.z, batch.x
     present = x > 0
