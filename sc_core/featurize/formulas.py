@@ -57,7 +57,10 @@ def _fast_pass(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     they first appear, repeated ones added up left to right (as parse_formula does)."""
     n = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    chars = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    joined = "".join(texts)
+    ascii_only = joined.isascii()  # then one byte a character, else four (any other character sends its row away)
+    chars = np.frombuffer(joined.encode("ascii") if ascii_only else joined.encode("utf-32-le", "surrogatepass"),
+                          dtype=np.uint8 if ascii_only else np.uint32)
     row = np.repeat(np.arange(n), lengths)
     first = np.zeros(len(chars) + 1, dtype=bool)  # one past the end: the start of the next (absent) formula
     first[np.cumsum(lengths) - lengths] = True
@@ -107,7 +110,8 @@ def _fast_pass(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
     # symbols and the amount after each
     at = np.flatnonzero(upper)
-    code = 128 * chars[at] + np.where(next_lower[at], chars[np.minimum(at + 1, len(chars) - 1)], 0)
+    second = chars[np.minimum(at + 1, len(chars) - 1)].astype(np.int64)
+    code = 128 * chars[at].astype(np.int64) + np.where(next_lower[at], second, 0)
     z_symbol = _atomic_numbers()[code]
     refused[row[at[z_symbol == 0]]] = True
     amount_at = at + 1 + next_lower[at]  # where the symbol's number would start

@@ -62,15 +62,15 @@ def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> Records:
         items = [inputs] if isinstance(inputs, str | Composition | Structure) else list(inputs)
         ids = None
     n = len(items)
+    formulas = [item.strip() if isinstance(item, str) else "" for item in items]  # typed text: kept as written
     comps: list[Composition | None] = []
     structures: list[Structure | None] = [None] * n
-    errors, formulas = np.full(n, "", dtype=object), [""] * n
-    typed, given = [], []  # rows of formula text, of Compositions and Structures
-    for i, item in enumerate(items):
-        if not isinstance(item, Structure | Composition):  # typed text: kept as written (what the user knows)
-            text = item if isinstance(item, str) else "" if item is None or item != item else str(item)
-            formulas[i] = text.strip()
-            typed.append(i)
+    errors = np.full(n, "", dtype=object)
+    given = []  # rows of Compositions and Structures
+    for i in [i for i, item in enumerate(items) if not isinstance(item, str)]:
+        item, comp = items[i], None
+        if not isinstance(item, Structure | Composition):
+            formulas[i] = "" if item is None or item != item else str(item).strip()
             continue
         try:
             if isinstance(item, Structure):
@@ -81,14 +81,13 @@ def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> Records:
                 comp = item
         except InputError as exc:
             errors[i] = str(exc)
-            comp = None
         else:
             formulas[i] = comp.formula.replace(" ", "")
         comps.append(comp)
         given.append(i)
+    typed = np.setdiff1d(np.arange(n), given)
     parsed, errors[typed] = parse_formulas([formulas[i] for i in typed])
-    batch = assemble(n, [(np.array(typed, dtype=np.int64), parsed),
-                         (np.array(given, dtype=np.int64), compositions_batch(comps))])
+    batch = assemble(n, [(typed, parsed), (np.array(given, dtype=np.int64), compositions_batch(comps))])
     table = pd.DataFrame({"id": ids or [str(i) for i in range(n)], "formula": formulas, "structure": structures,
                           "error": errors})
     return Records(table, batch)

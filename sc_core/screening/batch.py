@@ -90,7 +90,7 @@ def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress 
         done += len(pool)
     table["p_sc"] = table[[f"p_sc_{n}" for n in model_names]].mean(axis=1, skipna=True)
     table["tc_K"], table["tc_std_K"] = mixture(np.array(tc_means), np.array(tc_vars))
-    table["decision_threshold"] = pd.DataFrame(np.array(cuts).T).mean(axis=1, skipna=True).to_numpy()  # one column per model
+    table["decision_threshold"] = pd.DataFrame(np.array(cuts).T).mean(axis=1, skipna=True).to_numpy()  # model columns
     table["predicted_sc"] = table["p_sc"] >= table["decision_threshold"]
     table["tc_gated_K"] = table["tc_K"].where(table["predicted_sc"])
     table["error"] = np.where(table["p_sc"].isna(), errors, "")  # a row any model scored is not an error
