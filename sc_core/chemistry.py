@@ -132,7 +132,7 @@ def families(z: np.ndarray, x: np.ndarray) -> np.ndarray:
     hydride: H at least half of the atoms, no C; other: everything else.
     """
     def has(*numbers: int) -> np.ndarray:
-        return np.isin(z, numbers).any(axis=1)
+        return np.asarray(np.isin(z, numbers).any(axis=1))
 
     hydrogen = np.where(z == 1, x, 0.0).sum(axis=1)
     return np.select([has(29) & has(8), has(26) & has(*_PNICTOGENS_CHALCOGENS), has(1) & ~has(6) & (hydrogen >= 0.5)],

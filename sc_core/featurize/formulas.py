@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+from pymatgen.core import Composition
 
 from sc_core.elements import symbols
 from sc_core.featurize.composition import CompositionBatch, assemble, compositions_batch, from_amounts
@@ -41,8 +42,8 @@ def parse_formulas(texts: Sequence[str]) -> tuple[CompositionBatch, np.ndarray]:
     fast, z, amounts = _fast_pass(texts)
     slow = np.flatnonzero(~fast)
     errors = np.full(len(texts), "", dtype=object)
-    comps = []
-    for i in slow:
+    comps: list[Composition | None] = []
+    for i in slow.tolist():
         try:
             comps.append(parse_formula(texts[i]))
         except InputError as exc:
@@ -59,8 +60,9 @@ def _fast_pass(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     joined = "".join(texts)
     ascii_only = joined.isascii()  # then one byte a character, else four (any other character sends its row away)
-    chars = np.frombuffer(joined.encode("ascii") if ascii_only else joined.encode("utf-32-le", "surrogatepass"),
-                          dtype=np.uint8 if ascii_only else np.uint32)
+    chars: np.ndarray = np.frombuffer(joined.encode("ascii") if ascii_only
+                                      else joined.encode("utf-32-le", "surrogatepass"),
+                                      dtype=np.uint8 if ascii_only else np.uint32)
     row = np.repeat(np.arange(n), lengths)
     first = np.zeros(len(chars) + 1, dtype=bool)  # one past the end: the start of the next (absent) formula
     first[np.cumsum(lengths) - lengths] = True

@@ -238,7 +238,7 @@ class FeatureModel(Model):
         """Columns p_sc, p_sc_std, tc_K, tc_std_K for an input array."""
 
     def _predict_valid(self, records: Records) -> pd.DataFrame:
-        supported = (records.batch.z <= MAX_Z).all(axis=1)
+        supported = np.asarray((records.batch.z <= MAX_Z).all(axis=1))
         out = pd.DataFrame(index=range(len(records)), columns=OUTPUT_COLUMNS, dtype=float)
         if supported.any():
             structures = (records.table["structure"][supported].tolist() if self.input_column == "structure"
