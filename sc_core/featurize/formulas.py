@@ -3,10 +3,10 @@ whole batch of formulas.
 
 Formulas in the common grammar (element symbols H-Lr, each with an optional integer or decimal amount:
 ``YBa2Cu3O6.95``) are read by array operations over all of them at once. Every other formula (brackets, spaces,
-D and T, a polytype prefix, anything malformed) and every one the fast pass refuses (a zero amount, an amount
-outside :data:`~sc_core.io.MIN_AMOUNT`-:data:`~sc_core.io.MAX_AMOUNT`, more than 15 digits in a number) goes to
-:func:`sc_core.io.parse_formula`, which reads it or says why not. Row for row, the result is ``to_batch`` of
-``parse_formula``'s compositions: the same elements in the same order with the same amounts.
+D and T, a polytype prefix, anything malformed) and every one the fast pass refuses (an element named twice, a zero
+amount, an amount outside :data:`~sc_core.io.MIN_AMOUNT`-:data:`~sc_core.io.MAX_AMOUNT`, more than 15 digits in a
+number) goes to :func:`sc_core.io.parse_formula`, which reads it or says why not. Row for row, the result is
+``to_batch`` of ``parse_formula``'s compositions: the same elements in the same order with the same amounts.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def parse_formulas(texts: Sequence[str]) -> tuple[CompositionBatch, np.ndarray]:
 
 def _fast_pass(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(which formulas the fast pass read, their padded atomic numbers, their amounts), elements in the order
-    they first appear, repeated ones added up left to right (as parse_formula does)."""
+    they come."""
     n = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     joined = "".join(texts)
@@ -123,18 +123,17 @@ def _fast_pass(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     amount = np.ones(len(at))
     amount[has_number] = value[run[amount_at[has_number]]]
 
-    # one entry per element of a formula, in the order of first appearance, amounts summed left to right
-    keep = ~refused[row[at]]
-    symbol_row, z_kept = row[at][keep], z_symbol[keep]
-    keys, first_seen, which = np.unique(symbol_row * 128 + z_kept, return_index=True, return_inverse=True)
-    total = np.bincount(which, weights=amount[keep], minlength=len(keys))
-    order = np.argsort(first_seen, kind="stable")
-    entry_row, entry_z, entry_amount = keys[order] // 128, keys[order] % 128, total[order]
-    refused[entry_row[(entry_amount < MIN_AMOUNT) | (entry_amount > MAX_AMOUNT)]] = True
-
+    # a formula naming an element twice (CH3COOH) is left to parse_formula, which adds its amounts up
+    symbol_row = row[at]
+    refused[symbol_row[(amount < MIN_AMOUNT) | (amount > MAX_AMOUNT)]] = True
+    segment = np.flatnonzero(np.r_[True, symbol_row[1:] != symbol_row[:-1]])[: len(at)]  # each formula's first
+    bits = np.left_shift(np.uint64(1), (z_symbol % 64).astype(np.uint64))
+    distinct = sum(np.bitwise_count(np.bitwise_or.reduceat(np.where(z_symbol // 64 == half, bits, np.uint64(0)),
+                                                           segment)).astype(np.int64) for half in (0, 1))
+    refused[symbol_row[segment[distinct < np.diff(np.append(segment, len(at)))]]] = True
     fast = ~refused
-    kept = fast[entry_row]
-    entry_row, entry_z, entry_amount = entry_row[kept], entry_z[kept], entry_amount[kept]
+    kept = fast[symbol_row]
+    entry_row, entry_z, entry_amount = symbol_row[kept], z_symbol[kept], amount[kept]
     rank = np.cumsum(fast) - 1  # row of each fast formula in the fast batch
     counts = np.bincount(entry_row, minlength=n)
     column = np.arange(len(entry_row)) - (np.cumsum(counts) - counts)[entry_row]
