@@ -28,10 +28,7 @@ def _supercon_by_system() -> tuple[dict[str, tuple[int, int]], np.ndarray, np.nd
     table = data.load_supercon()
     table = table.iloc[np.argsort(table["chemsys"].to_numpy(dtype=str), kind="stable")]
     systems = table["chemsys"].tolist()
-    fractions = np.zeros((len(table), max(system.count("-") + 1 for system in systems)))
-    for i, (system, formula) in enumerate(zip(systems, table["formula"], strict=True)):
-        comp = Composition(formula).fractional_composition
-        fractions[i, : system.count("-") + 1] = [comp[e] for e in system.split("-")]
+    fractions = _alphabetical_fractions(parse_formulas(table["formula"].tolist())[0])
     firsts = np.flatnonzero([True] + [a != b for a, b in itertools.pairwise(systems)])
     stops = np.append(firsts[1:], len(systems))
     where = {systems[first]: (int(first), int(stop)) for first, stop in zip(firsts, stops, strict=True)}
@@ -47,14 +44,17 @@ def _close_entries(batch: CompositionBatch) -> tuple[np.ndarray, np.ndarray, np.
     counts = bounds[:, 1] - bounds[:, 0]
     row = np.repeat(np.arange(len(batch)), counts)
     entry = np.repeat(bounds[:, 0] - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
-    width = fractions.shape[1]  # a row with more elements has no entry
-    alphabetical = np.argsort(alphabetical_rank()[batch.z], axis=1, kind="stable")[:, :width]
-    query = np.take_along_axis(batch.x, alphabetical, axis=1)
-    gap = np.abs(np.pad(query, ((0, 0), (0, width - query.shape[1])))[row] - fractions[entry])
+    query = _alphabetical_fractions(batch)[:, : fractions.shape[1]]  # a row with more elements has no entry
+    gap = np.abs(np.pad(query, ((0, 0), (0, fractions.shape[1] - query.shape[1])))[row] - fractions[entry])
     close = gap.max(axis=1, initial=0.0) <= KNOWN_TOLERANCE
     row, entry, distance = row[close], entry[close], 0.5 * gap[close].cumsum(axis=1)[:, -1]  # summed left to right
     order = np.lexsort((distance, row))
     return row[order], entry[order], distance[order]
+
+
+def _alphabetical_fractions(batch: CompositionBatch) -> np.ndarray:
+    """The atomic fractions of each batch row in the alphabetical order of its elements (as chemsys lists them)."""
+    return np.take_along_axis(batch.x, np.argsort(alphabetical_rank()[batch.z], axis=1, kind="stable"), axis=1)
 
 
 def _matches(comp: Composition) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
