@@ -8,14 +8,16 @@ import math
 import re
 from collections.abc import Sequence
 
-from pymatgen.core import Composition
+import numpy as np
+from pymatgen.core import Composition, Element
 from pymatgen.core.periodic_table import get_el_sp
 from pymatgen.util.string import formula_double_format
 
 from sc_core.elements import symbols
 
 FAMILIES = ("cuprate", "iron-based", "hydride", "other")
-_PNICTOGENS_CHALCOGENS = {"P", "As", "Sb", "S", "Se", "Te"}
+_PNICTOGENS_CHALCOGENS = tuple(Element(symbol).Z for symbol in ("P", "As", "Sb", "S", "Se", "Te"))
+_LAST_Z = 118  # pymatgen's heaviest element, Og
 AMOUNT_TOLERANCE = 1e-8  # an amount this close to a whole number is one (as pymatgen reduces formulas)
 
 
@@ -116,19 +118,49 @@ def majority_element(species: Composition) -> str:
 
 
 def family(comp: Composition) -> str:
-    """Superconductor family from composition alone.
+    """Superconductor family from composition alone (:func:`families` of one composition)."""
+    elements = [el for el, amount in comp.items() if amount > 0]
+    z = np.array([el.Z for el in elements], dtype=np.int64).reshape(1, -1)
+    x = np.array([comp.get_atomic_fraction(el) for el in elements], dtype=float).reshape(1, -1)
+    return str(families(z, x)[0])
+
+
+def families(z: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Superconductor family of each row of padded atomic numbers `z` (0 = padding) and atomic fractions `x`.
 
     cuprate: Cu and O; iron-based: Fe with a pnictogen or chalcogen (As, P, Sb, S, Se, Te);
     hydride: H at least half of the atoms, no C; other: everything else.
     """
-    symbols = {el.symbol for el, amount in comp.items() if amount > 0}
-    if {"Cu", "O"} <= symbols:
-        return "cuprate"
-    if "Fe" in symbols and symbols & _PNICTOGENS_CHALCOGENS:
-        return "iron-based"
-    if "H" in symbols and "C" not in symbols and comp.get_atomic_fraction("H") >= 0.5:
-        return "hydride"
-    return "other"
+    def has(*numbers: int) -> np.ndarray:
+        return np.asarray(np.isin(z, numbers).any(axis=1))
+
+    hydrogen = np.where(z == 1, x, 0.0).sum(axis=1)
+    return np.select([has(29) & has(8), has(26) & has(*_PNICTOGENS_CHALCOGENS), has(1) & ~has(6) & (hydrogen >= 0.5)],
+                     ["cuprate", "iron-based", "hydride"], "other").astype(object)
+
+
+def chemical_systems(z: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """The element sets of the rows of padded atomic numbers `z` (0 = padding): each row's index into the list of
+    distinct sets, and that list, each set's symbols in alphabetical order (as :func:`chemical_system` has them)."""
+    order = alphabetical_rank()
+    ranks = np.sort(order[z], axis=1)  # padding ranks last
+    distinct, inverse = np.unique(ranks, axis=0, return_inverse=True)
+    by_rank = _alphabetical_symbols()
+    return inverse.reshape(-1), [tuple(by_rank[r] for r in row if r < len(by_rank)) for row in distinct.tolist()]
+
+
+@functools.lru_cache(maxsize=1)
+def _alphabetical_symbols() -> tuple[str, ...]:
+    """The symbols of Z = 1-118 in alphabetical order."""
+    return tuple(sorted(Element.from_Z(z).symbol for z in range(1, _LAST_Z + 1)))
+
+
+@functools.lru_cache(maxsize=1)
+def alphabetical_rank() -> np.ndarray:
+    """(119,) each Z's place in :func:`_alphabetical_symbols` (Z = 0, padding: after every symbol)."""
+    rank = np.full(_LAST_Z + 1, _LAST_Z, dtype=np.int64)
+    rank[1:] = [_alphabetical_symbols().index(Element.from_Z(z).symbol) for z in range(1, _LAST_Z + 1)]
+    return rank
 
 
 # Leave-one-family-out families (first rule that matches wins); "other" is never held out as a family

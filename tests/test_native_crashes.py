@@ -97,5 +97,6 @@ def test_crystal_viewer_upload_shows_the_message(runs, case):
 )
 def test_as_records_gives_hostile_objects_the_row_error(item, message):
     records = as_records([item, "MgB2"])
-    assert message in records["error"][0]
-    assert records["error"][1] == "" and records["structure"][0] is None and records["composition"][0] is None
+    assert message in records.table["error"][0]
+    assert records.table["error"][1] == "" and records.table["structure"][0] is None
+    assert (records.batch.z[0] == 0).all() and records.batch.z[1].tolist() == [12, 5]  # nothing of the bad row kept

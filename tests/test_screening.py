@@ -9,11 +9,15 @@ import openpyxl
 import pandas as pd
 import pytest
 from fakes import toy_models  # noqa: F401  (fixture)
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import Composition, Lattice, Structure
 
 from sc_core import InputError, data, models, screening
+from sc_core.chemistry import chemical_system, family
+from sc_core.featurize.formulas import parse_formulas
 from sc_core.intervals import mixture
 from sc_core.io import parse_formula, read_pool, structure_to_cif
+from sc_core.screening import batch
+from sc_core.screening.known import supercon_matches
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +201,67 @@ def test_screening_columns_are_the_supercon_match():
                            "supercon_tc_K", "supercon_distance"]].tolist() == [
         match.entries, match.tc_min, match.tc_max, match.formula, match.tc, match.distance]
     assert table.loc["b", "supercon_entries"] == 0 and np.isnan(table.loc["b", "supercon_tc_max_K"])
+
+
+def _supercon_match_one_by_one(comp: Composition) -> tuple[float, str, float]:
+    """(Tc, formula, distance) of the matched SuperCon entry as screening found it one row at a time before the batch
+    version (issue #19): the entries of the same element set, every atomic fraction within the tolerance, the mean Tc
+    of those as close as the closest; (NaN, '', NaN) if none."""
+    system = chemical_system(comp)
+    part = data.load_supercon().query("chemsys == @system")
+    elements = system.split("-")
+    fractions = np.array([[Composition(f).fractional_composition[e] for e in elements] for f in part["formula"]])
+    if part.empty:
+        return np.nan, "", np.nan
+    gap = np.abs(fractions - np.array([comp.fractional_composition[e] for e in elements]))
+    close = gap.max(axis=1) <= screening.KNOWN_TOLERANCE
+    distance = 0.5 * gap[close].sum(axis=1)
+    order = np.argsort(distance, kind="stable")
+    tc, formulas = part["tc"].to_numpy()[close][order], part["formula"].to_numpy()[close][order]
+    distance = distance[order]
+    if not len(distance):
+        return np.nan, "", np.nan
+    return float(tc[distance <= distance[0] + 1e-9].mean()), formulas[0], float(distance[0])
+
+
+def test_batch_supercon_match_gives_the_one_by_one_answers():
+    rng = np.random.default_rng(0)
+    formulas = data.load_supercon()["formula"].sample(400, random_state=0).tolist()
+    nudged = []  # amounts moved by up to 2%: some rows stay within the tolerance of an entry, some leave it
+    for formula in formulas[:200]:
+        comp = parse_formula(formula)
+        nudged.append("".join(f"{el}{amount * rng.uniform(0.98, 1.02):.4f}" for el, amount in comp.items()))
+    texts = formulas + nudged + ["NaCl", "Nb3Sn", "MgB2", "HDO", "Fe2+", ""]
+    comps = [parse_formula(f) if f not in ("Fe2+", "") else None for f in texts]
+    matched = supercon_matches(parse_formulas(texts)[0])
+    expected = [_supercon_match_one_by_one(c) if c is not None else (np.nan, "", np.nan) for c in comps]
+    np.testing.assert_array_equal(matched["supercon_tc_K"], [e[0] for e in expected])
+    assert matched["supercon_formula"].tolist() == [e[1] for e in expected]
+    np.testing.assert_allclose(matched["supercon_distance"], [e[2] for e in expected], rtol=0, atol=1e-12)
+    assert 0 < matched["supercon_tc_K"].notna().sum() < len(texts)
+
+
+def test_rows_are_described_as_one_by_one():
+    texts = [*data.load_cod(inorganic_only=False)["formula"].sample(300, random_state=1), "YBa2Cu3O7", "LaFeAsO",
+             "H3S", "CH4", "Og2", "Fe2+", ""]
+    pool = pd.DataFrame({"formula": texts, "source": "", "structure_ref": ""})
+    described = batch._describe_rows(pool)
+    for text, row in zip(texts, described.itertuples(), strict=True):
+        try:
+            comp = parse_formula(text)
+        except InputError:
+            assert (row.family, row.n_elements, row.elements, row.contains_O, row.in_supercon) == ("", 0, "", False,
+                                                                                                  False)
+            continue
+        symbols = sorted(el.symbol for el in comp)
+        assert (row.family, row.n_elements, row.elements, row.contains_O) == (family(comp), len(symbols),
+                                                                              " ".join(symbols), "O" in symbols)
+        assert row.in_supercon == (not np.isnan(_supercon_match_one_by_one(comp)[0]))
+        match = screening.supercon_match(comp)  # the Predict page's reading of the same row
+        assert row.supercon_entries == (match.entries if match else 0)
+        if match:
+            assert (row.supercon_tc_min_K, row.supercon_tc_max_K, row.supercon_formula) == (
+                match.tc_min, match.tc_max, match.formula) and row.supercon_tc_K == pytest.approx(match.tc)
 
 
 @pytest.mark.usefixtures("toy_models")

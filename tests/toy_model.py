@@ -14,7 +14,7 @@ import pandas as pd
 from pymatgen.core import Composition, Structure
 
 from sc_core import checkpoints, data
-from sc_core.featurize.composition import VECTOR_LENGTH, fraction_vector, to_batch
+from sc_core.featurize.composition import VECTOR_LENGTH, CompositionBatch, fraction_vector
 from sc_core.models.base import Config, FeatureModel
 
 
@@ -31,8 +31,8 @@ class ToyModel(FeatureModel):
     features = "atomic fractions"
     datasets = ("supercon",)
 
-    def featurize(self, inputs: list[Composition | Structure]) -> np.ndarray:
-        return fraction_vector(to_batch([s.composition if isinstance(s, Structure) else s for s in inputs]))
+    def featurize_batch(self, batch: CompositionBatch, structures: list[Structure] | None = None) -> np.ndarray:
+        return fraction_vector(batch)
 
     def fit(self, inputs, tc=None, labels=None, progress=False) -> ToyModel:
         X = self.featurize(inputs)

@@ -18,6 +18,8 @@ from sc_core.data import ELEMENT_PROPERTIES, element_properties, load_elements
 from sc_core.elements import BLOCKS, MAX_Z
 
 STATS = ("mean", "avg_dev", "min", "max", "range", "mode")
+MAGPIE_ROWS = 1024  # rows featurised at a time: their (rows, elements, properties) arrays stay in cache (3x faster
+# than 20,000 rows at once on COD formulas)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,12 @@ class CompositionBatch:
     def __len__(self) -> int:
         return len(self.z)
 
+    def take(self, rows: np.ndarray | slice) -> CompositionBatch:
+        """The batch of `rows` (indices, a mask or a slice), padded only as wide as they need."""
+        z = self.z[rows]
+        k = max(int((z > 0).sum(axis=1).max(initial=0)), 1)  # rows are left-aligned: padding comes last
+        return CompositionBatch(z=z[:, :k], x=self.x[rows][:, :k])
+
     def fraction_matrix(self) -> np.ndarray:
         """Dense (n, MAX_Z + 1) matrix of atomic fractions, column = Z; isotopes (D, T) add to their element."""
         out = np.zeros((len(self), MAX_Z + 1))
@@ -40,17 +48,40 @@ class CompositionBatch:
 
 def to_batch(comps: Iterable[Composition]) -> CompositionBatch:
     """Padded arrays from pymatgen Compositions (elements beyond Z = 103 raise ValueError)."""
-    pairs = [[(el.Z, amt) for el, amt in c.items() if amt > 0] for c in comps]
+    batch = compositions_batch(list(comps))
+    if batch.z.max(initial=0) > MAX_Z:
+        raise ValueError(f"elements beyond Z = {MAX_Z} are not supported")
+    return batch
+
+
+def compositions_batch(comps: list[Composition | None]) -> CompositionBatch:
+    """Padded arrays from pymatgen Compositions in the order of their elements, every Z kept; None: an empty row."""
+    pairs = [[(el.Z, amt) for el, amt in c.items() if amt > 0] if c is not None else [] for c in comps]
     k = max((len(p) for p in pairs), default=1)
     z = np.zeros((len(pairs), k), dtype=np.int64)
-    x = np.zeros((len(pairs), k))
+    amounts = np.zeros((len(pairs), k))
     for i, p in enumerate(pairs):
         if p:
-            z[i, : len(p)], x[i, : len(p)] = zip(*p)
-    if z.max(initial=0) > MAX_Z:
-        raise ValueError(f"elements beyond Z = {MAX_Z} are not supported")
-    totals = x.sum(axis=1, keepdims=True)
-    return CompositionBatch(z=z, x=np.divide(x, totals, out=np.zeros_like(x), where=totals > 0))
+            z[i, : len(p)], amounts[i, : len(p)] = zip(*p)
+    return from_amounts(z, amounts)
+
+
+def from_amounts(z: np.ndarray, amounts: np.ndarray) -> CompositionBatch:
+    """The batch of padded atomic numbers and amounts (left-aligned, 0 = padding): amounts become fractions, each
+    divided by its row's total added up left to right (as pymatgen's ``fractional_composition`` divides)."""
+    totals = np.cumsum(amounts, axis=1)[:, -1:]
+    return CompositionBatch(z=z, x=np.divide(amounts, totals, out=np.zeros_like(amounts), where=totals > 0))
+
+
+def assemble(n: int, parts: Iterable[tuple[np.ndarray, CompositionBatch]]) -> CompositionBatch:
+    """A batch of `n` rows from (rows, batch) parts, each batch holding the compositions of its rows; rows no part
+    names stay empty."""
+    parts = list(parts)
+    k = max((part.z.shape[1] for _, part in parts), default=1)
+    z, x = np.zeros((n, k), dtype=np.int64), np.zeros((n, k))
+    for rows, part in parts:
+        z[rows, : part.z.shape[1]], x[rows, : part.x.shape[1]] = part.z, part.x
+    return CompositionBatch(z=z, x=x)
 
 
 def feature_names() -> list[str]:
@@ -67,7 +98,15 @@ def magpie_features(batch: CompositionBatch) -> np.ndarray:
 
     Per property: fraction-weighted mean, mean absolute deviation, min, max, range and the value of
     the most abundant element; stoichiometric p-norms; valence-orbital fractions; ionic character.
+    Computed MAGPIE_ROWS rows at a time.
     """
+    blocks = [_magpie_block(batch.take(slice(start, start + MAGPIE_ROWS)))
+              for start in range(0, len(batch), MAGPIE_ROWS)]
+    return np.concatenate(blocks) if blocks else _magpie_block(batch)
+
+
+def _magpie_block(batch: CompositionBatch) -> np.ndarray:
+    """:func:`magpie_features` of a few rows."""
     table = element_properties()
     z, x = batch.z, batch.x
     present = x > 0

@@ -13,14 +13,16 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Self, cast
 
 import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Structure
 
 from sc_core.elements import MAX_Z
-from sc_core.io import InputError, check_composition, check_structure, parse_formula
+from sc_core.featurize.composition import CompositionBatch, assemble, compositions_batch, to_batch
+from sc_core.featurize.formulas import parse_formulas
+from sc_core.io import InputError, check_composition, check_structure
 
 PREDICTION_COLUMNS = ["id", "formula", "p_sc", "p_sc_std", "tc_K", "tc_std_K", "error"]
 OUTPUT_COLUMNS = ["p_sc", "p_sc_std", "tc_K", "tc_std_K"]
@@ -28,8 +30,25 @@ Input = str | Composition | Structure
 Progress = Callable[[int, int], None]
 
 
-def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
-    """Normalise inputs to rows of (id, formula, composition, structure, error); formula text is kept as typed.
+@dataclass(frozen=True)
+class Records:
+    """Inputs normalised, one row per input: `table` (id, formula, structure, error; formula text kept as typed)
+    and `batch`, the composition of every row (an empty row where the input has an error)."""
+
+    table: pd.DataFrame
+    batch: CompositionBatch
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def take(self, rows: np.ndarray) -> Records:
+        """The records of `rows` (positions)."""
+        return Records(self.table.iloc[rows], self.batch.take(rows))
+
+
+def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> Records:
+    """Normalise inputs to :class:`Records`; formulas are read together (:func:`~sc_core.featurize.formulas.
+    parse_formulas`).
 
     Structures and Compositions given directly pass the same checks as read ones (``io.check_structure``,
     ``io.check_composition``): a bad one becomes an error row.
@@ -43,27 +62,35 @@ def as_records(inputs: Input | Sequence[Input] | pd.DataFrame) -> pd.DataFrame:
         items = [inputs] if isinstance(inputs, str | Composition | Structure) else list(inputs)
         ids = None
     n = len(items)
-    comps: list[Composition | None] = [None] * n
+    formulas = [item.strip() if isinstance(item, str) else "" for item in items]  # typed text: kept as written
+    comps: list[Composition | None] = []
     structures: list[Structure | None] = [None] * n
-    errors, formulas = [""] * n, [""] * n
-    for i, item in enumerate(items):
+    errors = np.full(n, "", dtype=object)
+    given = []  # rows of Compositions and Structures
+    for i in [i for i, item in enumerate(items) if not isinstance(item, str)]:
+        item, comp = items[i], None
+        if not isinstance(item, Structure | Composition):
+            formulas[i] = "" if item is None or item != item else str(item).strip()
+            continue
         try:
             if isinstance(item, Structure):
                 check_structure(item)
                 structures[i], comp = item, item.composition
-            elif isinstance(item, Composition):
+            else:
                 check_composition(item)
                 comp = item
-            else:  # typed text: keep it as written (cheaper than re-formatting, and what the user knows)
-                formulas[i] = "" if item is None or item != item else str(item).strip()
-                comps[i] = parse_formula(formulas[i])
-                continue
         except InputError as exc:
             errors[i] = str(exc)
-            continue
-        comps[i], formulas[i] = comp, comp.formula.replace(" ", "")
-    return pd.DataFrame({"id": ids or [str(i) for i in range(n)], "formula": formulas, "composition": comps,
-                         "structure": structures, "error": errors})
+        else:
+            formulas[i] = comp.formula.replace(" ", "")
+        comps.append(comp)
+        given.append(i)
+    typed = np.setdiff1d(np.arange(n), given)
+    parsed, errors[typed] = parse_formulas([formulas[i] for i in typed])
+    batch = assemble(n, [(typed, parsed), (np.array(given, dtype=np.int64), compositions_batch(comps))])
+    table = pd.DataFrame({"id": ids or [str(i) for i in range(n)], "formula": formulas, "structure": structures,
+                          "error": errors})
+    return Records(table, batch)
 
 
 @dataclass(frozen=True)
@@ -127,16 +154,17 @@ class Model(ABC):
                 progress: Progress | None = None) -> pd.DataFrame:
         """P(superconductor), Tc in K and their uncertainties, one row per input."""
         records = as_records(inputs)
+        table = records.table
         if self.input_column == "structure":
-            missing = records["structure"].isna() & (records["error"] == "")
-            records.loc[missing, "error"] = f"The {self.name} model needs a crystal structure (CIF or POSCAR)."
-        out = records[["id", "formula", "error"]].copy()
+            missing = table["structure"].isna() & (table["error"] == "")
+            table.loc[missing, "error"] = f"The {self.name} model needs a crystal structure (CIF or POSCAR)."
+        out = table[["id", "formula", "error"]].copy()
         for col in OUTPUT_COLUMNS:
             out[col] = np.nan
-        valid = np.flatnonzero((records["error"] == "").to_numpy())
+        valid = np.flatnonzero((table["error"] == "").to_numpy())
         for start in range(0, len(valid), batch_size):
             rows = valid[start : start + batch_size]
-            preds = self._predict_valid(records.iloc[rows])
+            preds = self._predict_valid(records.take(rows))
             _check_outputs(self.name, preds)
             out.loc[out.index[rows], preds.columns] = preds.to_numpy()
             if progress:
@@ -145,7 +173,7 @@ class Model(ABC):
         return out[PREDICTION_COLUMNS + ["model"]]
 
     @abstractmethod
-    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
+    def _predict_valid(self, records: Records) -> pd.DataFrame:
         """Columns among p_sc, p_sc_std, tc_K, tc_std_K and error for rows that parsed; a row that cannot be
         predicted gets NaN outputs and its message in ``error``."""
 
@@ -188,24 +216,34 @@ def _check_outputs(name: str, preds: pd.DataFrame) -> None:
 
 
 class FeatureModel(Model):
-    """A model that maps an input array (``featurize``) to predictions (``predict_features``).
+    """A model that maps an input array (``featurize_batch``) to predictions (``predict_features``).
 
     Rows with elements beyond Lr get an error message; the others are featurised and predicted together.
     """
 
+    def featurize(self, inputs: Sequence[Composition | Structure]) -> np.ndarray:
+        """The model's input array for compositions (or structures: their compositions, and the structures
+        themselves for a model that reads them)."""
+        comps = [s.composition if isinstance(s, Structure) else s for s in inputs]
+        structures = cast(list[Structure], list(inputs)) if self.input_column == "structure" else None
+        return self.featurize_batch(to_batch(comps), structures)
+
     @abstractmethod
-    def featurize(self, inputs: list) -> np.ndarray:
-        """The model's input array for compositions (or structures)."""
+    def featurize_batch(self, batch: CompositionBatch, structures: list[Structure] | None = None) -> np.ndarray:
+        """The model's input array for a batch of compositions (and their structures, given to a model whose
+        ``input_column`` is "structure")."""
 
     @abstractmethod
     def predict_features(self, X: np.ndarray) -> pd.DataFrame:
         """Columns p_sc, p_sc_std, tc_K, tc_std_K for an input array."""
 
-    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
-        supported = np.array([all(el.Z <= MAX_Z for el in c) for c in records["composition"]], dtype=bool)
+    def _predict_valid(self, records: Records) -> pd.DataFrame:
+        supported = np.asarray((records.batch.z <= MAX_Z).all(axis=1))
         out = pd.DataFrame(index=range(len(records)), columns=OUTPUT_COLUMNS, dtype=float)
         if supported.any():
-            X = self.featurize(records[self.input_column][supported].tolist())
+            structures = (records.table["structure"][supported].tolist() if self.input_column == "structure"
+                          else None)
+            X = self.featurize_batch(records.batch.take(supported), structures)
             out.loc[supported] = self.predict_features(X).to_numpy()
         out["error"] = np.where(supported, "", f"Elements beyond Lr (Z > {MAX_Z}) are not covered by this model.")
         return out

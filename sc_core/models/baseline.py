@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,7 @@ from pymatgen.core import Composition, Structure
 from sc_core import checkpoints, data
 from sc_core.data import element_properties
 from sc_core.elements import vectors_table
-from sc_core.featurize.composition import magpie_features, to_batch
+from sc_core.featurize.composition import CompositionBatch, magpie_features
 from sc_core.featurize.structure import global_features
 from sc_core.models.base import Config, FeatureModel
 from sc_core.models.trees import N_THREADS, ArrayForest
@@ -86,12 +85,10 @@ class MagpieForest(FeatureModel):
             self.regressor = ArrayForest.from_sklearn(RandomForestRegressor(
                 max_features=c.regressor_max_features, **common).fit(X[tc > 0], tc[tc > 0]))
 
-    def featurize(self, inputs: Sequence[Composition | Structure]) -> np.ndarray:
+    def featurize_batch(self, batch: CompositionBatch, structures: list[Structure] | None = None) -> np.ndarray:
         """Magpie features, plus global structure descriptors when ``use_structure`` is set."""
-        comps = [s.composition if isinstance(s, Structure) else s for s in inputs]
-        X = magpie_features(to_batch(comps))
-        if self.config.use_structure:
-            structures = cast(Sequence[Structure], inputs)  # use_structure: the model reads structures
+        X = magpie_features(batch)
+        if structures is not None:
             X = np.hstack([X, np.stack([global_features(s) for s in structures])])
         return X
 

@@ -12,19 +12,17 @@ pickles anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from pymatgen.core import Composition, Structure
+from pymatgen.core import Structure
 from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 
 from sc_core import checkpoints
 from sc_core.checkpoints import CheckpointError
-from sc_core.featurize.composition import CompositionBatch, fraction_vector, magpie_features, to_batch
+from sc_core.featurize.composition import CompositionBatch, fraction_vector, magpie_features
 from sc_core.featurize.structure import global_features
 from sc_core.intervals import mixture
 from sc_core.models.base import Config
@@ -141,12 +139,10 @@ class BoostedTrees(MagpieForest):
             self.boosted["reg"] = Booster.fit(X[sc], tc[sc], c, classifier=False)
             self.trees["reg"] = ArrayForest.from_sklearn(ExtraTreesRegressor(**common).fit(X[sc], tc[sc]))
 
-    def featurize(self, inputs: Sequence[Composition | Structure]) -> np.ndarray:
+    def featurize_batch(self, batch: CompositionBatch, structures: list[Structure] | None = None) -> np.ndarray:
         """Magpie features, element fractions and stoichiometry; global structure descriptors with ``use_structure``."""
-        batch = to_batch([s.composition if isinstance(s, Structure) else s for s in inputs])
         X = np.hstack([magpie_features(batch), fraction_vector(batch), stoichiometry_features(batch)])
-        if self.config.use_structure:
-            structures = cast(Sequence[Structure], inputs)
+        if structures is not None:
             X = np.hstack([X, np.stack([global_features(s) for s in structures])])
         return X.astype(np.float32)
 

@@ -36,7 +36,6 @@ from sc_core.featurize.composition import (
     CompositionBatch,
     fraction_vector,
     periodic_table_tensor,
-    to_batch,
 )
 from sc_core.models.base import FeatureModel
 from sc_core.models.ensemble import (
@@ -234,9 +233,9 @@ class CompositionNet(NetworkModel, FeatureModel):
             outs = [self.net(part) for part in X.split(chunk)]
         return torch.cat([o[0] for o in outs], dim=1).numpy(), torch.cat([o[1] for o in outs], dim=1).numpy()
 
-    def featurize(self, inputs: Sequence[Composition | Structure]) -> np.ndarray:
-        """The fraction vector of compositions (of structures, if given); the backbone lays it out."""
-        return fraction_vector(to_batch([s.composition if isinstance(s, Structure) else s for s in inputs]))
+    def featurize_batch(self, batch: CompositionBatch, structures: list[Structure] | None = None) -> np.ndarray:
+        """The fraction vector of compositions; the backbone lays it out."""
+        return fraction_vector(batch)
 
     def predict_features(self, X: np.ndarray) -> pd.DataFrame:
         """Ensemble mean and spread of calibrated P(superconductor) and of Tc for an input array."""

@@ -17,7 +17,7 @@ from sc_core.calibration import fit_temperature
 from sc_core.featurize.composition import feature_names
 from sc_core.featurize.graph import CUTOFF, CrystalGraph
 from sc_core.io import InputError
-from sc_core.models.base import OUTPUT_COLUMNS, Model
+from sc_core.models.base import OUTPUT_COLUMNS, Model, Records
 from sc_core.models.ensemble import EnsembleLinear, NetworkConfig, NetworkModel, summarise
 
 
@@ -157,11 +157,11 @@ class GraphModel(NetworkModel, Model):
         return summarise(np.concatenate(logits, axis=1), np.concatenate(tcs, axis=1), self.temperature,
                          self.config.tc_scale)
 
-    def _predict_valid(self, records: pd.DataFrame) -> pd.DataFrame:
+    def _predict_valid(self, records: Records) -> pd.DataFrame:
         out = pd.DataFrame(index=range(len(records)), columns=OUTPUT_COLUMNS, dtype=float)
         out["error"] = ""
         graphs, rows = [], []
-        for i, structure in enumerate(records["structure"]):
+        for i, structure in enumerate(records.table["structure"]):
             try:
                 graphs.append(self.graph(structure))
                 rows.append(i)

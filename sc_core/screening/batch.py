@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 
 from sc_core import checkpoints, thresholds
-from sc_core.chemistry import family
+from sc_core.chemistry import chemical_systems, families
+from sc_core.featurize.formulas import parse_formulas
 from sc_core.intervals import mixture
-from sc_core.io import InputError, parse_formula
+from sc_core.io import InputError
 from sc_core.screening import cache
 from sc_core.screening.chunks import chunked
-from sc_core.screening.known import match_columns, supercon_match
+from sc_core.screening.known import supercon_matches
 from sc_core.screening.symmetry import crystal_system, space_groups
 
 Progress = Callable[[int, int], None]
@@ -33,20 +34,17 @@ def _describe(pool: pd.DataFrame, progress: Progress | None = None) -> pd.DataFr
 
 
 def _describe_rows(pool: pd.DataFrame) -> pd.DataFrame:
-    """:func:`_describe` of one chunk."""
-    rows = []
-    for formula in pool["formula"]:
-        try:
-            comp = parse_formula(formula)
-        except InputError:
-            rows.append({"family": "", "n_elements": 0, "elements": "", "contains_O": False, **match_columns(None)})
-            continue
-        symbols = sorted(el.symbol for el in comp)
-        rows.append({"family": family(comp), "n_elements": len(symbols), "elements": " ".join(symbols),
-                     "contains_O": "O" in symbols, **match_columns(supercon_match(comp))})
+    """:func:`_describe` of one chunk; the formulas are read together (unreadable ones get blank columns)."""
+    batch, errors = parse_formulas(pool["formula"].tolist())
+    system, systems = chemical_systems(batch.z)
+    read = errors == ""
     groups = space_groups(pool)
-    return pd.DataFrame(rows, index=pool.index).assign(space_group=groups,
-                                                       crystal_system=[crystal_system(g) for g in groups])
+    described = pd.DataFrame({"family": np.where(read, families(batch.z, batch.x), ""),
+                              "n_elements": (batch.z > 0).sum(axis=1),
+                              "elements": np.array([" ".join(s) for s in systems], dtype=object)[system],
+                              "contains_O": (batch.z == 8).any(axis=1)}, index=pool.index)
+    return described.join(supercon_matches(batch).set_axis(pool.index)).assign(
+        space_group=groups, crystal_system=[crystal_system(g) for g in groups])
 
 
 def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress | None = None) -> pd.DataFrame:
@@ -91,7 +89,7 @@ def screen_batch(pool: pd.DataFrame, model_names: list[str], progress: Progress 
         done += len(pool)
     table["p_sc"] = table[[f"p_sc_{n}" for n in model_names]].mean(axis=1, skipna=True)
     table["tc_K"], table["tc_std_K"] = mixture(np.array(tc_means), np.array(tc_vars))
-    table["decision_threshold"] = pd.DataFrame(cuts).mean(axis=0, skipna=True).to_numpy()
+    table["decision_threshold"] = pd.DataFrame(np.array(cuts).T).mean(axis=1, skipna=True).to_numpy()  # model columns
     table["predicted_sc"] = table["p_sc"] >= table["decision_threshold"]
     table["tc_gated_K"] = table["tc_K"].where(table["predicted_sc"])
     table["error"] = np.where(table["p_sc"].isna(), errors, "")  # a row any model scored is not an error

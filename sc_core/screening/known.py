@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -10,8 +11,9 @@ import pandas as pd
 from pymatgen.core import Composition
 
 from sc_core import data, domain
-from sc_core.chemistry import chemical_system
-from sc_core.featurize.composition import to_batch
+from sc_core.chemistry import alphabetical_rank, chemical_systems
+from sc_core.featurize.composition import CompositionBatch, compositions_batch, to_batch
+from sc_core.featurize.formulas import parse_formulas
 from sc_core.io import InputError, parse_formula
 from sc_core.models.base import Progress
 from sc_core.screening.chunks import chunked
@@ -21,28 +23,46 @@ SHORTLIST_FIRST = ["id", "formula", "mp_id", "space_group", "crystal_system", "p
 
 
 @lru_cache(maxsize=1)
-def _supercon_by_system() -> dict[str, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]]:
-    """SuperCon by element set: (elements, atomic fractions (n, k), formulas (n,), Tc (n,))."""
-    out = {}
-    for system, part in data.load_supercon().groupby("chemsys"):
-        elements = system.split("-")
-        comps = [Composition(f).fractional_composition for f in part["formula"]]
-        out[system] = (elements, np.array([[c[e] for e in elements] for c in comps]), part["formula"].to_numpy(),
-                       part["tc"].to_numpy())
-    return out
+def _supercon_by_system() -> tuple[dict[str, tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
+    """SuperCon ordered by element set: where each set's entries are ({system: (first, stop)}), their atomic fractions
+    (n, k) in the alphabetical order of their elements (zero-padded), formulas (n,) and Tc (n,)."""
+    table = data.load_supercon()
+    table = table.iloc[np.argsort(table["chemsys"].to_numpy(dtype=str), kind="stable")]
+    systems = table["chemsys"].tolist()
+    fractions = _alphabetical_fractions(parse_formulas(table["formula"].tolist())[0])
+    firsts = np.flatnonzero([True] + [a != b for a, b in itertools.pairwise(systems)])
+    stops = np.append(firsts[1:], len(systems))
+    where = {systems[first]: (int(first), int(stop)) for first, stop in zip(firsts, stops, strict=True)}
+    return where, fractions, table["formula"].to_numpy(), table["tc"].to_numpy()
+
+
+def _close_entries(batch: CompositionBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, entry, distance) of every SuperCon entry that is the compound of a batch row (see :func:`supercon_match`),
+    by row, closest first (ties in SuperCon's order); entries index :func:`_supercon_by_system`'s arrays."""
+    where, fractions, _, _ = _supercon_by_system()
+    system, systems = chemical_systems(batch.z)
+    bounds = np.array([where.get("-".join(s), (0, 0)) for s in systems], dtype=np.int64).reshape(-1, 2)[system]
+    counts = bounds[:, 1] - bounds[:, 0]
+    row = np.repeat(np.arange(len(batch)), counts)
+    entry = np.repeat(bounds[:, 0] - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+    query = _alphabetical_fractions(batch)[:, : fractions.shape[1]]  # a row with more elements has no entry
+    gap = np.abs(np.pad(query, ((0, 0), (0, fractions.shape[1] - query.shape[1])))[row] - fractions[entry])
+    close = gap.max(axis=1, initial=0.0) <= KNOWN_TOLERANCE
+    row, entry, distance = row[close], entry[close], 0.5 * gap[close].cumsum(axis=1)[:, -1]  # summed left to right
+    order = np.lexsort((distance, row))
+    return row[order], entry[order], distance[order]
+
+
+def _alphabetical_fractions(batch: CompositionBatch) -> np.ndarray:
+    """The atomic fractions of each batch row in the alphabetical order of its elements (as chemsys lists them)."""
+    return np.take_along_axis(batch.x, np.argsort(alphabetical_rank()[batch.z], axis=1, kind="stable"), axis=1)
 
 
 def _matches(comp: Composition) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(formulas, distances, Tc) of the entries that match `comp`, closest first (see :func:`supercon_match`)."""
-    entry = _supercon_by_system().get(chemical_system(comp))
-    if entry is None:
-        return np.array([], dtype=str), np.array([]), np.array([])
-    elements, fractions, formulas, tc = entry
-    gap = np.abs(fractions - np.array([comp.fractional_composition[e] for e in elements]))
-    close = gap.max(axis=1) <= KNOWN_TOLERANCE
-    distance = 0.5 * gap[close].sum(axis=1)
-    order = np.argsort(distance, kind="stable")
-    return formulas[close][order], distance[order], tc[close][order]
+    _, entry, distance = _close_entries(compositions_batch([comp]))
+    _, _, formulas, tc = _supercon_by_system()
+    return formulas[entry], distance, tc[entry]
 
 
 @dataclass(frozen=True)
@@ -60,7 +80,7 @@ class SuperconMatch:
 
 def supercon_match(comp: Composition) -> SuperconMatch | None:
     """What SuperCon knows of `comp`, or None: the entries with the same elements and every atomic fraction
-    within KNOWN_TOLERANCE (the Predict page's note and the in_supercon/supercon_* columns of a screening)."""
+    within KNOWN_TOLERANCE (the Predict page's note; :func:`supercon_matches` gives the same for a batch)."""
     formulas, distance, tc = _matches(comp)
     if not len(tc):
         return None
@@ -69,15 +89,30 @@ def supercon_match(comp: Composition) -> SuperconMatch | None:
                          distance=float(distance[0]), tc=float(tc[closest].mean()), as_close=int(closest.sum()))
 
 
-def match_columns(match: SuperconMatch | None) -> dict[str, object]:
-    """The screening columns of :func:`supercon_match` (in_supercon, supercon_*), blank when not in SuperCon."""
-    if match is None:
-        return {"in_supercon": False, "supercon_entries": 0, "supercon_tc_min_K": np.nan,
-                "supercon_tc_max_K": np.nan, "supercon_formula": "", "supercon_tc_K": np.nan,
-                "supercon_distance": np.nan}
-    return {"in_supercon": True, "supercon_entries": match.entries, "supercon_tc_min_K": match.tc_min,
-            "supercon_tc_max_K": match.tc_max, "supercon_formula": match.formula, "supercon_tc_K": match.tc,
-            "supercon_distance": match.distance}
+MATCH_COLUMNS = ["in_supercon", "supercon_entries", "supercon_tc_min_K", "supercon_tc_max_K", "supercon_formula",
+                 "supercon_tc_K", "supercon_distance"]  # the screening columns of a SuperCon match
+
+
+def supercon_matches(batch: CompositionBatch) -> pd.DataFrame:
+    """:func:`supercon_match` of every batch row, as the MATCH_COLUMNS (blank where SuperCon has no entry)."""
+    row, entry, distance = _close_entries(batch)
+    _, _, formulas, tc = _supercon_by_system()
+    n = len(batch)
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])[: len(row)]  # each row's closest entry
+    closest = distance <= np.repeat(distance[first], np.diff(np.append(first, len(row)))) + 1e-9
+    count = np.bincount(row[closest], minlength=n)
+    total = np.bincount(row[closest], weights=tc[entry[closest]], minlength=n)
+    entries = np.bincount(row, minlength=n)
+    low, high = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(low, row, tc[entry])
+    np.maximum.at(high, row, tc[entry])
+    name, gap = np.full(n, "", dtype=object), np.full(n, np.nan)
+    name[row[first]], gap[row[first]] = formulas[entry[first]], distance[first]
+    known = entries > 0
+    return pd.DataFrame({"in_supercon": known, "supercon_entries": entries,
+                         "supercon_tc_min_K": np.where(known, low, np.nan),
+                         "supercon_tc_max_K": np.where(known, high, np.nan), "supercon_formula": name,
+                         "supercon_tc_K": total / np.where(count > 0, count, np.nan), "supercon_distance": gap})
 
 
 @lru_cache(maxsize=1)
@@ -170,7 +205,6 @@ def annotate(shortlist: pd.DataFrame, progress: Progress | None = None) -> pd.Da
     inside = pd.concat(parts, ignore_index=True) if parts else domain.assess([])
     out = shortlist.assign(**{c: nearest[c].to_numpy() for c in nearest}, **{c: inside[c].array for c in inside})
     first = [*SHORTLIST_FIRST, "decision_threshold", "predicted_sc", *[c for c in out if c.startswith("p_sc_")],
-             "in_domain", "domain_distance",
-             "tc_gated_K", "tc_K", "tc_std_K", *[c for c in out if c.startswith("tc_K_")], "family",
-             *match_columns(None), *nearest.columns]
+             "in_domain", "domain_distance", "tc_gated_K", "tc_K", "tc_std_K",
+             *[c for c in out if c.startswith("tc_K_")], "family", *MATCH_COLUMNS, *nearest.columns]
     return out[first + [c for c in out if c not in first and c != "error"] + ["error"]]
