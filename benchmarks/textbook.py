@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sc_core import models
+from sc_core import models, thresholds
 from sc_core.data.textbook import textbook_crystals
 
 
@@ -17,17 +17,22 @@ def main() -> None:
     crystals = textbook_crystals()
     table = pd.DataFrame({"crystal": [c.name for c, _ in crystals],
                           "superconductor": [c.superconductor for c, _ in crystals]})
+    cuts = {}
     for name in models.available():
         model = models.load(name)
+        cuts[name] = thresholds.of(model.card)
         inputs = [s if model.kind == "structure" else s.composition for _, s in crystals]
         table[name] = model.predict(inputs)["p_sc"].to_numpy()
     names = [c for c in table.columns if c not in ("crystal", "superconductor")]
     print(table.to_string(index=False, float_format=lambda p: f"{p:.3f}"))
     insulators, known = table[~table["superconductor"]], table[table["superconductor"]]
-    print(f"\n{'model':14s} insulators with P < 0.1   superconductors with P >= 0.9")
+    print(f"\n{'model':14s} insulators with P < 0.1   superconductors with P >= 0.9   "
+          "at the decision threshold: insulators read as superconductors, superconductors read as such")
     for name in names:
         print(f"{name:14s} {(insulators[name] < 0.1).sum():>3d} of {len(insulators):<19d} "
-              f"{(known[name] >= 0.9).sum():>3d} of {len(known)}")
+              f"{(known[name] >= 0.9).sum():>3d} of {len(known):<26d} threshold {cuts[name]:.3f}: "
+              f"{(insulators[name] >= cuts[name]).sum():>2d} of {len(insulators)}, "
+              f"{(known[name] >= cuts[name]).sum()} of {len(known)}")
 
 
 if __name__ == "__main__":
