@@ -56,7 +56,8 @@ def prediction_metrics(row: pd.Series, threshold: float, inside: bool) -> None:
         st.metric("Tc if superconducting", f"{row['tc_K']:.1f} K", f"± {row['tc_std_K']:.1f} K", delta_color="off",
                   delta_arrow="off", width="content",
                   help="Predicted critical temperature, assuming the material superconducts, ± the model's spread.")
-    st.markdown(f"**{thresholds.reading(row['p_sc'], threshold, inside).capitalize()}**",
+    reading = thresholds.reading(row["p_sc"], threshold, inside)
+    st.markdown(f"**{reading[0].upper() + reading[1:]}**",
                 help="The decision threshold is chosen per model on leave-one-family-out folds of its training data "
                      "(best balanced accuracy on families held out of training; 0.5 for a model without such folds).")
 

@@ -231,7 +231,9 @@ def test_p_is_read_against_the_models_threshold():
     for formula, inside in (("MgB2", True), ("CsCl", False)):
         p = model.predict([formula]).loc[0, "p_sc"]
         at = predict(formula)
-        expected = thresholds.reading(p, cut, inside).capitalize()
+        reading = thresholds.reading(p, cut, inside)
+        expected = reading[0].upper() + reading[1:]  # "Reads as ... (P 0.97 ≥ ...)": the P stays a capital
+        assert f"P {p:.2f}" in expected
         assert any(expected in m.value for m in at.markdown), expected
     assert thresholds.reading(0.2, 0.3, inside=False).startswith("unknown")  # outside, a low P is not a no
     assert thresholds.reading(0.2, 0.3).startswith("reads as not")
