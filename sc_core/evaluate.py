@@ -357,16 +357,17 @@ def _held_out_groups(run: _Run, protocol: str, labeller: Labeller, table: pd.Dat
     reg_scores: dict[str, list[dict]] = {g: [] for g in held}
     chosen: list[dict] = []
     preds = run.fit_predict(tasks)
-    for k in range(len(seeds)):
-        ys = [truths[k * len(held) + j] > 0 for j in range(len(held))]
-        ps = [preds[k * len(held) + j]["p_sc"].to_numpy() for j in range(len(held))]
-        for group, y, p, cut, truth, pred in zip(held, ys, ps, thresholds.cross_fitted(ys, ps),
-                                                 truths[k * len(held):], preds[k * len(held):]):
+    for k in range(len(seeds)):  # tasks and predictions run seed by seed, each over the held groups
+        part = slice(k * len(held), (k + 1) * len(held))
+        ys, ps = [t > 0 for t in truths[part]], [pred["p_sc"].to_numpy() for pred in preds[part]]
+        cuts = thresholds.cross_fitted(ys, ps)
+        for group, y, p, cut, truth, pred in zip(held, ys, ps, cuts, truths[part], preds[part]):
             cls_scores[group].append(classification_metrics(y, p) | at_threshold(y, p, cut))
             reg_scores[group].append(regression_metrics(truth[y], pred["tc_K"].to_numpy()[y]))
-        y_all, p_all = np.concatenate(ys), np.concatenate(ps)
-        cut = thresholds.best_cut(y_all, p_all)
-        chosen.append({k: v for k, v in at_threshold(y_all, p_all, cut).items() if k != "accuracy_at_threshold"})
+        if protocol == FAMILY_OUT:  # the pooled cut of the families: the model's decision threshold
+            y_all, p_all = np.concatenate(ys), np.concatenate(ps)
+            pooled = at_threshold(y_all, p_all, thresholds.best_cut(y_all, p_all))
+            chosen.append({key: v for key, v in pooled.items() if key != "accuracy_at_threshold"})
     training = f"supercon+cod_garbage without the {'family' if protocol == FAMILY_OUT else 'cluster'}"
     n_test = {g: round(np.mean([len(t) for t in truths[j :: len(held)]])) for j, g in enumerate(held)}
     n_sc = {g: int((truths[j] > 0).sum()) for j, g in enumerate(held)}  # the same SuperCon rows every seed
