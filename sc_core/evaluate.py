@@ -49,6 +49,7 @@ from sc_core.chemistry import DISCOVERY_FAMILIES, discovery_family, display_form
 from sc_core.intervals import conformal_scale, interval_metrics
 from sc_core.io import parse_formula
 from sc_core.models import model_class
+from sc_core.models.base import Model
 from sc_core.splits import group_split, stratified_split, unseen_in_training
 
 RESULTS_DIR = paths.folder("SC_RESULTS_DIR", "benchmarks/results")
@@ -162,15 +163,20 @@ def fit_name(model: str, key: str) -> str:
     return f"{model}/fits/{key}"
 
 
+def load_fit(name: str, key: str) -> Model:
+    """The saved fit of split `key` (``<dataset>_<protocol>_<seed>``) of model `name` (``--save-fits``)."""
+    if not checkpoints.exists(fit_name(name, key)):
+        raise checkpoints.CheckpointError(f"no saved fit {fit_name(name, key)}: run "
+                                          f"`sc evaluate --model {name} --save-fits` (same options) first")
+    return model_class(name).load(fit_name(name, key))
+
+
 def _fit_predict(name: str, params: dict, task: Task, fits: str | None = None) -> pd.DataFrame:
     """Fit one task's model and predict its test inputs; ``fits="save"`` also writes the fit as a checkpoint,
     ``fits="load"`` reads that checkpoint instead of fitting (after checking its data and parameters)."""
     cls = model_class(name)
     if fits == "load":
-        if not checkpoints.exists(fit_name(name, task.key)):
-            raise checkpoints.CheckpointError(f"no saved fit {fit_name(name, task.key)}: run "
-                                              f"`sc evaluate --model {name} --save-fits` (same options) first")
-        model = cls.load(fit_name(name, task.key))
+        model = load_fit(name, task.key)
         if model.card.get("data_hash") != data.manifest()["data_hash"] or model.config != cls(**params).config:
             raise checkpoints.CheckpointError(
                 f"the saved fit {fit_name(name, task.key)} was made on other data or with other parameters; "

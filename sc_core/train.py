@@ -38,7 +38,7 @@ def train(name: str, seed: int = 0, progress: bool = True) -> Model:
 def record_metrics(name: str, result: dict) -> None:
     """Copy the evaluation summary (means ± std per protocol) onto the checkpoint card, and the decision threshold
     chosen on the leave-family-out folds when they ran (:mod:`sc_core.thresholds`)."""
-    fields: dict = {"metrics": [{k: r[k] for k in ("dataset", "protocol", "task", "threshold_K", "n_test")}
+    fields: dict = {"metrics": [{k: r[k] for k in ("dataset", "protocol", "task", "threshold_K", "n_test", "seeds")}
                                 | {m: v["mean"] for m, v in r["metrics"].items()}
                                 | {f"{m}_std": v["std"] for m, v in r["metrics"].items()} for r in result["results"]]}
     for r in result["results"]:

@@ -48,6 +48,7 @@ def test_toy_model_trains_predicts_and_evaluates_through_the_cli(toy, capsys):
     random_cls = next(r for r in result["results"] if (r["protocol"], r["task"]) == ("random", "classification"))
     assert by_task["random", "classification"]["roc_auc"] == random_cls["metrics"]["roc_auc"]["mean"]
     assert by_task["random", "classification"]["roc_auc_std"] == random_cls["metrics"]["roc_auc"]["std"]
+    assert by_task["random", "classification"]["seeds"] == [0]  # the card says how many seeds a figure rests on
     chosen = next(r for r in result["results"] if r["task"] == "decision_threshold")["metrics"]["threshold"]["mean"]
     assert card["decision_threshold"]["value"] == pytest.approx(chosen, abs=1e-4)
     assert card["decision_threshold"]["seeds"] == [0]

@@ -19,6 +19,7 @@ REGISTRY = {
     "konno_cnn": "sc_core.models.composition_nets:KonnoCNN",
     "kaplan_fcnn": "sc_core.models.composition_nets:KaplanFCNN",
     "kaplan_cnn": "sc_core.models.composition_nets:KaplanCNN",
+    "element_attention": "sc_core.models.element_attention:ElementAttention",
     "crystal_graph": "sc_core.models.crystal_graph:CrystalGraphNet",
     "s2snet": "sc_core.models.s2snet:S2SNet",
 }

@@ -1,7 +1,9 @@
 """Crystal-graph network for P(superconductor) and Tc from a structure (Quinn & McQueen 2022, after CGCNN).
 
 Each site is a node (occupancy-weighted element vectors, so partial occupancy is one node), joined to its
-12 nearest periodic neighbours within 8 Å; edge lengths are expanded on Gaussians. Gated graph
+12 nearest periodic neighbours within 8 Å, whole shells kept (every neighbour tied with the 12th, so
+symmetry-equivalent sites see equal neighbourhoods and the output does not depend on the site order);
+edge lengths are expanded on Gaussians. Gated graph
 convolutions (Xie & Grossman's form: a sigmoid gate times a softplus message, summed over neighbours,
 with a residual) update the nodes; their mean over the cell feeds a classification branch and a Tc branch,
 trained jointly. The model is a deep ensemble run as one network (:mod:`sc_core.models.ensemble`).
@@ -53,7 +55,7 @@ class CrystalGraphConfig(NetworkConfig):
     batch_size: int = 64
     lr: float = 2e-3
     composition: bool = False  # embed the composition's Magpie descriptors beside the graph
-    whole_shells: bool = False  # keep neighbours tied with the 12th (see sc_core.featurize.graph)
+    whole_shells: bool = True  # keep neighbours tied with the 12th: equivalent sites agree (sc_core.featurize.graph)
 
 
 class GatedConv(nn.Module):
