@@ -6,13 +6,16 @@ nearest periodic neighbours as a bias inside the attention. Pre-norm attention l
 to itself and its neighbours; Set2Set reads the cell out; the six lattice parameters are added; a
 classification branch and a Tc branch follow. Beyond the paper, the composition's Magpie descriptors can be
 embedded and added to the cell vector (``composition``), and neighbour lists can keep whole shells
-(``whole_shells``) so that symmetry-equivalent sites see equal neighbourhoods. Pretraining predicts the element
-of masked sites (15%, at least 2 per crystal). The model is a deep ensemble run as one network
-(:mod:`sc_core.models.ensemble`).
+(``whole_shells``) so that symmetry-equivalent sites see equal neighbourhoods. The centroid distance and the
+lattice parameters change with the choice of cell; ``position="bonds"`` with ``lattice_inputs="invariants"``
+(volume per atom and density instead of a, b, c, α, β, γ) and whole shells read only what the crystal fixes.
+Pretraining predicts the element of masked sites (15%, at least 2 per crystal). The model is a deep ensemble run
+as one network (:mod:`sc_core.models.ensemble`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import torch
-from pymatgen.core import Structure
+from pymatgen.core import Element, Structure
 from torch import nn
 from torch.nn import functional as F
 
@@ -48,6 +51,8 @@ from sc_core.models.graph_batch import (
 
 ARCHITECTURE = ("n_members", "width", "layers", "k_neighbors", "position", "lattice", "descriptors", "n_gaussians")
 CELL_SCALE = torch.tensor([10.0, 10.0, 10.0, 90.0, 90.0, 90.0])  # Å and degrees to order one
+INVARIANT_SCALE = torch.tensor([20.0, 5.0])  # Å³ per atom and g/cm³ to order one
+AMU_PER_A3_IN_G_PER_CM3 = 1.66053907
 PRETRAINED = "s2snet_pretrained"  # the committed masked-atom pretraining checkpoint
 # the deployed recipe (fine-tuned from PRETRAINED), chosen on S2S validation data (benchmarks/validation.py); the
 # pretrained layers were trained on 12-neighbour graphs and fine-tune well on whole shells
@@ -64,6 +69,7 @@ class S2SNetConfig(NetworkConfig):
     k_neighbors: int = 12
     position: str = "both"  # "centroid", "bonds" or "both"
     lattice: bool = True
+    lattice_inputs: str = "parameters"  # "parameters" (a, b, c, α, β, γ) or "invariants" (volume/atom, density)
     descriptors: bool = False  # element embeddings start from element descriptors
     composition: bool = False  # embed the composition's Magpie descriptors into the cell vector
     whole_shells: bool = False
@@ -170,7 +176,10 @@ class S2SBackbone(nn.Module):
         self.layers = nn.ModuleList(NeighbourAttention(members, c.width, self.bonds, c.n_gaussians)
                                     for _ in range(c.layers))
         self.readout = Set2Set(members, c.width, c.set2set_steps)
-        self.lattice = EnsembleLinear(members, 6, 2 * c.width) if c.lattice else None
+        self.invariant_cell = c.lattice_inputs == "invariants"
+        if c.lattice_inputs not in ("parameters", "invariants"):
+            raise ValueError(f"unknown lattice inputs {c.lattice_inputs!r}")
+        self.lattice = EnsembleLinear(members, 2 if self.invariant_cell else 6, 2 * c.width) if c.lattice else None
         self.composition = CompositionChannel(members, 2 * c.width) if c.composition else None
 
     def site_states(self, batch: GraphBatch, masked: torch.Tensor | None = None) -> torch.Tensor:
@@ -182,13 +191,35 @@ class S2SBackbone(nn.Module):
         return F.layer_norm(h, h.shape[-1:])
 
     def cell_vector(self, q_star: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
-        """The Set2Set output plus the projected lattice parameters and the embedded composition (when used)."""
+        """The Set2Set output plus the projected lattice inputs and the embedded composition (when used)."""
         if self.lattice is not None:
-            q_star = q_star + self.lattice(batch.cell / CELL_SCALE)
+            cell = cell_invariants(batch) / INVARIANT_SCALE if self.invariant_cell else batch.cell / CELL_SCALE
+            q_star = q_star + self.lattice(cell)
         return q_star + self.composition(batch) if self.composition is not None else q_star
 
     def forward(self, batch: GraphBatch) -> torch.Tensor:
         return self.cell_vector(self.readout(self.site_states(batch), batch), batch)
+
+
+def cell_invariants(batch: GraphBatch) -> torch.Tensor:
+    """(n, 2) volume per atom (Å³) and density (g/cm³) of each cell: the same for any cell of one crystal. Atoms
+    and mass count partial occupancies (the species columns of the node features)."""
+    a, b, c = batch.cell[:, :3].double().unbind(1)
+    cosines = torch.cos(torch.deg2rad(batch.cell[:, 3:].double()))
+    alpha, beta, gamma = cosines.unbind(1)
+    volume = a * b * c * torch.sqrt(1 - (cosines**2).sum(1) + 2 * alpha * beta * gamma)
+    occupancy = batch.nodes[:, : MAX_Z + 1].double()
+    per_crystal = torch.zeros(batch.n, 2, dtype=torch.float64).index_add_(
+        0, batch.crystal, torch.stack([occupancy.sum(1), occupancy @ atomic_masses()], dim=1))
+    atoms, mass = per_crystal.unbind(1)
+    return torch.stack([volume / atoms, AMU_PER_A3_IN_G_PER_CM3 * mass / volume], dim=1).float()
+
+
+@functools.cache
+def atomic_masses() -> torch.Tensor:
+    """(MAX_Z + 1,) float64 atomic mass in amu of each element, by Z (0 for index 0)."""
+    return torch.tensor([0.0] + [float(Element.from_Z(z).atomic_mass) for z in range(1, MAX_Z + 1)],
+                        dtype=torch.float64)
 
 
 def mask_sites(batch: GraphBatch, generator: torch.Generator, fraction: float, minimum: int
@@ -309,9 +340,12 @@ class S2SNet(GraphModel):
         self.net = self.network()  # fresh heads, on the caller's seeded stream
         self.element_head = EnsembleLinear(c.n_members, c.width, MAX_Z + 1)
         module = self._pretraining()
-        shapes = {k: tuple(v.shape) for k, v in module.state_dict().items() if ".composition." not in k}
-        arrays, card = checkpoints.load(name, shapes=shapes)  # the composition channel is not pretrained
-        module.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()}, strict=False)
+        # the composition channel is not pretrained, nor the lattice layer (pretraining reads sites only): an
+        # invariant lattice input starts fresh
+        fresh = (".composition.",) + ((".lattice.",) if c.lattice_inputs == "invariants" else ())
+        shapes = {k: tuple(v.shape) for k, v in module.state_dict().items() if not any(f in k for f in fresh)}
+        arrays, card = checkpoints.load(name, shapes=shapes)
+        module.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items() if k in shapes}, strict=False)
         self.masked_val_accuracy, self.is_pretrained = card["masked_val_accuracy"], True
         return self
 

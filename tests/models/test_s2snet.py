@@ -8,7 +8,7 @@ from toy_structures import toy_structures
 
 from sc_core import checkpoints
 from sc_core.models.graph_batch import collate, segment_softmax
-from sc_core.models.s2snet import S2SNet, mask_sites
+from sc_core.models.s2snet import S2SNet, cell_invariants, mask_sites
 
 FAST = {"n_members": 2, "width": 16, "layers": 1, "epochs": 15, "batch_size": 8, "lr": 1e-2}
 
@@ -49,6 +49,19 @@ def test_positions_lattice_and_descriptor_options_build_and_train(position):
     model = S2SNet(**(FAST | {"epochs": 2, "position": position, "lattice": position != "both",
                               "descriptors": position == "bonds"}))
     assert model.fit(structures, labels=labels).predict(structures[:2])["p_sc"].notna().all()
+
+
+def test_cell_invariants_are_volume_per_atom_and_density_whatever_the_cell():
+    structures, _ = toy_set(4)
+    disordered = structures[0].copy()
+    disordered.replace_species({disordered[0].specie: {disordered[0].specie: 0.5}})  # half-occupied sites
+    crystals = [structures[0], structures[1], disordered]
+    cells = [s * (2, 1, 1) for s in crystals] + [s.get_primitive_structure() for s in crystals]
+    values = cell_invariants(collate([S2SNet().graph(s) for s in crystals + cells])).numpy()
+    expected = [[s.volume / s.composition.num_atoms, s.density] for s in crystals]
+    np.testing.assert_allclose(values[:3], expected, rtol=1e-5)
+    np.testing.assert_allclose(values[3:6], values[:3], rtol=1e-5)
+    np.testing.assert_allclose(values[6:], values[:3], rtol=1e-5)
 
 
 def test_unknown_tc_marks_a_superconductor():
@@ -120,5 +133,9 @@ def test_fine_tuning_starts_from_a_pretrained_checkpoint(tmp_path, monkeypatch):
     torch.testing.assert_close(with_composition.net.backbone.layers[0].qkv.weight,
                                pretrained.net.backbone.layers[0].qkv.weight, rtol=0, atol=0)
     assert with_composition.net.backbone.composition.mean.abs().sum() > 0  # standardised on the training crystals
+    invariant = S2SNet(**(FAST | {"pretrained": "toy_pretrained", "lattice_inputs": "invariants", "epochs": 1}))
+    invariant.fit(structures, labels=labels)  # the lattice layer reads two invariants: new; the sites pretrained
+    assert invariant.net.backbone.lattice.weight.shape[1] == 2
+    torch.testing.assert_close(invariant.net.backbone.embed.mask, pretrained.net.backbone.embed.mask)
     with pytest.raises(ValueError, match="differs in width"):
         S2SNet(**(FAST | {"pretrained": "toy_pretrained", "width": 8})).fit(structures, labels=labels)
