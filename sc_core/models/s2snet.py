@@ -49,7 +49,7 @@ from sc_core.models.graph_batch import (
     segment_softmax,
 )
 
-ARCHITECTURE = ("n_members", "width", "layers", "k_neighbors", "position", "lattice", "descriptors", "n_gaussians")
+ARCHITECTURE = ("n_members", "width", "layers", "k_neighbors", "lattice", "descriptors", "n_gaussians")
 CELL_SCALE = torch.tensor([10.0, 10.0, 10.0, 90.0, 90.0, 90.0])  # Å and degrees to order one
 INVARIANT_SCALE = torch.tensor([20.0, 5.0])  # Å³ per atom and g/cm³ to order one
 AMU_PER_A3_IN_G_PER_CM3 = 1.66053907
@@ -83,6 +83,11 @@ class S2SNetConfig(NetworkConfig):
     epochs: int = 60
     batch_size: int = 64
     lr: float = 2e-3
+
+
+def positions(c: S2SNetConfig) -> set[str]:
+    """The position encodings a config reads: "centroid", "bonds" or both."""
+    return {"centroid", "bonds"} if c.position == "both" else {c.position}
 
 
 class SiteEmbedding(nn.Module):
@@ -171,8 +176,8 @@ class S2SBackbone(nn.Module):
     def __init__(self, members: int, c: S2SNetConfig):
         super().__init__()
         self.n_gaussians = c.n_gaussians
-        self.embed = SiteEmbedding(members, c.width, c.position in ("centroid", "both"), c.descriptors, c.n_gaussians)
-        self.bonds = c.position in ("bonds", "both")
+        self.embed = SiteEmbedding(members, c.width, "centroid" in positions(c), c.descriptors, c.n_gaussians)
+        self.bonds = "bonds" in positions(c)
         self.layers = nn.ModuleList(NeighbourAttention(members, c.width, self.bonds, c.n_gaussians)
                                     for _ in range(c.layers))
         self.readout = Set2Set(members, c.width, c.set2set_steps)
@@ -331,10 +336,13 @@ class S2SNet(GraphModel):
 
     def start_from(self, name: str) -> S2SNet:
         """Take the backbone and element head of pretrained checkpoint `name` (hash-checked); its architecture
-        parameters must match this model's."""
+        parameters must match this model's, and it must have been pretrained with every position encoding this
+        model reads (one it does not read is dropped: bonds only from a pretraining on bonds and centroid)."""
         c = self.config
         theirs = S2SNetConfig(**checkpoints.read_card(name)["params"])
         differ = [k for k in ARCHITECTURE if getattr(theirs, k) != getattr(c, k)]
+        if not positions(c) <= positions(theirs):
+            differ.append("position")
         if differ:
             raise ValueError(f"pretrained checkpoint {name} differs in {', '.join(differ)}")
         self.net = self.network()  # fresh heads, on the caller's seeded stream

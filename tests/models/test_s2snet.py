@@ -133,9 +133,16 @@ def test_fine_tuning_starts_from_a_pretrained_checkpoint(tmp_path, monkeypatch):
     torch.testing.assert_close(with_composition.net.backbone.layers[0].qkv.weight,
                                pretrained.net.backbone.layers[0].qkv.weight, rtol=0, atol=0)
     assert with_composition.net.backbone.composition.mean.abs().sum() > 0  # standardised on the training crystals
-    invariant = S2SNet(**(FAST | {"pretrained": "toy_pretrained", "lattice_inputs": "invariants", "epochs": 1}))
-    invariant.fit(structures, labels=labels)  # the lattice layer reads two invariants: new; the sites pretrained
-    assert invariant.net.backbone.lattice.weight.shape[1] == 2
-    torch.testing.assert_close(invariant.net.backbone.embed.mask, pretrained.net.backbone.embed.mask)
+    invariant = S2SNet(**(FAST | {"pretrained": "toy_pretrained", "lattice_inputs": "invariants", "position": "bonds",
+                                  "freeze": True, "epochs": 1}))
+    invariant.fit(structures, labels=labels)  # the lattice layer reads two invariants: new; the centroid dropped
+    assert invariant.net.backbone.lattice.weight.shape[1] == 2 and invariant.net.backbone.embed.position is None
+    torch.testing.assert_close(invariant.net.backbone.embed.elements, pretrained.net.backbone.embed.elements)
+    torch.testing.assert_close(invariant.net.backbone.layers[0].bond_bias.weight,
+                               pretrained.net.backbone.layers[0].bond_bias.weight)
+    bonds_only = S2SNet(**(FAST | {"pretrain_epochs": 1, "position": "bonds"})).pretrain(structures)
+    bonds_only.save_pretrained({"version": "test"}, "toy_bonds")
+    with pytest.raises(ValueError, match="differs in position"):  # no centroid layer to start from
+        S2SNet(**(FAST | {"pretrained": "toy_bonds"})).fit(structures, labels=labels)
     with pytest.raises(ValueError, match="differs in width"):
         S2SNet(**(FAST | {"pretrained": "toy_pretrained", "width": 8})).fit(structures, labels=labels)
