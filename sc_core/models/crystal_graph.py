@@ -114,8 +114,8 @@ class CrystalGraphNet(GraphModel):
     config_class = CrystalGraphConfig
     config: CrystalGraphConfig
     net: DualHead[GraphBackbone]
-    features = ("crystal graphs: 12 nearest neighbours within 8 Å, occupancy-weighted element vectors "
-                "(sc_core.featurize.graph)")
+    features = ("crystal graphs: 12 nearest neighbours within 8 Å and the rest of the 12th's shell, "
+                "occupancy-weighted element vectors (sc_core.featurize.graph)")
 
     def network(self) -> DualHead[GraphBackbone]:
         c = self.config
