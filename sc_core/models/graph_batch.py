@@ -85,10 +85,12 @@ class CompositionChannel(nn.Module):
         self.register_buffer("std", torch.ones(n_descriptors))
 
     def standardise_on(self, graphs: list[CrystalGraph]) -> None:
-        """Set the standardisation from the descriptors of the training graphs."""
+        """Set the standardisation from the descriptors of the training graphs; a descriptor constant on them is
+        only centred (dividing by a vanishing spread would blow up any other value of it, far outside training)."""
         descriptors = torch.from_numpy(np.stack([g.descriptors for g in graphs]))
+        std = descriptors.std(0)
         self.mean.copy_(descriptors.mean(0))
-        self.std.copy_(descriptors.std(0).clamp(min=1e-6))
+        self.std.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)))
 
     def forward(self, batch: GraphBatch) -> torch.Tensor:
         return F.softplus(self.linear((batch.descriptors - self.mean) / self.std))
