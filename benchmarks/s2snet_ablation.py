@@ -35,6 +35,7 @@ VARIANTS = {  # changes to the deployed recipe (DEPLOYED), trained from scratch 
     "no_lattice": {"lattice": False},
     "centroid_only": {"position": "centroid"},
     "bonds_only": {"position": "bonds"},
+    "invariant": {"position": "bonds", "lattice_inputs": "invariants"},  # every input fixed by the crystal
     "layers_2": {"layers": 2},
     "layers_4": {"layers": 4},
 }

@@ -1,0 +1,120 @@
+"""CHGNet's pretrained crystal encoder (Deng et al., Nat. Mach. Intell. 2023), frozen: per-site feature vectors.
+
+The weights are those shipped in the ``chgnet`` wheel (version 0.3.0, trained on MPtrj: about 1.5 million
+structures of 146k Materials Project materials; modified BSD licence). They are read with
+``torch.load(..., weights_only=True)`` after their sha256 is checked against :data:`CHECKPOINT_SHA256`.
+
+Partial occupancy is read as a virtual crystal: a site's input vector is the occupancy-weighted sum of its
+species' CHGNet embeddings, and the graph (neighbours within CHGNet's 6 Å and 3 Å cutoffs) is that of the sites,
+whatever their species. The rest is CHGNet's message passing, unchanged; each site gets the atom features
+before and after the last convolution (2 × 64 numbers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from pymatgen.core import Structure
+
+from sc_core.featurize.graph import occupancy_matrix
+from sc_core.io import InputError
+
+if TYPE_CHECKING:
+    from chgnet.model import CHGNet
+    from chgnet.model.model import BatchedGraph
+
+CHECKPOINT = "0.3.0"
+CHECKPOINT_FILE = "pretrained/0.3.0/chgnet_0.3.0_e29f68s314m37.pth.tar"
+CHECKPOINT_SHA256 = "d14ab7c0f093efe64b60a7bcd540bca10e74fb7f46c86108a079af60524659d1"
+MAX_Z = 94  # CHGNet embeds H to Pu
+WIDTH = 128  # per site: atom features before and after the last convolution
+
+
+def checkpoint_path() -> Path:
+    import chgnet
+
+    return Path(chgnet.__file__).parent / CHECKPOINT_FILE
+
+
+@functools.cache
+def encoder() -> CHGNet:
+    """The frozen CHGNet network, loaded without unpickling code and hash-checked."""
+    from chgnet.model import CHGNet
+
+    path = checkpoint_path()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != CHECKPOINT_SHA256:
+        raise RuntimeError(f"CHGNet checkpoint {path} has sha256 {digest}, expected {CHECKPOINT_SHA256}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its parameter count
+        model = CHGNet.from_dict(state["model"], mlp_out_bias=False, version=CHECKPOINT)
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model
+
+
+def _ordered(structure: Structure) -> Structure:
+    """The sites with one species each (the first), for CHGNet's graph builder, which reads only positions."""
+    species = [next(iter(site.species)) for site in structure]
+    return Structure(structure.lattice, species, structure.frac_coords)
+
+
+def _occupancies(structure: Structure) -> np.ndarray:
+    """(n_sites, MAX_Z) occupancy of each species (column Z − 1); InputError beyond Pu."""
+    occupancy = occupancy_matrix(structure)
+    if occupancy[:, MAX_Z + 1:].any():
+        raise InputError(f"CHGNet covers H to Pu (Z ≤ {MAX_Z}); this structure holds a heavier element.")
+    return occupancy[:, 1: MAX_Z + 1]
+
+
+@torch.no_grad()
+def site_features(structures: list[Structure], batch_size: int = 16) -> list[np.ndarray]:
+    """(n_sites, WIDTH) float32 CHGNet atom features of each structure's sites."""
+    from chgnet.model.model import BatchedGraph
+
+    model = encoder()
+    out: list[np.ndarray] = []
+    for start in range(0, len(structures), batch_size):
+        chunk = structures[start: start + batch_size]
+        graphs = []
+        for structure in chunk:
+            try:
+                graphs.append(model.graph_converter(_ordered(structure)))
+            except (ValueError, RuntimeError) as exc:  # e.g. an atom with no neighbour within 6 Å
+                raise InputError(f"CHGNet cannot build this crystal's graph: {exc}") from exc
+        batch = BatchedGraph.from_graphs(graphs, bond_basis_expansion=model.bond_basis_expansion,
+                                         angle_basis_expansion=model.angle_basis_expansion)
+        occupancy = torch.from_numpy(np.concatenate([_occupancies(s) for s in chunk]))
+        before, after = _message_passing(model, batch, occupancy @ model.atom_embedding.embedding.weight)
+        sizes = [len(s) for s in chunk]
+        out += [f.numpy() for f in torch.cat([before, after], dim=1).split(sizes)]
+    return out
+
+
+def _message_passing(model: CHGNet, g: BatchedGraph, atoms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """CHGNet's convolutions from the given atom input vectors: the atom features before the last atom
+    convolution and after it (layer-normed, as CHGNet reads them out)."""
+    bonds = model.bond_embedding(g.bond_bases_ag)
+    weights_ag, weights_bg = model.bond_weights_ag(g.bond_bases_ag), model.bond_weights_bg(g.bond_bases_bg)
+    angles = model.angle_embedding(g.angle_bases) if len(g.angle_bases) else None
+    for atom_layer, bond_layer, angle_layer in zip(model.atom_conv_layers[:-1], model.bond_conv_layers,
+                                                   model.angle_layers, strict=False):
+        atoms = atom_layer(atom_feas=atoms, bond_feas=bonds, bond_weights=weights_ag,
+                           atom_graph=g.batched_atom_graph, directed2undirected=g.directed2undirected)
+        if angles is not None and bond_layer is not None:
+            bonds = bond_layer(atom_feas=atoms, bond_feas=bonds, bond_weights=weights_bg, angle_feas=angles,
+                               bond_graph=g.batched_bond_graph)
+            if angle_layer is not None:
+                angles = angle_layer(atom_feas=atoms, bond_feas=bonds, angle_feas=angles,
+                                     bond_graph=g.batched_bond_graph)
+    last = model.atom_conv_layers[-1](atom_feas=atoms, bond_feas=bonds, bond_weights=weights_ag,
+                                      atom_graph=g.batched_atom_graph, directed2undirected=g.directed2undirected)
+    return atoms, model.readout_norm(last) if model.readout_norm is not None else last
