@@ -22,6 +22,7 @@ REGISTRY = {
     "element_attention": "sc_core.models.element_attention:ElementAttention",
     "crystal_graph": "sc_core.models.crystal_graph:CrystalGraphNet",
     "s2snet": "sc_core.models.s2snet:S2SNet",
+    "chgnet": "sc_core.models.chgnet_heads:ChgnetHeads",
 }
 
 __all__ = ["PREDICTION_COLUMNS", "REGISTRY", "Model", "available", "load", "model_class", "registered", "version"]

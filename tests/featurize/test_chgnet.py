@@ -54,3 +54,21 @@ def test_elements_beyond_plutonium_and_a_changed_checkpoint_are_refused(monkeypa
             chgnet.encoder()
     finally:
         chgnet.encoder.cache_clear()
+
+
+def test_the_disk_cache_stores_large_calls_and_serves_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(chgnet, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(chgnet, "STORE_MIN", 2)
+    chgnet._stored.cache_clear()
+    try:
+        first = chgnet.cached_site_features([ROCK_SALT, A15, ROCK_SALT])
+        assert len(list(chgnet._store_dir().glob("*.npz"))) == 1
+        chgnet._stored.cache_clear()  # a new process reads the shard
+        assert len(chgnet._stored()) == 2
+        monkeypatch.setattr(chgnet, "site_features", lambda structures: pytest.fail("recomputed"))
+        again = chgnet.cached_site_features([A15, ROCK_SALT])
+        np.testing.assert_array_equal(again[0], first[1])
+        np.testing.assert_array_equal(again[1], first[0])
+        assert chgnet.structure_key(ROCK_SALT) != chgnet.structure_key(ROCK_SALT * (2, 1, 1))
+    finally:
+        chgnet._stored.cache_clear()
