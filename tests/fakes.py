@@ -44,3 +44,14 @@ def toy_models(monkeypatch, tmp_path) -> list[str]:
     """The toys as the only registered-and-trained models for one test (see :func:`install_toys`)."""
     yield install_toys(monkeypatch, tmp_path / "checkpoints")
     models.load.cache_clear()
+
+
+@pytest.fixture
+def empty_chgnet_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """CHGNet features are computed afresh and never read from, or written to, the user's cache."""
+    from sc_core.featurize import chgnet
+
+    monkeypatch.setattr(chgnet, "CACHE_DIR", tmp_path / "cache")
+    chgnet._stored.cache_clear()
+    yield
+    chgnet._stored.cache_clear()

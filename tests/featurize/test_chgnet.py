@@ -2,10 +2,13 @@
 
 import numpy as np
 import pytest
+from fakes import empty_chgnet_cache  # noqa: F401 (a fixture)
 from pymatgen.core import Lattice, Structure
 
 from sc_core import InputError, invariance
 from sc_core.featurize import chgnet
+
+pytestmark = pytest.mark.usefixtures("empty_chgnet_cache")
 
 ROCK_SALT = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
 A15 = Structure.from_spacegroup("Pm-3n", Lattice.cubic(5.29), ["Nb", "Sn"], [[0.25, 0, 0.5], [0, 0, 0]])
@@ -56,19 +59,14 @@ def test_elements_beyond_plutonium_and_a_changed_checkpoint_are_refused(monkeypa
         chgnet.encoder.cache_clear()
 
 
-def test_the_disk_cache_stores_large_calls_and_serves_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(chgnet, "CACHE_DIR", tmp_path)
+def test_the_disk_cache_stores_large_calls_and_serves_them(monkeypatch):
     monkeypatch.setattr(chgnet, "STORE_MIN", 2)
-    chgnet._stored.cache_clear()
-    try:
-        first = chgnet.cached_site_features([ROCK_SALT, A15, ROCK_SALT])
-        assert len(list(chgnet._store_dir().glob("*.npz"))) == 1
-        chgnet._stored.cache_clear()  # a new process reads the shard
-        assert len(chgnet._stored()) == 2
-        monkeypatch.setattr(chgnet, "site_features", lambda structures: pytest.fail("recomputed"))
-        again = chgnet.cached_site_features([A15, ROCK_SALT])
-        np.testing.assert_array_equal(again[0], first[1])
-        np.testing.assert_array_equal(again[1], first[0])
-        assert chgnet.structure_key(ROCK_SALT) != chgnet.structure_key(ROCK_SALT * (2, 1, 1))
-    finally:
-        chgnet._stored.cache_clear()
+    first = chgnet.cached_site_features([ROCK_SALT, A15, ROCK_SALT])
+    assert len(list(chgnet._store_dir().glob("*.npz"))) == 1
+    chgnet._stored.cache_clear()  # a new process reads the shard
+    assert len(chgnet._stored()) == 2
+    monkeypatch.setattr(chgnet, "site_features", lambda structures: pytest.fail("recomputed"))
+    again = chgnet.cached_site_features([A15, ROCK_SALT])
+    np.testing.assert_array_equal(again[0], first[1])
+    np.testing.assert_array_equal(again[1], first[0])
+    assert chgnet.structure_key(ROCK_SALT) != chgnet.structure_key(ROCK_SALT * (2, 1, 1))

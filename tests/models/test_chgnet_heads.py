@@ -1,11 +1,15 @@
 """Heads on CHGNet's frozen encoder: a toy rule, one answer per crystal, equal credit, bad input, save/load."""
 
 import numpy as np
+import pytest
+from fakes import empty_chgnet_cache  # noqa: F401 (a fixture)
 from pymatgen.core import Lattice, Structure
 from toy_structures import toy_structures
 
 from sc_core import attribution, checkpoints, invariance
 from sc_core.models.chgnet_heads import ChgnetHeads
+
+pytestmark = pytest.mark.usefixtures("empty_chgnet_cache")
 
 FAST = {"n_members": 2, "width": 16, "out": 16, "head_width": 16, "epochs": 25, "batch_size": 8, "lr": 1e-2}
 NBTI = Structure(Lattice.cubic(3.3), [{"Nb": 0.7, "Ti": 0.3}] * 2, [[0, 0, 0], [0.5, 0.5, 0.5]])
