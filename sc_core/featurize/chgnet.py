@@ -20,7 +20,7 @@ import io
 import uuid
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -61,6 +61,7 @@ def encoder() -> CHGNet:
     state = torch.load(path, map_location="cpu", weights_only=True)
     with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its parameter count
         model = CHGNet.from_dict(state["model"], mlp_out_bias=False, version=CHECKPOINT)
+    model.graph_converter.set_isolated_atom_response("ignore")  # an atom > 6 Å from all others keeps its own vector
     model.eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
@@ -82,29 +83,39 @@ def _occupancies(structure: Structure) -> np.ndarray:
 
 
 @torch.no_grad()
-def site_features(structures: list[Structure], batch_size: int = 16) -> list[np.ndarray]:
-    """(n_sites, WIDTH) float32 CHGNet atom features of each structure's sites."""
+def site_features(structures: list[Structure], batch_size: int = 16) -> list[np.ndarray | InputError]:
+    """(n_sites, WIDTH) float32 CHGNet atom features of each structure's sites, or the InputError that says why
+    CHGNet cannot read it (an element beyond Pu)."""
     from chgnet.model.model import BatchedGraph
 
     model = encoder()
-    out: list[np.ndarray] = []
-    for start in range(0, len(structures), batch_size):
-        chunk = structures[start: start + batch_size]
-        graphs = []
-        for structure in chunk:
-            try:
-                graphs.append(model.graph_converter(_ordered(structure)))
-            except (ValueError, RuntimeError) as exc:  # e.g. an atom with no neighbour within 6 Å
-                raise InputError(f"CHGNet cannot build this crystal's graph: {exc}") from exc
+    prepared = [_prepare(model, s) for s in structures]
+    out: list[np.ndarray | InputError] = [p if isinstance(p, InputError) else np.zeros(0) for p in prepared]
+    good = [i for i, p in enumerate(prepared) if not isinstance(p, InputError)]
+    for start in range(0, len(good), batch_size):
+        rows = good[start: start + batch_size]
+        graphs, occupancies = zip(*[cast(tuple, prepared[i]) for i in rows], strict=True)
         with warnings.catch_warnings():  # CHGNet builds the cell volumes from tensors that track gradients
             warnings.simplefilter("ignore", UserWarning)
-            batch = BatchedGraph.from_graphs(graphs, bond_basis_expansion=model.bond_basis_expansion,
+            batch = BatchedGraph.from_graphs(list(graphs), bond_basis_expansion=model.bond_basis_expansion,
                                              angle_basis_expansion=model.angle_basis_expansion)
-        occupancy = torch.from_numpy(np.concatenate([_occupancies(s) for s in chunk]))
-        before, after = _message_passing(model, batch, occupancy @ model.atom_embedding.embedding.weight)
-        sizes = [len(s) for s in chunk]
-        out += [f.numpy() for f in torch.cat([before, after], dim=1).split(sizes)]
+        inputs = torch.from_numpy(np.concatenate(occupancies)) @ model.atom_embedding.embedding.weight
+        before, after = _message_passing(model, batch, inputs)
+        features = torch.cat([before, after], dim=1).split([len(o) for o in occupancies])
+        for i, f in zip(rows, features, strict=True):
+            out[i] = f.numpy()
     return out
+
+
+def _prepare(model: CHGNet, structure: Structure) -> tuple[object, np.ndarray] | InputError:
+    """CHGNet's graph of the sites and their occupancies, or why there is none."""
+    try:
+        occupancy = _occupancies(structure)
+        return model.graph_converter(_ordered(structure)), occupancy
+    except InputError as exc:
+        return exc
+    except (ValueError, RuntimeError) as exc:
+        return InputError(f"CHGNet cannot build this crystal's graph: {exc}")
 
 
 def _message_passing(model: CHGNet, g: BatchedGraph, atoms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -150,26 +161,27 @@ def _stored() -> dict[str, np.ndarray]:
     return found
 
 
-def cached_site_features(structures: list[Structure], progress: bool = False) -> list[np.ndarray]:
+def cached_site_features(structures: list[Structure], progress: bool = False) -> list[np.ndarray | InputError]:
     """:func:`site_features`, read from the disk cache (``SC_CACHE_DIR``) where there; a call that computes
     STORE_MIN or more new structures adds them to it as one shard (skipped where the folder is read-only)."""
     keys = [structure_key(s) for s in structures]
     known = _stored()
     todo = sorted({key: i for i, key in enumerate(keys) if key not in known}.values())
-    fresh: dict[str, np.ndarray] = {}
+    fresh: dict[str, np.ndarray | InputError] = {}
     with tqdm(total=len(todo), desc="CHGNet features", unit="structure", disable=not progress, leave=False) as bar:
         for start in range(0, len(todo), 256):
             rows = todo[start: start + 256]
             fresh.update(zip([keys[i] for i in rows], site_features([structures[i] for i in rows]), strict=True))
             bar.update(len(rows))
-    if len(fresh) >= STORE_MIN:
+    arrays = {key: f for key, f in fresh.items() if isinstance(f, np.ndarray)}
+    if len(arrays) >= STORE_MIN:
         try:
             _store_dir().mkdir(parents=True, exist_ok=True)
             partial = _store_dir() / f"{uuid.uuid4().hex}.part.npz"
-            np.savez(partial, allow_pickle=False, **fresh)
+            np.savez(partial, allow_pickle=False, **arrays)
             partial.replace(partial.with_name(partial.name.replace(".part", "")))
         except OSError:
             pass
-        known.update(fresh)  # a few structures (the app's) are not kept: the process does not grow with use
+        known.update(arrays)  # a few structures (the app's) are not kept: the process does not grow with use
     return [fresh[key] if key in fresh else known[key] for key in keys]
 

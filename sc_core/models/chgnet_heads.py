@@ -84,22 +84,33 @@ class ChgnetHeads(GraphModel):
     config: ChgnetHeadsConfig
     net: DualHead[SiteReadout]
 
+    def __init__(self, config: ChgnetHeadsConfig | None = None, **overrides):
+        super().__init__(config, **overrides)
+        self.n_unread = 0  # training structures CHGNet could not read (elements beyond Pu), left out
+
+    def card_notes(self) -> str:
+        return f"{super().card_notes()}; {self.n_unread} training structures left out (elements beyond Pu)"
+
     def network(self) -> DualHead[SiteReadout]:
         c = self.config
         return DualHead(SiteReadout(c.n_members, c), c.n_members, c.out, c.head_width)
 
-    def graphs(self, structures: list[Structure], progress: bool = False) -> list[CrystalGraph]:
+    def graphs(self, structures: list[Structure], progress: bool = False) -> list[CrystalGraph | InputError]:
         """One node per site (its CHGNet features), no edges (CHGNet has read the neighbours), the composition's
-        Magpie descriptors when used."""
+        Magpie descriptors when used; an InputError for a structure CHGNet cannot read."""
         features = chgnet.cached_site_features(structures, progress=progress)
         magpie = (magpie_features(to_batch([s.composition for s in structures])) if self.config.composition
                   else np.zeros((len(structures), 0), np.float32))
-        return [CrystalGraph(nodes=f, src=NO_EDGES, dst=NO_EDGES, distance=np.zeros(0, np.float32),
+        return [f if isinstance(f, InputError) else
+                CrystalGraph(nodes=f, src=NO_EDGES, dst=NO_EDGES, distance=np.zeros(0, np.float32),
                              cell=np.zeros(6, np.float32), descriptors=d)
                 for f, d in zip(features, magpie, strict=True)]
 
     def graph(self, structure: Structure) -> CrystalGraph:
-        return self.graphs([structure])[0]
+        found = self.graphs([structure])[0]
+        if isinstance(found, InputError):
+            raise found
+        return found
 
     @classmethod
     def train_deployed(cls, seed: int = 0, progress: bool = False) -> tuple[ChgnetHeads, dict]:
@@ -118,8 +129,13 @@ class ChgnetHeads(GraphModel):
         `labels` overrides ``tc > 0``. A tenth of the compositions is held out for early stopping and the
         temperature."""
         c = self.config
-        graphs = self.graphs(structures, progress=progress)
-        tc_array = None if tc is None else np.asarray(tc, dtype=float)
+        found = self.graphs(structures, progress=progress)
+        read = np.array([not isinstance(g, InputError) for g in found])  # structures CHGNet reads (not beyond Pu)
+        graphs = [cast(CrystalGraph, g) for g, ok in zip(found, read, strict=True) if ok]
+        structures = [s for s, ok in zip(structures, read, strict=True) if ok]
+        tc_array = None if tc is None else np.asarray(tc, dtype=float)[read]
+        labels = None if labels is None else np.asarray(labels)[read]
+        self.n_unread = int((~read).sum())
         y = torch.as_tensor(np.asarray(labels if labels is not None else ~(tc_array == 0), dtype=np.float32))
         t = torch.as_tensor(np.zeros(len(graphs)) if tc_array is None else tc_array / c.tc_scale,
                             dtype=torch.float32)
@@ -152,23 +168,15 @@ class ChgnetHeads(GraphModel):
     def _predict_valid(self, records: Records) -> pd.DataFrame:
         out = pd.DataFrame(index=range(len(records)), columns=OUTPUT_COLUMNS, dtype=float)
         out["error"] = ""
-        structures = records.table["structure"].tolist()
-        try:
-            graphs: list[CrystalGraph | None] = list(self.graphs(structures))
-        except InputError:  # some structure CHGNet cannot read: find which, one by one
-            graphs = [self._graph_or_error(s, out, i) for i, s in enumerate(structures)]
-        rows = [i for i, g in enumerate(graphs) if g is not None]
+        found = self.graphs(records.table["structure"].tolist())
+        for i, g in enumerate(found):
+            if isinstance(g, InputError):
+                out.loc[i, "error"] = str(g)
+        rows = [i for i, g in enumerate(found) if not isinstance(g, InputError)]
         if rows:
-            predicted = self.predict_graphs([cast(CrystalGraph, graphs[i]) for i in rows])
+            predicted = self.predict_graphs([cast(CrystalGraph, found[i]) for i in rows])
             out.loc[rows, OUTPUT_COLUMNS] = predicted.to_numpy()
         return out
-
-    def _graph_or_error(self, structure: Structure, out: pd.DataFrame, row: int) -> CrystalGraph | None:
-        try:
-            return self.graph(structure)
-        except InputError as exc:
-            out.loc[row, "error"] = str(exc)
-            return None
 
     def atom_contributions(self, structure: Structure, method: str | None = None) -> np.ndarray:
         """Per-site gradient × input of the per-site vectors on the classification logit (ensemble mean);

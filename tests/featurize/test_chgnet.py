@@ -47,9 +47,17 @@ def test_pooled_features_do_not_depend_on_how_the_cell_is_written(structure):
         np.testing.assert_allclose(features.max(0), base.max(0), atol=1e-4, err_msg=name)
 
 
+def test_an_atom_far_from_all_others_keeps_its_own_features():
+    lone = Structure(Lattice.cubic(7.0), ["Nb"], [[0, 0, 0]])  # nearest neighbour 7 Å: beyond CHGNet's 6 Å
+    features = chgnet.site_features([lone])[0]
+    assert isinstance(features, np.ndarray) and features.shape == (1, chgnet.WIDTH) and np.isfinite(features).all()
+
+
 def test_elements_beyond_plutonium_and_a_changed_checkpoint_are_refused(monkeypatch):
-    with pytest.raises(InputError, match="H to Pu"):
-        chgnet.site_features([Structure(Lattice.cubic(4.0), ["Am"], [[0, 0, 0]])])
+    americium = Structure(Lattice.cubic(4.0), ["Am"], [[0, 0, 0]])
+    found = chgnet.site_features([ROCK_SALT, americium, A15])
+    assert isinstance(found[1], InputError) and "H to Pu" in str(found[1])
+    np.testing.assert_allclose(found[2], chgnet.site_features([A15])[0], atol=1e-6)  # the others are read
     chgnet.encoder.cache_clear()
     monkeypatch.setattr(chgnet, "CHECKPOINT_SHA256", "0" * 64)
     try:

@@ -31,6 +31,13 @@ def test_fit_predict_learns_a_toy_rule_and_reports_bad_rows():
     assert pred["error"][0] == pred["error"][1] == ""
 
 
+def test_structures_chgnet_cannot_read_are_left_out_of_training():
+    structures, tc = toy_structures(24)
+    americium = Structure(Lattice.cubic(4.0), ["Am"], [[0, 0, 0]])
+    model = ChgnetHeads(**(FAST | {"epochs": 2})).fit(structures + [americium], tc=np.append(tc, 1.0))
+    assert model.n_unread == 1 and "1 training structures left out" in model.card_notes()
+
+
 def test_unknown_tc_marks_a_superconductor():
     structures, tc = toy_structures(24)
     model = ChgnetHeads(**FAST).fit(structures, tc=np.where(tc > 0, np.nan, 0.0))  # S2S-style labels
