@@ -26,8 +26,8 @@ from sc_core.featurize.composition import magpie_features, to_batch
 from sc_core.featurize.graph import CrystalGraph
 from sc_core.io import InputError
 from sc_core.models.base import OUTPUT_COLUMNS, Records
-from sc_core.models.ensemble import DualHead, EnsembleLinear, NetworkConfig, seeded, train_members, validation_mask
-from sc_core.models.graph_batch import CompositionChannel, GraphBatch, GraphModel, GraphObjective, collate
+from sc_core.models.ensemble import DualHead, EnsembleLinear, NetworkConfig
+from sc_core.models.graph_batch import CompositionChannel, GraphBatch, GraphModel, pool_cells, targets
 
 NO_EDGES = np.zeros(0, dtype=np.int64)
 
@@ -57,18 +57,15 @@ class SiteReadout(nn.Module):
         self.composition = CompositionChannel(members, c.width) if c.composition else None
         self.out = EnsembleLinear(members, c.width * (2 if c.composition else 1), c.out)
 
-    def site_states(self, batch: GraphBatch) -> torch.Tensor:
+    def node_states(self, batch: GraphBatch) -> torch.Tensor:
         """(members, n_sites, width) per-site vectors."""
         return F.silu(self.site(F.layer_norm(batch.nodes, batch.nodes.shape[-1:])))
 
     def readout(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
-        pooled = batch.mean_over_cells(self.dropout(h))
-        if self.composition is not None:
-            pooled = torch.cat([pooled, self.composition(batch)], dim=2)
-        return F.relu(self.out(pooled))
+        return pool_cells(self.dropout(h), batch, self.composition, self.out)
 
     def forward(self, batch: GraphBatch) -> torch.Tensor:
-        return self.readout(self.site_states(batch), batch)
+        return self.readout(self.node_states(batch), batch)
 
 
 class ChgnetHeads(GraphModel):
@@ -133,36 +130,13 @@ class ChgnetHeads(GraphModel):
         read = np.array([not isinstance(g, InputError) for g in found])  # structures CHGNet reads (not beyond Pu)
         graphs = [cast(CrystalGraph, g) for g, ok in zip(found, read, strict=True) if ok]
         structures = [s for s, ok in zip(structures, read, strict=True) if ok]
-        tc_array = None if tc is None else np.asarray(tc, dtype=float)[read]
+        tc = None if tc is None else np.asarray(tc, dtype=float)[read]
         labels = None if labels is None else np.asarray(labels)[read]
         self.n_unread = int((~read).sum())
-        y = torch.as_tensor(np.asarray(labels if labels is not None else ~(tc_array == 0), dtype=np.float32))
-        t = torch.as_tensor(np.zeros(len(graphs)) if tc_array is None else tc_array / c.tc_scale,
-                            dtype=torch.float32)
-        val = validation_mask([s.composition for s in structures], c)
-        train_idx, val_rows = np.flatnonzero(~val), torch.from_numpy(np.flatnonzero(val))
-        val_batch = collate([graphs[i] for i in val_rows.tolist()])
-        objective = GraphObjective(
-            graphs, train_idx, c.batch_size, np.random.default_rng(c.random_state),
-            lambda batch, rows: self._loss(batch, y[rows], t[rows]),
-            lambda: self._loss(val_batch, y[val_rows], t[val_rows]))
-        with seeded(c.random_state):
-            self.net = self.network()
-            if self.net.backbone.composition is not None:
-                self.net.backbone.composition.standardise_on([graphs[i] for i in train_idx])
-            self.history = train_members(self.net, list(self.net.parameters()), objective, c, desc=self.name,
-                                         progress=progress)
-        self.calibrate(val_batch, y[val_rows])
+        y, t = targets(len(graphs), tc, labels, c.tc_scale)
+        self.train_graphs(graphs, [s.composition for s in structures], y, t, shuffle_seed=c.random_state,
+                          progress=progress)
         return self
-
-    def _loss(self, batch: GraphBatch, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """Per-member BCE plus the squared error of scaled Tc on superconductors of known Tc."""
-        logit, tc = self.net(batch)
-        loss = F.binary_cross_entropy_with_logits(logit, y.expand_as(logit), reduction="none").mean(1)
-        known = (y > 0) & torch.isfinite(t)
-        if known.any():
-            loss = loss + ((tc[:, known] - t[known]) ** 2).mean(1)
-        return loss
 
     # -- inference -----------------------------------------------------------------------------
     def _predict_valid(self, records: Records) -> pd.DataFrame:
@@ -183,13 +157,7 @@ class ChgnetHeads(GraphModel):
         positive pushes towards a superconductor."""
         if method not in (None, "grad_x_input"):
             raise ValueError(f"unknown attribution method {method!r}")
-        batch = collate([self.graph(structure)])
-        backbone = self.net.backbone
-        with torch.no_grad():
-            h = backbone.site_states(batch)
-        h.requires_grad_(True)
-        self.net.cls_branch(backbone.readout(h, batch)).mean().backward()
-        return (cast(torch.Tensor, h.grad) * h).sum(-1).mean(0).detach().numpy()
+        return self.gradient_x_states(structure)
 
     def element_vectors(self, stage: str | None = None) -> pd.DataFrame:
         """CHGNet's own embedding of each element it covers (H-Pu): the pretrained input vectors."""

@@ -12,7 +12,6 @@ trained jointly. The model is a deep ensemble run as one network (:mod:`sc_core.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -28,17 +27,14 @@ from sc_core.models.ensemble import (
     DualHead,
     EnsembleLinear,
     NetworkConfig,
-    seeded,
-    train_members,
-    validation_mask,
 )
 from sc_core.models.graph_batch import (
     CompositionChannel,
     GraphBatch,
     GraphModel,
-    GraphObjective,
-    collate,
     gaussians,
+    pool_cells,
+    targets,
 )
 
 
@@ -95,10 +91,7 @@ class GraphBackbone(nn.Module):
     def readout(self, h: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
         """(members, n_crystals, out) from node vectors: mean over each cell (joined by the embedded
         descriptors), then a linear layer."""
-        pooled = batch.mean_over_cells(h)
-        if self.composition is not None:
-            pooled = torch.cat([pooled, self.composition(batch)], dim=2)
-        return F.relu(self.out(pooled))
+        return pool_cells(h, batch, self.composition, self.out)
 
     def forward(self, batch: GraphBatch) -> torch.Tensor:
         return self.readout(self.node_states(batch), batch)
@@ -140,33 +133,10 @@ class CrystalGraphNet(GraphModel):
         A tenth of the compositions is held out for early stopping (per member) and the temperature.
         """
         c = self.config
-        graphs = [self.graph(s) for s in structures]
-        y = torch.as_tensor(np.asarray(labels if labels is not None else np.asarray(tc) > 0, dtype=np.float32))
-        t = torch.as_tensor(np.zeros(len(graphs)) if tc is None else np.asarray(tc) / c.tc_scale, dtype=torch.float32)
-        val = validation_mask([s.composition for s in structures], c)
-        train_idx, val_batch = np.flatnonzero(~val), collate([graphs[i] for i in np.flatnonzero(val)])
-        val_rows = torch.from_numpy(np.flatnonzero(val))
-        objective = GraphObjective(
-            graphs, train_idx, c.batch_size, np.random.default_rng(c.random_state),
-            lambda batch, rows: self._loss(batch, y[rows], t[rows], with_tc=tc is not None),
-            lambda: self._loss(val_batch, y[val_rows], t[val_rows], with_tc=tc is not None))
-        with seeded(c.random_state):
-            self.net = self.network()
-            if self.net.backbone.composition is not None:  # built when c.composition
-                self.net.backbone.composition.standardise_on([graphs[i] for i in train_idx])
-            self.history = train_members(self.net, list(self.net.parameters()), objective, c, desc=self.name,
-                                         progress=progress)
-        self.calibrate(val_batch, y[val_rows])
+        y, t = targets(len(structures), tc, labels, c.tc_scale)
+        self.train_graphs([self.graph(s) for s in structures], [s.composition for s in structures], y, t,
+                          shuffle_seed=c.random_state, progress=progress)
         return self
-
-    def _loss(self, batch: GraphBatch, y: torch.Tensor, t: torch.Tensor, with_tc: bool) -> torch.Tensor:
-        """Per-member BCE plus, with Tc, the squared error of scaled Tc on superconductors."""
-        logit, tc = self.net(batch)
-        loss = F.binary_cross_entropy_with_logits(logit, y.expand_as(logit), reduction="none").mean(1)
-        sc = y > 0
-        if with_tc and sc.any():
-            loss = loss + ((tc[:, sc] - t[sc]) ** 2).mean(1)
-        return loss
 
     # -- inference -----------------------------------------------------------------------------
     def atom_contributions(self, structure: Structure, method: str | None = None) -> np.ndarray:
@@ -176,13 +146,7 @@ class CrystalGraphNet(GraphModel):
         """
         if method not in (None, "grad_x_input"):
             raise ValueError(f"unknown attribution method {method!r}")
-        batch = collate([self.graph(structure)])
-        backbone = self.net.backbone
-        with torch.no_grad():
-            h = backbone.node_states(batch)
-        h.requires_grad_(True)
-        self.net.cls_branch(backbone.readout(h, batch)).mean().backward()
-        return (cast(torch.Tensor, h.grad) * h).sum(-1).mean(0).detach().numpy()
+        return self.gradient_x_states(structure)
 
     def element_vectors(self, stage: str | None = None) -> pd.DataFrame:
         """Each pure element's embedded node vector (Z = 1-103), averaged over the ensemble."""

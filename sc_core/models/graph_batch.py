@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,15 @@ from sc_core.featurize.composition import feature_names
 from sc_core.featurize.graph import CUTOFF, CrystalGraph
 from sc_core.io import InputError
 from sc_core.models.base import OUTPUT_COLUMNS, Model, Records
-from sc_core.models.ensemble import EnsembleLinear, NetworkConfig, NetworkModel, summarise
+from sc_core.models.ensemble import (
+    EnsembleLinear,
+    NetworkConfig,
+    NetworkModel,
+    seeded,
+    summarise,
+    train_members,
+    validation_mask,
+)
 
 
 @dataclass(frozen=True)
@@ -127,8 +136,27 @@ class GraphObjective:
         return self.held_out()
 
 
+def pool_cells(h: torch.Tensor, batch: GraphBatch, composition: CompositionChannel | None,
+               out: EnsembleLinear) -> torch.Tensor:
+    """(members, n_crystals, out): the mean of node vectors `h` over each cell, joined by the embedded composition
+    descriptors when there is a channel for them, through `out` and a ReLU."""
+    pooled = batch.mean_over_cells(h)
+    if composition is not None:
+        pooled = torch.cat([pooled, composition(batch)], dim=2)
+    return F.relu(out(pooled))
+
+
+def targets(n: int, tc: np.ndarray | None, labels: np.ndarray | None, tc_scale: float
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class (labels, else Tc ≠ 0: NaN is a superconductor of unknown Tc) and Tc / tc_scale (NaN: unknown)."""
+    tc_values = np.full(n, np.nan) if tc is None else np.asarray(tc, dtype=float)
+    y = torch.as_tensor(np.asarray(labels if labels is not None else tc_values != 0, dtype=np.float32))
+    return y, torch.as_tensor(tc_values / tc_scale, dtype=torch.float32)
+
+
 class GraphModel(NetworkModel, Model):
-    """A structure model reading crystal graphs: graph building, batched ensemble inference, per-row errors."""
+    """A structure model reading crystal graphs: graph building, the shared training loop and loss, batched
+    ensemble inference, per-row errors."""
 
     kind = "structure"
     config: NetworkConfig
@@ -140,6 +168,50 @@ class GraphModel(NetworkModel, Model):
 
     def graph(self, structure: Structure) -> CrystalGraph:
         raise NotImplementedError
+
+    def train_graphs(self, graphs: list[CrystalGraph], compositions: list, y: torch.Tensor, t: torch.Tensor,
+                     shuffle_seed: int, fresh: bool = True, frozen: tuple[nn.Module, ...] = (),
+                     progress: bool = False) -> None:
+        """Train the ensemble on graphs with classes `y` and scaled Tc `t` (:func:`targets`); a tenth of the
+        compositions is held out for early stopping (per member) and the temperature. `fresh`: build the network
+        first (else continue from the current one, e.g. pretrained); `frozen` modules keep their weights."""
+        c = self.config
+        val = validation_mask(compositions, c)
+        train_idx, val_rows = np.flatnonzero(~val), torch.from_numpy(np.flatnonzero(val))
+        val_batch = collate([graphs[i] for i in val_rows.numpy()])
+        objective = GraphObjective(graphs, train_idx, c.batch_size, np.random.default_rng(shuffle_seed),
+                                   lambda batch, rows: self._loss(batch, y[rows], t[rows]),
+                                   lambda: self._loss(val_batch, y[val_rows], t[val_rows]))
+        with seeded(c.random_state):
+            if fresh:
+                self.net = self.network()
+            composition = getattr(self.net.backbone, "composition", None)
+            if composition is not None:  # built when the config embeds the composition
+                composition.standardise_on([graphs[i] for i in train_idx])
+            for module in frozen:
+                module.requires_grad_(False)
+            self.history = train_members(self.net, [q for q in self.net.parameters() if q.requires_grad], objective,
+                                         c, desc=self.name, progress=progress)
+        self.net.requires_grad_(True)
+        self.calibrate(val_batch, y[val_rows])
+
+    def _loss(self, batch: GraphBatch, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Per-member BCE plus the squared error of scaled Tc on superconductors whose Tc is known."""
+        logit, tc = self.net(batch)
+        loss = F.binary_cross_entropy_with_logits(logit, y.expand_as(logit), reduction="none").mean(1)
+        known = (y > 0) & ~torch.isnan(t)
+        return loss + ((tc[:, known] - t[known]) ** 2).mean(1) if known.any() else loss
+
+    def gradient_x_states(self, structure: Structure) -> np.ndarray:
+        """Per-site gradient × input of the backbone's node vectors (``node_states``) on the classification logit
+        through its ``readout`` (ensemble mean); positive pushes towards a superconductor."""
+        batch = collate([self.graph(structure)])
+        backbone = self.net.backbone
+        with torch.no_grad():
+            h = backbone.node_states(batch)
+        h.requires_grad_(True)
+        self.net.cls_branch(backbone.readout(h, batch)).mean().backward()
+        return (cast(torch.Tensor, h.grad) * h).sum(-1).mean(0).detach().numpy()
 
     def calibrate(self, val_batch: GraphBatch, y_val: torch.Tensor) -> None:
         """Eval mode, then the temperature that best calibrates the mean logit on the validation graphs."""

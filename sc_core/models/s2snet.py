@@ -47,6 +47,7 @@ from sc_core.models.graph_batch import (
     collate,
     gaussians,
     segment_softmax,
+    targets,
 )
 
 ARCHITECTURE = ("n_members", "width", "layers", "k_neighbors", "lattice", "descriptors", "n_gaussians")
@@ -392,39 +393,13 @@ class S2SNet(GraphModel):
                 self.start_from(c.pretrained)
         if c.pretrain_epochs and not self.is_pretrained:
             self.pretrain(pretrain_on if pretrain_on is not None else structures, progress)
-        tc_values = np.full(len(structures), np.nan) if tc is None else np.asarray(tc, dtype=float)
-        y = torch.as_tensor(np.asarray(labels if labels is not None else tc_values != 0, dtype=np.float32))
-        t = torch.as_tensor(tc_values / c.tc_scale, dtype=torch.float32)
-        graphs = [self.graph(s) for s in structures]
-        val = validation_mask([s.composition for s in structures], c)
-        val_rows = torch.from_numpy(np.flatnonzero(val))
-        val_batch = collate([graphs[i] for i in val_rows.numpy()])
-        objective = GraphObjective(graphs, np.flatnonzero(~val), c.batch_size,
-                                   np.random.default_rng(c.random_state + 1),
-                                   lambda batch, rows: self._loss(batch, y[rows], t[rows]),
-                                   lambda: self._loss(val_batch, y[val_rows], t[val_rows]))
-        with seeded(c.random_state):
-            if not self.is_pretrained:
-                self.net = self.network()
-            if self.net.backbone.composition is not None:  # built when c.composition
-                self.net.backbone.composition.standardise_on([graphs[i] for i in np.flatnonzero(~val)])
-            frozen = [self.net.backbone.embed, self.net.backbone.layers] if c.freeze and self.is_pretrained else []
-            for module in frozen:
-                module.requires_grad_(False)
-            self.history = train_members(self.net, [q for q in self.net.parameters() if q.requires_grad], objective,
-                                         c, desc=self.name, progress=progress)
-        self.net.requires_grad_(True)
-        self.calibrate(val_batch, y[val_rows])
+        y, t = targets(len(structures), tc, labels, c.tc_scale)
+        frozen = (self.net.backbone.embed, self.net.backbone.layers) if c.freeze and self.is_pretrained else ()
+        self.train_graphs([self.graph(s) for s in structures], [s.composition for s in structures], y, t,
+                          shuffle_seed=c.random_state + 1, fresh=not self.is_pretrained, frozen=frozen,
+                          progress=progress)
         return self
 
-    def _loss(self, batch: GraphBatch, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """Per-member BCE plus the squared error of scaled Tc on superconductors whose Tc is known."""
-        logit, tc = self.net(batch)
-        loss = F.binary_cross_entropy_with_logits(logit, y.expand_as(logit), reduction="none").mean(1)
-        known = (y > 0) & ~torch.isnan(t)
-        return loss + ((tc[:, known] - t[known]) ** 2).mean(1) if known.any() else loss
-
-    # -- inference -------------------------------------------------------------------------------
     def atom_contributions(self, structure: Structure, method: str | None = None) -> np.ndarray:
         """Per-site contribution to the classification logit (ensemble mean); positive: towards a superconductor.
 
