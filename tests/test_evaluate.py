@@ -331,3 +331,9 @@ def test_parity_formulas_come_from_the_stored_split_only_when_they_match():
     assert evaluate.parity_formulas(curve, splits) == [display_formula(f) for f in superconductors["formula"]]
     assert evaluate.parity_formulas(curve | {"tc_true": curve["tc_true"][::-1] + [1.0]}, splits) is None
     assert evaluate.parity_formulas(curve | {"seed": 1}, splits) is None  # no stored split for that seed
+
+
+def test_rows_without_a_prediction_leave_the_scored_test_set():
+    test = np.array([True, False, True, True, False])
+    pred = pd.DataFrame({"p_sc": [0.2, np.nan, 0.9]})  # the test rows in order; the second was unreadable
+    np.testing.assert_array_equal(evaluate.scored(test, pred), [True, False, False, True, False])
