@@ -25,7 +25,6 @@ from sc_core.featurize import chgnet
 from sc_core.featurize.composition import magpie_features, to_batch
 from sc_core.featurize.graph import CrystalGraph
 from sc_core.io import InputError
-from sc_core.models.base import OUTPUT_COLUMNS, Records
 from sc_core.models.ensemble import DualHead, EnsembleLinear, NetworkConfig
 from sc_core.models.graph_batch import CompositionChannel, GraphBatch, GraphModel, pool_cells, targets
 
@@ -139,19 +138,6 @@ class ChgnetHeads(GraphModel):
         return self
 
     # -- inference -----------------------------------------------------------------------------
-    def _predict_valid(self, records: Records) -> pd.DataFrame:
-        out = pd.DataFrame(index=range(len(records)), columns=OUTPUT_COLUMNS, dtype=float)
-        out["error"] = ""
-        found = self.graphs(records.table["structure"].tolist())
-        for i, g in enumerate(found):
-            if isinstance(g, InputError):
-                out.loc[i, "error"] = str(g)
-        rows = [i for i, g in enumerate(found) if not isinstance(g, InputError)]
-        if rows:
-            predicted = self.predict_graphs([cast(CrystalGraph, found[i]) for i in rows])
-            out.loc[rows, OUTPUT_COLUMNS] = predicted.to_numpy()
-        return out
-
     def atom_contributions(self, structure: Structure, method: str | None = None) -> np.ndarray:
         """Per-site gradient × input of the per-site vectors on the classification logit (ensemble mean);
         positive pushes towards a superconductor."""

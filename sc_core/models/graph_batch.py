@@ -231,16 +231,23 @@ class GraphModel(NetworkModel, Model):
         return summarise(np.concatenate(logits, axis=1), np.concatenate(tcs, axis=1), self.temperature,
                          self.config.tc_scale)
 
+    def graphs(self, structures: list[Structure]) -> list[CrystalGraph | InputError]:
+        """:meth:`graph` of each structure, or the InputError that says why it has none (e.g. elements beyond
+        Lr); a family that builds graphs in batches overrides this."""
+        out: list[CrystalGraph | InputError] = []
+        for structure in structures:
+            try:
+                out.append(self.graph(structure))
+            except InputError as exc:
+                out.append(exc)
+        return out
+
     def _predict_valid(self, records: Records) -> pd.DataFrame:
         out = pd.DataFrame(index=range(len(records)), columns=OUTPUT_COLUMNS, dtype=float)
-        out["error"] = ""
-        graphs, rows = [], []
-        for i, structure in enumerate(records.table["structure"]):
-            try:
-                graphs.append(self.graph(structure))
-                rows.append(i)
-            except InputError as exc:  # e.g. elements beyond Lr
-                out.loc[i, "error"] = str(exc)
-        if graphs:
-            out.loc[rows, OUTPUT_COLUMNS] = self.predict_graphs(graphs).to_numpy()
+        found = self.graphs(records.table["structure"].tolist())
+        out["error"] = [str(g) if isinstance(g, InputError) else "" for g in found]
+        rows = [i for i, g in enumerate(found) if not isinstance(g, InputError)]
+        if rows:
+            predicted = self.predict_graphs([cast(CrystalGraph, found[i]) for i in rows])
+            out.loc[rows, OUTPUT_COLUMNS] = predicted.to_numpy()
         return out
