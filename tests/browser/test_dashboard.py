@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from driver import PAGES, serve, settle
 from PIL import Image
+from playwright.sync_api import expect
 from pymatgen.core import Lattice, Structure
 from pymatgen.io.cif import CifWriter
 
@@ -90,12 +91,15 @@ def test_screening_is_filtered_and_exported(app, tmp_path):
     settle(app)
     app.get_by_role("button", name="Screen").click()
     settle(app)
+    heading = app.get_by_text(re.compile(r"^\d+ of \d+ candidates"))
+    before = heading.inner_text()
     exclude = app.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Must not contain")
     exclude.locator("input").click()
     app.get_by_role("option", name="Cu", exact=True).click()
     app.keyboard.press("Escape")
     settle(app)
-    heading = app.get_by_text(re.compile(r"^\d+ of \d+ candidates")).inner_text()
+    expect(heading).not_to_have_text(before)  # the rerun with the exclusion has drawn (settle alone can race it)
+    heading = heading.inner_text()
     shown, total = map(int, re.match(r"(\d+) of (\d+)", heading).groups())
     assert total == len(FORMULAS) and shown < total
     csv = pd.read_csv(io.BytesIO(download(app, "Download CSV")))
