@@ -97,7 +97,8 @@ def magpie_features(batch: CompositionBatch) -> np.ndarray:
     """Magpie-style descriptors (Ward et al. 2016), float32 array of shape (n, len(feature_names())).
 
     Per property: fraction-weighted mean, mean absolute deviation, min, max, range and the value of
-    the most abundant element; stoichiometric p-norms; valence-orbital fractions; ionic character.
+    the most abundant element (the least of them where several tie, so the order a formula is written in never
+    matters); stoichiometric p-norms; valence-orbital fractions; ionic character.
     Computed MAGPIE_ROWS rows at a time.
     """
     blocks = [_magpie_block(batch.take(slice(start, start + MAGPIE_ROWS)))
@@ -116,7 +117,8 @@ def _magpie_block(batch: CompositionBatch) -> np.ndarray:
     avg_dev = (w * np.abs(props - mean[:, None, :])).sum(axis=1)
     pmin = np.where(present[:, :, None], props, np.inf).min(axis=1)
     pmax = np.where(present[:, :, None], props, -np.inf).max(axis=1)
-    mode = props[np.arange(len(z)), x.argmax(axis=1)]
+    most = np.isclose(x, x.max(axis=1, keepdims=True), rtol=1e-9, atol=0) & present
+    mode = np.where(most[:, :, None], props, np.inf).min(axis=1)  # ties: the least (matminer's rule), whatever order
     stats = np.stack([mean, avg_dev, pmin, pmax, pmax - pmin, mode], axis=2).reshape(len(z), -1)
 
     n_el = present.sum(axis=1, keepdims=True)

@@ -1,5 +1,8 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pymatgen.core import Composition, Element
 
 from sc_core.data import element_properties
 from sc_core.featurize.composition import feature_names, magpie_features, to_batch
@@ -34,3 +37,21 @@ def test_features_do_not_depend_on_batch_company():
     mixed = magpie_features(to_batch([parse_formula(f) for f in ("Nb3Sn", "Ba0.6K0.4Fe2As2", "O")]))
     np.testing.assert_allclose(alone[0], mixed[0], rtol=1e-6)
     assert np.isfinite(mixed).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 103), st.sampled_from([1, 1, 2, 3, 0.5, 0.25])), min_size=1, max_size=5,
+                unique_by=lambda pair: pair[0]), st.randoms(use_true_random=False))
+def test_features_do_not_depend_on_the_order_elements_are_written_in(pairs, rng):
+    """NaCl and ClNa are one material: ties for the most abundant element (every 1:1 compound) included."""
+    shuffled = list(pairs)
+    rng.shuffle(shuffled)
+    written = [Composition({Element.from_Z(z): amount for z, amount in order}) for order in (pairs, shuffled)]
+    a, b = magpie_features(to_batch(written))
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_a_tie_for_most_abundant_takes_the_least_value():
+    mode = feature_names().index("mode_electronegativity")
+    nacl, clna = magpie_features(to_batch([Composition("NaCl"), Composition({"Cl": 1, "Na": 1})]))[:, mode]
+    assert nacl == clna == pytest.approx(element_properties()[11, mode // 6], rel=1e-5)  # Na's, the lower
