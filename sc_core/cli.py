@@ -237,11 +237,13 @@ def cmd_screen(args: argparse.Namespace) -> int:
     filters = screening.Filters(min_p=args.min_p or 0.0, predicted_only=args.min_p is None, tc_min=args.tc_min,
                                 exclude_families=args.exclude_family, known=args.known)
     streamed = args.pool == tables.STDIO or (tables.is_table(args.pool) and os.path.isfile(args.pool))
-    if streamed and not args.shard and args.backend == "local":
-        screened = _screen_streamed(args.pool, names, filters, args.top)
-    elif streamed and not args.pool.lower().endswith(".csv"):
-        raise InputError("--shard and --backend ray screen a pool read whole: give them a CSV file, not "
-                         f"{'standard input' if args.pool == tables.STDIO else quote(args.pool)}.")
+    if streamed and args.backend == "ray":
+        if args.pool == tables.STDIO or args.shard:
+            raise InputError("--backend ray splits a pool file into shards itself: give it a CSV or Parquet file, "
+                             "without --shard.")
+        screened = _screen_parts(args.pool, names, filters, args.top, args.tasks, Path(args.output).parent)
+    elif streamed:
+        screened = _screen_streamed(args.pool, names, filters, args.top, args.shard)
     else:
         screened = _screen_in_memory(args, names, filters)
     shortlist, n_unscored = screened.shortlist, len(screened.unscored)
@@ -269,13 +271,29 @@ def _screen_in_memory(args: argparse.Namespace, names: list[str], filters: scree
                            len(table))
 
 
-def _screen_streamed(path: str, names: list[str], filters: screening.Filters, top: int | None) -> stream.Screened:
-    """Screen a CSV or Parquet file, or CSV on standard input, in chunks (:mod:`sc_core.screening.stream`), with a
-    progress bar in rows per second and the time left (where the rows can be counted first)."""
-    total = tables.count_rows(path)
+def _screen_streamed(path: str, names: list[str], filters: screening.Filters, top: int | None,
+                     shard: tuple[int, int] | None) -> stream.Screened:
+    """Screen a CSV or Parquet file (or its shard), or CSV on standard input, in chunks
+    (:mod:`sc_core.screening.stream`), with a progress bar in rows per second and the time left (where the rows
+    can be counted first: a whole file)."""
+    total = None if shard else tables.count_rows(path)
     small = total is not None and total * len(names) <= PROGRESS_MIN_ROWS
     with tqdm(total=total, unit="row", file=sys.stderr, disable=small) as bar:
-        return stream.screen_chunks(tables.read_chunks(path), names, filters, top, lambda n: bar.update(n - bar.n))
+        return stream.screen_chunks(tables.read_chunks(path, shard=shard), names, filters, top,
+                                    lambda n: bar.update(n - bar.n))
+
+
+def _screen_parts(path: str, names: list[str], filters: screening.Filters, top: int | None, n_tasks: int,
+                  near: Path) -> stream.Screened:
+    """Screen a pool file as Ray tasks that each read their own shard and write part files
+    (:mod:`sc_core.screening.parts`) to a temporary folder beside the output, removed once merged."""
+    import tempfile
+
+    from sc_core.screening import parts
+
+    with tempfile.TemporaryDirectory(prefix=".sc-parts-", dir=near) as folder, \
+            tqdm(total=tables.count_rows(path), unit="row", file=sys.stderr) as bar:
+        return parts.screen_parts(path, names, filters, top, folder, n_tasks, lambda n: bar.update(n - bar.n))
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -428,7 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", type=_shard, metavar="i/N",
                    help="screen only shard i (0-based) of N contiguous shards of the pool, e.g. on N machines")
     p.add_argument("--backend", choices=("local", "ray"), default="local",
-                   help="run in this process, or as Ray tasks on a running or local Ray cluster (pip install ray)")
+                   help="run in this process, or as Ray tasks on a running or local Ray cluster (pip install ray): "
+                        "a CSV or Parquet pool is split into --tasks shards, each read and screened by its own task")
+    p.add_argument("--tasks", type=int, default=8, metavar="N",
+                   help="shards of a pool file screened as Ray tasks with --backend ray (default 8)")
     p.add_argument("--hide-errors", action="store_true",
                    help="leave out the materials no model could score (by default they follow the shortlist, "
                         "each with its error)")

@@ -279,7 +279,7 @@ def test_generate_then_screen_a_pool_file(capsys, tmp_path):
     assert code == 0 and f"10 of {len(generated):,} materials from {pool} pass the filters" in out
     assert len(table) == 10 and set(table["formula"]) <= set(generated) and table["p_sc"].is_monotonic_decreasing
     assert (table["p_sc"] >= 0.2).all() and {"nearest_sc", "in_domain", "models"} <= set(table.columns)
-    code, out, _ = run(capsys, *screen, "-o", str(whole), "--shard", "0/1")  # a shard: the pool read whole
+    code, out, _ = run(capsys, *screen, "-o", str(whole), "--shard", "0/1")  # one shard: the whole file
     assert code == 0 and "(shard 0/1)" in out
     pd.testing.assert_frame_equal(table, pd.read_csv(whole), rtol=1e-12)
 
@@ -325,7 +325,8 @@ def test_generate_piped_into_screen(tmp_path):
     (["generate", "--elements", "Nb,Sn,Ge,B", "--arity", "4", "--max-atoms", "99"], "to 30, not 99"),
     (["generate", "--elements", "He,Ne", "--arity", "2", "-o", "x.csv"], "No composition of these elements"),
     (["generate", "--elements", "Nb,Sn", "--arity", "2", "-o", "x.xlsx"], "a .csv or .parquet file"),
-    (["screen", "-", "-o", "x.csv", "--shard", "0/2"], "give them a CSV file, not standard input"),
+    (["screen", "-", "-o", "x.csv", "--shard", "0/2"], "Standard input cannot be split into shards"),
+    (["screen", "-", "-o", "x.csv", "--backend", "ray"], "give it a CSV or Parquet file"),
     (["screen", "bad.parquet", "-o", "x.csv", "--models", "baseline"], "Could not read 'bad.parquet' as a Parquet"),
 ])
 def test_generate_and_streamed_screen_usage_errors(capsys, monkeypatch, tmp_path, argv, message):

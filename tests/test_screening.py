@@ -293,17 +293,33 @@ def test_crystal_system_of_symbols():
         "tetragonal", "hexagonal", "trigonal", "monoclinic", "", ""]
 
 
-def test_ray_backend_gives_the_local_table():
+def test_ray_backend_gives_the_local_results(tmp_path):
+    """On a local Ray cluster of 2 workers: a pool in memory split into tasks, and a generated pool file whose
+    shards each task reads itself, writing part files that are merged."""
     pytest.importorskip("ray")  # listed in requirements.txt; optional for users
     import ray
 
+    from sc_core.generate import compositions
+    from sc_core.screening import parts, stream, tables
+
     pool = read_pool("pool.csv", b"id,formula\na,MgB2\nb,NaCl\nc,Xx2\nd,Nb3Sn\ne,FeSe\n")
+    path = tmp_path / "generated.csv"
+    formulas = [*compositions(["Nb", "Sn", "Ge", "Mg", "B", "N"], (2, 3), 4), "Xx2"]
+    pd.DataFrame({"formula": formulas}).to_csv(path, index=False)
+    filters = screening.Filters(min_p=0.1)
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         distributed = screening.screen(pool, ["baseline"], backend="ray", n_tasks=3)
+        (tmp_path / "parts").mkdir()
+        from_parts = parts.screen_parts(str(path), ["baseline"], filters, 20, str(tmp_path / "parts"), n_tasks=3)
     finally:
         ray.shutdown()
     pd.testing.assert_frame_equal(distributed, screening.screen(pool, ["baseline"]))
+    local = stream.screen_chunks(tables.read_chunks(str(path)), ["baseline"], filters, 20)
+    assert from_parts.rows == local.rows == len(formulas) and len(from_parts.shortlist) == 20
+    assert len(list((tmp_path / "parts").glob("part-*.shortlist.parquet"))) == 3
+    pd.testing.assert_frame_equal(from_parts.shortlist, local.shortlist, check_dtype=False)
+    pd.testing.assert_frame_equal(from_parts.unscored, local.unscored, check_dtype=False)
 
 
 def test_consensus_tc_is_the_equal_mixture_and_the_gated_tc_needs_p():

@@ -128,3 +128,44 @@ def test_a_table_without_rows_is_explained(tmp_path):
 def test_a_writer_refuses_other_files():
     with pytest.raises(InputError, match=r"\.csv or \.parquet file, or - for standard output; not 'x.xlsx'"):
         tables.TableWriter("x.xlsx")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_shards_of_a_file_partition_its_rows_in_order(pool_csv, tmp_path, suffix):
+    table = pd.read_csv(io.BytesIO(pool_csv), dtype={"id": str})
+    path = str(tmp_path / f"pool{suffix}")
+    if suffix == ".csv":
+        table.to_csv(path, index=False)
+    else:
+        table.to_parquet(path, row_group_size=37)  # shards cut across row groups
+    whole = pd.concat(tables.read_chunks(path, rows=50))
+    for count in (1, 2, 3, 7, len(table) + 5):  # more shards than rows: some are empty
+        shards = [list(tables.read_chunks(path, rows=50, shard=(i, count))) for i in range(count)]
+        joined = pd.concat([chunk for chunks in shards for chunk in chunks])
+        assert joined["id"].tolist() == whole["id"].tolist() and joined["formula"].tolist() == whole["formula"].tolist()
+        sizes = [sum(map(len, chunks)) for chunks in shards]
+        if suffix == ".parquet":
+            assert max(sizes) - min(sizes) <= 1  # rows split evenly
+        elif count <= 7:
+            assert min(sizes) > len(table) / count / 2  # bytes split evenly: rows roughly so
+    with pytest.raises(InputError, match="0 ≤ i < N"):
+        next(tables.read_chunks(path, shard=(3, 3)))
+
+
+def test_standard_input_has_no_shards():
+    with pytest.raises(InputError, match="Standard input cannot be split"):
+        next(tables.read_chunks(tables.STDIO, shard=(0, 2)))
+
+
+@pytest.mark.parametrize("top", [None, 25])
+def test_shards_screened_apart_and_merged_are_the_whole_screening(pool_csv, tmp_path, top):
+    """What each Ray task of `sc screen --backend ray` does (parts.screen_shard), run here in turn."""
+    from sc_core.screening import parts
+
+    path = tmp_path / "pool.csv"
+    path.write_bytes(pool_csv)
+    rows = [parts.screen_shard(str(path), i, 4, ["baseline"], FILTERS, top, str(tmp_path)) for i in range(4)]
+    merged, whole = parts.merge(str(tmp_path), rows, FILTERS, top), in_memory(pool_csv, top)
+    assert sum(rows) == merged.rows == whole.rows and min(rows) > 0
+    pd.testing.assert_frame_equal(merged.shortlist, whole.shortlist, check_dtype=False)
+    pd.testing.assert_frame_equal(merged.unscored, whole.unscored, check_dtype=False)

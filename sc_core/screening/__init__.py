@@ -4,8 +4,9 @@ Modules by responsibility: :mod:`.pools` (bundled pools, shards), :mod:`.batch` 
 :mod:`.cache` (the models' stored predictions of the bundled pools, and live ones), :mod:`.chunks` (work in
 chunks between progress reports), :mod:`.backends` (local or Ray), :mod:`.symmetry` (space groups),
 :mod:`.known` (SuperCon matches and nearest known superconductors), :mod:`.filters`, :mod:`.export`,
-:mod:`.tables` (CSV and Parquet pools read and written in chunks) and :mod:`.stream` (a pool screened chunk by chunk
-in bounded memory). Uploaded and command-line pools are read by :func:`sc_core.io.read_pool`.
+:mod:`.tables` (CSV and Parquet pools read and written in chunks, or one shard of them), :mod:`.stream` (a pool
+screened chunk by chunk in bounded memory) and :mod:`.parts` (a pool file screened as Ray tasks, each reading its
+own shard and writing its own part file). Uploaded and command-line pools are read by :func:`sc_core.io.read_pool`.
 """
 
 from sc_core.screening.backends import screen

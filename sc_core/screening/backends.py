@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -20,11 +22,7 @@ def screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None
         return screen_batch(pool, model_names, progress)
     if backend != "ray":
         raise InputError(f"Unknown backend {quote(backend)}; choose local or ray.")
-    try:
-        import ray
-    except ImportError:
-        raise InputError("The ray backend needs Ray: pip install ray") from None
-    ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
+    ray = ray_module()
     task = ray.remote(screen_batch)
     parts = [pool.iloc[rows] for rows in np.array_split(np.arange(len(pool)), min(n_tasks, max(len(pool), 1)))]
     futures = [task.remote(part, model_names) for part in parts]
@@ -34,3 +32,13 @@ def screen(pool: pd.DataFrame, model_names: list[str], progress: Progress | None
         if progress:
             progress(steps(sum(map(len, parts[: i + 1])), model_names), steps(len(pool), model_names))
     return pd.concat(tables, ignore_index=True)
+
+
+def ray_module() -> Any:
+    """Ray, joined to a running cluster (``RAY_ADDRESS``) or to a local one it starts; InputError without Ray."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("The ray backend needs Ray: pip install ray") from None
+    ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
+    return ray

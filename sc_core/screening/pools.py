@@ -8,6 +8,7 @@ from pymatgen.core import Structure
 
 from sc_core import data
 from sc_core.io import InputError, quote
+from sc_core.screening.tables import check_shard
 
 POOLS = {
     "3dsc": "3DSC: 10,904 Materials Project structures matched to SuperCon entries",
@@ -53,8 +54,7 @@ def load_pool(name: str) -> pd.DataFrame:
 
 def shard(pool: pd.DataFrame, index: int, count: int) -> pd.DataFrame:
     """Shard `index` (0-based) of `count` contiguous, balanced shards: together they partition the pool in order."""
-    if count < 1 or not 0 <= index < count:
-        raise InputError(f"A shard is i/N with 0 ≤ i < N; got {index}/{count}.")
+    check_shard(index, count)
     return pool.iloc[np.array_split(np.arange(len(pool)), count)[index]]
 
 
