@@ -169,3 +169,5 @@ def test_shards_screened_apart_and_merged_are_the_whole_screening(pool_csv, tmp_
     assert sum(rows) == merged.rows == whole.rows and min(rows) > 0
     pd.testing.assert_frame_equal(merged.shortlist, whole.shortlist, check_dtype=False)
     pd.testing.assert_frame_equal(merged.unscored, whole.unscored, check_dtype=False)
+    with pytest.raises(InputError, match="The pool has no rows"):
+        parts.merge(str(tmp_path), [0, 0], FILTERS, top)

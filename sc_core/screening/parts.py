@@ -38,6 +38,8 @@ def screen_shard(path: str, index: int, count: int, model_names: list[str], filt
 def merge(parts_dir: str, rows: list[int], filters: Filters, top: int | None) -> Screened:
     """The parts of shards 0..N-1 (with `rows` screened in each) as one result: rows renumbered across shards, the
     shortlists ranked together (ties in pool order), the unscored rows in pool order."""
+    if not any(rows):
+        raise InputError("The pool has no rows.")
     shortlists: list[pd.DataFrame] = []
     unscored: list[pd.DataFrame] = []
     offset = 0
