@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
@@ -55,6 +56,10 @@ def cli_seconds(*argv: str) -> float:
     return time.perf_counter() - start
 
 
+# the Model performance plot tabs run lazily, one at a time: each is a page of its own (its tab kept in the URL)
+PLOT_TABS = ("Against the Tc threshold", "Confusion matrix", "Calibration", "Tc parity")
+
+
 def main() -> None:
     cif = Path(tempfile.mkdtemp()) / "MgB2.cif"
     cif.write_text(str(CifWriter(Structure.from_spacegroup("P6/mmm", Lattice.hexagonal(3.086, 3.524), ["Mg", "B"],
@@ -67,6 +72,10 @@ def main() -> None:
             cold = visit(page, f"{url}/{path}")
             warm = [visit(page, f"{url}/{path}") for _ in range(3)]
             rows.append((f"page {name}", cold, statistics.median(warm)))
+        for tab in PLOT_TABS:
+            tab_url = f"{url}/model_performance?plot={urllib.parse.quote_plus(tab)}"
+            cold = visit(page, tab_url)
+            rows.append((f"  · {tab}", cold, statistics.median(visit(page, tab_url) for _ in range(3))))
         rows.append(("predict a formula (MgB2)", formula(page, url, "MgB2"), formula(page, url, "Nb3Sn")))
         rows.append(("CIF upload → coloured 3D view", cif_to_view(page, url, cif), cif_to_view(page, url, cif)))
         browser.close()

@@ -96,9 +96,6 @@ def threshold_figure(names: tuple[str, ...], results_dir: str, metric: str) -> g
 
 def threshold_section(names: tuple[str, ...], results_dir: str) -> None:
     """Metrics against the Tc threshold T (Quinn & McQueen's Fig. 1B and Fig. 6), for test sets that sweep it."""
-    if swept_table(results_table(names, results_dir)).empty:
-        return
-    st.subheader("Classification against the Tc threshold")
     metric = st.segmented_control("Metric", ["f1", "accuracy", "roc_auc", "precision", "recall"],
                                   format_func=METRIC_NAMES.get, default="f1", required=True, key="threshold_metric")
     st.plotly_chart(threshold_figure(names, results_dir, metric), width="stretch", config=PLOT_CONFIG)
@@ -139,7 +136,16 @@ def roc_pr_figures(names: tuple[str, ...], results_dir: str, dataset: str) -> tu
     return roc, pr
 
 
-def roc_pr(names: tuple[str, ...], results_dir: str, dataset: str) -> None:
+def classification_datasets(names: tuple[str, ...], results_dir: str) -> list[str]:
+    return list(dict.fromkeys(c["dataset"] for entries in curves_of(names, results_dir).values() for c in entries
+                              if c["task"] == "classification"))
+
+
+def roc_pr_section(names: tuple[str, ...], results_dir: str) -> None:
+    """ROC and precision–recall curves of one test set at a time (every curve of every set at once is slow to
+    draw)."""
+    dataset = st.selectbox("Test set", classification_datasets(names, results_dir),
+                           format_func=lambda d: DATASET_NAMES.get(d, d), key="roc_dataset")
     left, right = st.columns(2)
     for column, fig in zip((left, right), roc_pr_figures(names, results_dir, dataset), strict=True):
         column.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
@@ -155,12 +161,8 @@ def confusion_figure(matrix: tuple[tuple[int, ...], ...]) -> go.Figure:
     return fig
 
 
-def confusion_section(curves: dict[str, list[dict]]) -> None:
-    options = {curve_label(model, c, datasets=True): c for model, entries in curves.items() for c in entries
-               if c["task"] == "classification" and c.get("y_true")}
-    if not options:
-        return
-    st.subheader("Confusion matrix")
+def confusion_section(names: tuple[str, ...], results_dir: str) -> None:
+    options = {curve_label(model, c, datasets=True): c for model, c in scored_curves(curves_of(names, results_dir))}
     left, right = st.columns([1, 2])
     with left:
         key = st.selectbox("Test set", list(options))
@@ -206,11 +208,8 @@ def calibration_figure(names: tuple[str, ...], results_dir: str, chosen: tuple[s
     return fig
 
 
-def calibration_section(names: tuple[str, ...], results_dir: str, curves: dict[str, list[dict]]) -> None:
-    scored = scored_curves(curves)
-    if not scored:
-        return
-    st.subheader("Calibration")
+def calibration_section(names: tuple[str, ...], results_dir: str) -> None:
+    scored = scored_curves(curves_of(names, results_dir))
     test_sets = {report.test_set_label(c["dataset"], c["protocol"], c["threshold_K"]):
                  split_key(c) for _, c in scored}
     left, right = st.columns([1, 2])
@@ -259,13 +258,33 @@ def parity_figure(names: tuple[str, ...], results_dir: str, shown: frozenset[str
 
 def parity_section(names: tuple[str, ...], results_dir: str) -> None:
     entries = parity_entries(names, results_dir)
-    if not entries:
-        return
-    st.subheader("Tc parity (superconductors in the test split)")
+    st.caption("Measured against predicted Tc of the superconductors in each test split.")
     labels = [curve_label(model, curve, datasets=True) for model, curve, _ in entries]
     shown = st.multiselect("Series", labels, default=parity_default(entries), key="parity_series",
                            help="Each model on each test split; a few at a time stay readable.")
     st.plotly_chart(parity_figure(names, results_dir, frozenset(shown)), width="stretch", config=PLOT_CONFIG)
+
+
+def plots(names: tuple[str, ...], results_dir: str) -> None:
+    """The plots in tabs that run lazily: only the open tab is computed and drawn (six charts at once took
+    seconds to draw), and the open tab is kept in the URL (``?plot=…``)."""
+    curves = curves_of(names, results_dir)
+    sections = {
+        "ROC and precision–recall": (roc_pr_section, bool(classification_datasets(names, results_dir))),
+        "Against the Tc threshold": (threshold_section, not swept_table(results_table(names, results_dir)).empty),
+        "Confusion matrix": (confusion_section, bool(scored_curves(curves))),
+        "Calibration": (calibration_section, bool(scored_curves(curves))),
+        "Tc parity": (parity_section, bool(parity_entries(names, results_dir))),
+    }
+    shown = {label: section for label, (section, applies) in sections.items() if applies}
+    if not shown:
+        return
+    st.subheader("Plots")
+    for tab, section in zip(st.tabs(list(shown), key="plot", on_change="rerun", bind="query-params"),
+                            shown.values(), strict=True):
+        if tab.open:
+            with tab:
+                section(names, results_dir)
 
 
 st.title("Model performance")
@@ -292,15 +311,4 @@ for name in chosen:
 names_chosen = tuple(chosen)
 st.subheader("Metrics")
 metric_tables(names_chosen, results_dir)
-threshold_section(names_chosen, results_dir)
-
-curves = curves_of(names_chosen, results_dir)
-datasets = list(dict.fromkeys(c["dataset"] for entries in curves.values() for c in entries
-                              if c["task"] == "classification"))
-if datasets:  # one test set at a time: every curve of every set at once is slow to draw
-    st.subheader("ROC and precision–recall")
-    dataset = st.selectbox("Test set", datasets, format_func=lambda d: DATASET_NAMES.get(d, d), key="roc_dataset")
-    roc_pr(names_chosen, results_dir, dataset)
-confusion_section(curves)
-calibration_section(names_chosen, results_dir, curves)
-parity_section(names_chosen, results_dir)
+plots(names_chosen, results_dir)

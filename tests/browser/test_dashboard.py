@@ -81,6 +81,16 @@ def download(app, label: str) -> bytes:
     return open(info.value.path(), "rb").read()
 
 
+def test_model_performance_draws_the_open_plot_tab(app):
+    open_page(app, "model_performance")
+    charts = app.locator('[data-testid="stPlotlyChart"]')
+    assert charts.count() == 2  # ROC and precision–recall: the other tabs are not run
+    app.get_by_role("tab", name="Tc parity").click()
+    expect(app).to_have_url(re.compile(r"[?&]plot=Tc"))  # the open tab is in the URL, to share or reload
+    settle(app)
+    assert charts.count() == 1 and charts.first.locator(".main-svg").first.is_visible()
+
+
 def test_screening_is_filtered_and_exported(app, tmp_path):
     pool = tmp_path / "pool.csv"
     pd.DataFrame({"id": [f"c{i}" for i in range(len(FORMULAS))], "formula": FORMULAS}).to_csv(pool, index=False)

@@ -36,10 +36,28 @@ def results_dir(toys, tmp_path_factory):
     return evaluated("toy", "supercon", 200, tmp_path_factory)
 
 
-def page(results, monkeypatch):
-    """The page run on the results in the folder `results`."""
+def page(results, monkeypatch, plot: str | None = None):
+    """The page run on the results in the folder `results`, with the plot tab `plot` open (default: the first)."""
     monkeypatch.setenv("SC_RESULTS_DIR", str(results))
-    return app("views/model_performance.py").run()
+    at = app("views/model_performance.py")
+    if plot:
+        at.session_state["plot"] = plot
+    return at.run()
+
+
+def charts(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_only_the_open_plot_tab_is_drawn(results_dir, monkeypatch):
+    at = page(results_dir, monkeypatch)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["ROC and precision–recall", "Confusion matrix", "Calibration",
+                                          "Tc parity"]  # no Tc-threshold sweep in SuperCon's results
+    assert [c["layout"]["title"]["text"] for c in charts(at)] == ["ROC", "Precision–recall"]
+    for label, kind in (("Confusion matrix", "heatmap"), ("Tc parity", "scattergl")):
+        drawn = charts(page(results_dir, monkeypatch, plot=label))
+        assert len(drawn) == 1 and any(t.get("type") == kind for t in drawn[0]["data"])
 
 
 def test_tables_curves_confusion_parity(results_dir, monkeypatch):
@@ -57,13 +75,11 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     assert "±" in classification["ROC-AUC"].iloc[0]
     pinned = json.loads(at.dataframe[0].proto.columns)  # the row's names stay in view as the metrics scroll
     assert {c for c, config in pinned.items() if config.get("pinned")} == {"Model", "Test set", "Protocol"}
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    roc = charts[0]
+    roc = charts(at)[0]
     assert any("AUC" in trace["name"] for trace in roc["data"])
     assert any(trace["name"] == "chance" for trace in roc["data"])
-    assert any(trace.get("type") == "heatmap" for chart in charts for trace in chart["data"])  # confusion
-    assert any(trace.get("name") == "y = x" for chart in charts for trace in chart["data"])  # parity
-    parity = next(t for chart in charts for t in chart["data"] if t.get("type") == "scattergl")
+    parity = next(t for t in charts(page(results_dir, monkeypatch, plot="Tc parity"))[0]["data"]
+                  if t.get("type") == "scattergl")
     curve = next(c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "tc_regression"
                  and parity["name"] == f"toy · {report.test_set_label(c['dataset'], c['protocol'], c['threshold_K'])}")
     ids = evaluate.load_splits("toy", results_dir)[f"supercon/{curve['protocol']}"][str(curve["seed"])]
@@ -71,8 +87,6 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
     assert parity["customdata"] == [display_formula(f) for f in rows["formula"]]  # each point hovers its formula
     assert parity["hovertemplate"].startswith("%{customdata}")
     assert any("grouped" in c.value and "random" in c.value for c in at.caption)
-    at.slider[0].set_value(0.9).run()
-    assert not at.exception
     chosen = at.selectbox(key="roc_dataset")  # ROC/PR curves of one test set at a time
     assert chosen.options == ["SuperCon"] and chosen.value == "supercon"
     assert sum(trace["name"].startswith("toy · ") for trace in roc["data"]) == len(
@@ -81,13 +95,12 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
 
 
 def test_parity_series_are_chosen_a_few_at_a_time(results_dir, monkeypatch):
-    at = page(results_dir, monkeypatch)
+    at = page(results_dir, monkeypatch, plot="Tc parity")
     series = at.multiselect(key="parity_series")
     assert len(series.options) > len(series.value) == 1 and series.value == ["toy · SuperCon · grouped"]
 
     def drawn():
-        charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-        return [t["name"] for chart in charts for t in chart["data"] if t.get("type") == "scattergl"]
+        return [t["name"] for chart in charts(at) for t in chart["data"] if t.get("type") == "scattergl"]
 
     assert drawn() == series.value
     series.set_value(series.options).run()  # every series at once, as before the selector
@@ -97,7 +110,7 @@ def test_parity_series_are_chosen_a_few_at_a_time(results_dir, monkeypatch):
 
 
 def test_confusion_matrix_shows_precision_recall_f1_at_the_threshold(results_dir, monkeypatch):
-    at = page(results_dir, monkeypatch)
+    at = page(results_dir, monkeypatch, plot="Confusion matrix")
     curve = next(c for c in evaluate.load_curves("toy", results_dir) if c["task"] == "classification")
     for cut in (0.5, 0.9):
         at.slider[0].set_value(cut).run()
@@ -123,11 +136,9 @@ def test_no_results_is_an_info_message(tmp_path, monkeypatch):
 
 
 def test_calibration_section(results_dir, monkeypatch):
-    at = page(results_dir, monkeypatch)
+    at = page(results_dir, monkeypatch, plot="Calibration")
     assert not at.exception
-    assert any(s.value == "Calibration" for s in at.subheader)
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    reliability = next(c for c in charts if any(t.get("name") == "perfect calibration" for t in c["data"]))
+    reliability = next(c for c in charts(at) if any(t.get("name") == "perfect calibration" for t in c["data"]))
     assert any(t["name"].startswith("toy (ECE ") for t in reliability["data"][1:])
     at.selectbox(key="calibration_test_set").select_index(1).run()
     assert not at.exception
@@ -145,8 +156,9 @@ def test_3dsc_thresholds_tc_classifier_and_classes(structure_results_dir, monkey
     assert len(classification) == len(tc_classifier) == 2 * len(evaluate.T_THRESHOLDS)  # two splits
     assert "grouped · Tc > 50 K" in set(classification["Protocol"])
     assert "all" in set(regression["Class"]) and len(set(regression["Class"])) > 1
-    sweep = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                 if "Threshold T (K)" in json.dumps(json.loads(c.proto.spec)["layout"]))
+    assert "Against the Tc threshold" in [t.label for t in at.tabs]
+    at = page(structure_results_dir, monkeypatch, plot="Against the Tc threshold")
+    sweep = next(c for c in charts(at) if "Threshold T (K)" in json.dumps(c["layout"]))
     assert {t["name"].split(",")[0] for t in sweep["data"]} >= {"toy_structure · P(Tc > T)",
                                                                 "toy_structure · regressed Tc > T"}
     assert sweep["layout"]["legend"]["title"]["text"] == "model · score, split"
@@ -160,8 +172,9 @@ def test_a_new_session_reuses_the_figures(results_dir, monkeypatch):
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *args, real=real, name=name, **kw: calls.append(name) or real(
             *args, **kw))
-    first = page(results_dir, monkeypatch)
-    calls.clear()
-    second = page(results_dir, monkeypatch)  # a new session: the figures were built for the first
-    assert calls == [] and not second.exception
-    assert [c.proto.spec for c in second.get("plotly_chart")] == [c.proto.spec for c in first.get("plotly_chart")]
+    for plot in (None, "Tc parity"):
+        first = page(results_dir, monkeypatch, plot=plot)
+        calls.clear()
+        second = page(results_dir, monkeypatch, plot=plot)  # a new session: the figures were built for the first
+        assert calls == [] and not second.exception
+        assert [c.proto.spec for c in second.get("plotly_chart")] == [c.proto.spec for c in first.get("plotly_chart")]
