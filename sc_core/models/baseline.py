@@ -21,7 +21,7 @@ from sc_core.elements import vectors_table
 from sc_core.featurize.composition import CompositionBatch, magpie_features
 from sc_core.featurize.structure import global_features
 from sc_core.models.base import Config, FeatureModel
-from sc_core.models.trees import N_THREADS, ArrayForest
+from sc_core.models.trees import N_THREADS, ArrayForest, load_forests
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,7 @@ class MagpieForest(FeatureModel):
         """Read from a checkpoint after checking its hash; the forests stay node arrays."""
         arrays, card = checkpoints.load(name or cls.name)
         model = cls(**card["params"])
-        model.classifier = ArrayForest.from_arrays(arrays, "clf")
-        if "reg_offsets" in arrays:
-            model.regressor = ArrayForest.from_arrays(arrays, "reg")
+        model.classifier, *regressor = load_forests(arrays, ["clf", "reg"] if "reg_offsets" in arrays else ["clf"])
+        model.regressor = regressor[0] if regressor else None
         model.card, model.version = card, card.get("version", card["created"])
         return model

@@ -150,6 +150,18 @@ class ArrayForest:
         return nodes, self.value[order], len(levels) - 1
 
 
+def load_forests(arrays: dict[str, np.ndarray], prefixes: list[str]) -> list[ArrayForest]:
+    """The forests saved under `prefixes`, checked and laid out for prediction on N_THREADS threads (most of
+    the work is numpy's, which releases the GIL): a model is ready to predict when it has loaded."""
+    def ready(prefix: str) -> ArrayForest:
+        forest = ArrayForest.from_arrays(arrays, prefix)
+        _ = forest._layout
+        return forest
+
+    with ThreadPoolExecutor(N_THREADS) as pool:
+        return list(pool.map(ready, prefixes))
+
+
 def _tree_start(offsets: np.ndarray) -> np.ndarray:
     """For each node, the index of its tree's root."""
     return np.repeat(offsets[:-1], np.diff(offsets))

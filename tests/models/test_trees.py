@@ -127,3 +127,13 @@ def test_corrupt_arrays_raise_checkpoint_error(fitted, key, change, message):
 def test_missing_array_is_named():
     with pytest.raises(CheckpointError, match="clf_threshold"):
         ArrayForest.from_arrays({"clf_offsets": np.array([0, 1])}, "clf")
+
+
+def test_forests_load_on_threads_as_one_by_one_and_corruption_still_raises(fitted):
+    clf, reg, X = fitted
+    arrays = ArrayForest.from_sklearn(clf).to_arrays("clf") | ArrayForest.from_sklearn(reg).to_arrays("reg")
+    loaded = trees.load_forests(arrays, ["clf", "reg"])
+    for forest, prefix in zip(loaded, ["clf", "reg"], strict=True):
+        np.testing.assert_array_equal(forest.moments(X)[0], ArrayForest.from_arrays(arrays, prefix).moments(X)[0])
+    with pytest.raises(CheckpointError, match="split feature"):
+        trees.load_forests(_corrupt(arrays, "reg_feature", _set(0, 6)), ["clf", "reg"])
