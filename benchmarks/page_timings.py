@@ -1,5 +1,6 @@
 """Seconds to settled for every page in Debian's Chromium, cold (first visit) and warm (second visit), plus a
-formula prediction, a CIF upload to the coloured 3D view, and the command line (start-up, one prediction).
+formula prediction, the screening of each bundled pool, a CIF upload to the coloured 3D view, and the command line
+(start-up, one prediction).
 
     python benchmarks/page_timings.py            # goals (#18): < 2 s warm per page, < 1.5 s CIF → view,
                                                  # < 0.5 s for sc predict after start-up, start-up < 2 s
@@ -7,6 +8,7 @@ formula prediction, a CIF upload to the coloured 3D view, and the command line (
 
 from __future__ import annotations
 
+import re
 import statistics
 import subprocess
 import sys
@@ -50,6 +52,18 @@ def formula(page, url: str, text: str) -> float:
     return time.perf_counter() - start
 
 
+def screen_pool(page, url: str, pool: str) -> float:
+    """Candidates: the bundled `pool` screened with the default models, from the click to the drawn shortlist."""
+    visit(page, f"{url}/candidates")
+    page.locator('[data-testid="stRadio"] label').filter(has_text=f"{pool}:").click()
+    settle(page)
+    start = time.perf_counter()
+    page.get_by_role("button", name="Screen").click()
+    settle(page)
+    page.get_by_text(re.compile(r"^\d[\d,]* of \d[\d,]* candidates")).first.wait_for()
+    return time.perf_counter() - start
+
+
 def cli_seconds(*argv: str) -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "sc_core.cli", *argv], check=True, capture_output=True)
@@ -77,6 +91,8 @@ def main() -> None:
             cold = visit(page, tab_url)
             rows.append((f"  · {tab}", cold, statistics.median(visit(page, tab_url) for _ in range(3))))
         rows.append(("predict a formula (MgB2)", formula(page, url, "MgB2"), formula(page, url, "Nb3Sn")))
+        for pool in ("3DSC", "S2S", "COD"):
+            rows.append((f"screen the bundled {pool} pool", screen_pool(page, url, pool), screen_pool(page, url, pool)))
         rows.append(("CIF upload → coloured 3D view", cif_to_view(page, url, cif), cif_to_view(page, url, cif)))
         browser.close()
     start_up = [cli_seconds("--help") for _ in range(3)]

@@ -35,6 +35,9 @@ METRIC_NAMES = {"accuracy": "Accuracy", "precision": "Precision", "recall": "Rec
                 "recall_at_threshold": "Recall", "f1_at_threshold": "F1", "fpr_at_threshold": "False-positive rate"}
 THRESHOLD_METRICS = ("threshold", "accuracy_at_threshold", "precision_at_threshold", "recall_at_threshold",
                      "f1_at_threshold", "fpr_at_threshold")  # metrics at the decision threshold: their own table
+NOT_MEASURED = "–"  # a metric that does not apply to a row (e.g. MAE over all rows of a per-class row)
+FEW_TEST = 30  # test materials below which a row's metrics swing widely (R² especially)
+FEW_TEXT = f"n < {FEW_TEST}: unreliable"
 KELVIN_METRICS = ("mae_K", "rmse_K", "mae_all_K", "mean_width_K", "median_width_K")
 PROTOCOLS_TEXT = (
     "All numbers come from held-out test splits, never from the data a model was trained on. **random**: 80/20 split "
@@ -77,7 +80,9 @@ def test_set_label(dataset: str, protocol: str, threshold_K: float) -> str:
 def metric_tables(table: pd.DataFrame, readable: bool = True) -> dict[str, pd.DataFrame]:
     """Task → wide table of a long :func:`sc_core.evaluate.results_table`: one row per model, test set,
     protocol (and Tc class), one 'mean ± std' column per metric. `readable` names datasets, protocols with their
-    threshold, and metrics in words (else the stored keys, with a threshold column)."""
+    threshold, and metrics in words, writes NOT_MEASURED where a metric was not measured for a row, and marks
+    rows of fewer than FEW_TEST test materials in a "Caution" column (else the stored keys, with a threshold
+    column, and NaN)."""
     cells = [f"{m:.2f} ± {s:.2f}" if metric in KELVIN_METRICS and readable else f"{m:.3f} ± {s:.3f}"
              for metric, m, s in zip(table["metric"], table["mean"], table["std"])]
     split = [next(((task, t.removeprefix(f"{task}_")) for task in CLASS_TASKS if t.startswith(f"{task}_")), (t, "all"))
@@ -99,8 +104,11 @@ def metric_tables(table: pd.DataFrame, readable: bool = True) -> dict[str, pd.Da
         wide = part.pivot_table(index=keys, columns="metric", values="cell", aggfunc="first", sort=False)
         wide = wide[[m for m in METRIC_NAMES if m in wide.columns]].reset_index()
         if readable:
-            wide = wide.rename(columns=METRIC_NAMES | {"model": "Model", "dataset": "Test set",
-                                                       "protocol": "Protocol", "n_test": "n test",
-                                                       "tc_class": "Class"})
+            few = wide["n_test"] < FEW_TEST
+            wide = wide.fillna(NOT_MEASURED).rename(columns=METRIC_NAMES | {
+                "model": "Model", "dataset": "Test set", "protocol": "Protocol", "n_test": "n test",
+                "tc_class": "Class"})
+            if few.any():
+                wide.insert(wide.columns.get_loc("n test") + 1, "Caution", few.map({True: FEW_TEXT, False: ""}))
         out[task] = wide
     return out

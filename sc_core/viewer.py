@@ -35,6 +35,7 @@ LEGEND_STOPS = 11  # colour stops in the legend gradient
 # The one colour convention for contributions, on every page: plotly's RdBu reversed, negative blue, positive red
 CONTRIBUTION_SCALE = "RdBu_r"
 CONTRIBUTION_COLOURS = "red: pushes towards a superconductor, blue: away from one"
+CONTRIBUTION_ENDS = ("red: towards a superconductor", "blue: away from one")  # the ends of a colour bar
 UNKNOWN_COLOR = "#ff1493"  # an element the Jmol table lacks (3Dmol.js's own default)
 
 
@@ -167,17 +168,21 @@ def _payload(
     }
 
 
-def _legend_html(values: Sequence[float], cmap: str, value_label: str, height: int) -> str:
-    """Vertical colour bar (HTML/CSS) for a diverging scale symmetric about 0."""
+def _legend_html(values: Sequence[float], cmap: str, value_label: str, height: int,
+                 ends: tuple[str, str] | None) -> str:
+    """Vertical colour bar (HTML/CSS) for a diverging scale symmetric about 0; `ends` say what its top and
+    bottom mean."""
     vals = [float(v) for v in values]
     vmax = max((abs(v) for v in vals), default=0.0)
     stops = diverging_colors(np.linspace(1.0, -1.0, LEGEND_STOPS), cmap)  # top = +vmax
     gradient = ", ".join(f"{c} {100 * k / (LEGEND_STOPS - 1):.0f}%" for k, c in enumerate(stops))
     bar_h = max(120, height - 120)
     data_range = f"data: {_fmt(min(vals))} … {_fmt(max(vals))}" if vals else ""
+    top, bottom = (f'<div class="legend-end">{html.escape(text)}</div>' for text in ends or ("", ""))
     return f"""
 <div class="legend" style="height:{height}px">
   <div class="legend-title">{html.escape(value_label)}</div>
+  {top}
   <div class="legend-body">
     <div class="legend-bar" style="height:{bar_h}px;background:linear-gradient(to bottom, {gradient})"></div>
     <div class="legend-ticks" style="height:{bar_h}px">
@@ -186,6 +191,7 @@ def _legend_html(values: Sequence[float], cmap: str, value_label: str, height: i
       <span class="tick-min">{_fmt(-vmax)}</span>
     </div>
   </div>
+  {bottom}
   <div class="legend-range">{html.escape(data_range)}</div>
 </div>"""
 
@@ -200,6 +206,7 @@ html, body { margin: 0; padding: 0; background: #ffffff; font-family: sans-serif
 .legend-bar { width: 18px; border: 1px solid #888; }
 .legend-ticks { display: flex; flex-direction: column; justify-content: space-between; }
 .legend-range { color: #555; }
+.legend-end { max-width: 9em; }
 """
 
 # 3Dmol.js callbacks, given as text (py3Dmol passes every argument as JSON; 3Dmol.js turns text into functions)
@@ -274,6 +281,7 @@ def structure_html(
     height: int = 480,
     cmap: str = CONTRIBUTION_SCALE,
     value_label: str = "contribution",
+    ends: tuple[str, str] | None = CONTRIBUTION_ENDS,
     js: str | None = None,
 ) -> str:
     """HTML document showing ``structure`` in 3D, built with py3Dmol. 3Dmol.js comes from the URL `js` (the
@@ -281,8 +289,8 @@ def structure_html(
 
     Draws atoms as spheres, the unit-cell box and an ``supercell``×``supercell``×``supercell``
     replication (1 to 3). With ``values`` (one float per site of ``structure``) atoms are coloured
-    on a diverging scale symmetric about 0 and a colour bar titled ``value_label`` is drawn beside
-    the canvas; otherwise atoms take the Jmol colours of :func:`element_colors`. ``labels`` adds element labels.
+    on a diverging scale symmetric about 0 and a colour bar titled ``value_label``, its top and bottom
+    labelled ``ends``, is drawn beside the canvas; otherwise atoms take the Jmol colours of :func:`element_colors`. ``labels`` adds element labels.
     Hovering an atom shows its site occupancy (and value).
     """
     if isinstance(supercell, bool) or not isinstance(supercell, (int, np.integer)):
@@ -297,7 +305,7 @@ def structure_html(
             raise ValueError(f"values has {len(values)} entries but the structure has {len(structure)} sites")
 
     payload = _payload(structure, values, int(supercell), labels, cmap, value_label)
-    legend = _legend_html(values, cmap, value_label, height) if values is not None else ""
+    legend = _legend_html(values, cmap, value_label, height, ends) if values is not None else ""
     title = html.escape(display_formula(structure.composition, reorder=True))
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -121,7 +121,7 @@ def test_labels_toggle(nacl):
 
 def test_injected_text_is_escaped(disordered):
     label = '</script><script>alert("x")</script>'
-    html = structure_html(disordered, [1.0, -1.0], value_label=label)
+    html = structure_html(disordered, [1.0, -1.0], value_label=label, ends=(label, label))
     assert label not in html and html.count("</script>") == 1  # the py3Dmol script's own end tag only
     assert label in payload(html)["atoms"][0]["hover"]
 

@@ -180,14 +180,15 @@ with left:
 with right:
     structure_models = models.available("structure")
     with_structures = screening.has_structures(choice if choice != UPLOAD else getattr(upload, "name", None))
-    chosen = st.multiselect(  # the default changes with the pool, and so resets the choice
-        "Models", names, default=names if with_structures else [n for n in names if n not in structure_models],
-        format_func=lambda n: f"{n} (needs structures)" if n in structure_models else n,
+    usable = names if with_structures else [n for n in names if n not in structure_models]
+    chosen = st.multiselect(  # the options change with the pool, and so reset the choice
+        "Models", usable, default=usable,
         help="Structure models read crystal structures: the 3DSC and S2S pools and zips of CIF/POSCAR files have "
              "them; COD and CSV files hold formulas only.")
-    if idle := [n for n in chosen if n in structure_models and not with_structures]:
-        st.warning(f"{', '.join(idle)} need{'s' if len(idle) == 1 else ''} crystal structures, and this pool has "
-                   "formulas only: they would score nothing.")
+    if idle := [n for n in names if n not in usable]:
+        st.caption(f"{', '.join(idle)} read{'s' if len(idle) == 1 else ''} crystal structures, which this pool "
+                   "lacks: screen the 3DSC or S2S pool, or a zip of CIF/POSCAR files, to use "
+                   f"{'it' if len(idle) == 1 else 'them'}.")
     clicked = st.button("Screen", type="primary", disabled=not chosen, icon=":material/play_arrow:")
 
 if clicked:

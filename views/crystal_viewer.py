@@ -81,7 +81,7 @@ def element_bars(name: str, structure: Structure, method: str) -> go.Figure:
     figure = px.bar(attribution.element_summary(contributions(name, structure, method)), x="element", y="total",
                     color="total", color_continuous_scale=viewer.CONTRIBUTION_SCALE, color_continuous_midpoint=0.0,
                     hover_data=["sites", "mean"], labels={"total": "summed contribution", "element": "element"},
-                    title="Contribution by element")
+                    title=f"Contribution by element<br><sup>{viewer.CONTRIBUTION_COLOURS}</sup>")
     figure.update_layout(height=320, margin={"t": 40, "b": 0}, coloraxis_showscale=False)
     return figure
 
@@ -198,6 +198,8 @@ def show(structure, label: str) -> None:
         st.caption("Drag to rotate, scroll to zoom, hover an atom to see its site occupancy.")
 
     st.subheader("Sites")
+    st.caption(f"Cell contents {display_formula(structure.composition, reorder=True, reduce=False)}, "
+               f"{len(structure)} sites.")
     table, summary = st.columns([3, 2]) if sites is not None else (st.container(), None)
     with table:
         st.dataframe(

@@ -69,6 +69,9 @@ def metric_tables(names: tuple[str, ...], results_dir: str) -> None:
     for task, wide in wide_tables(names, results_dir).items():
         st.markdown(f"**{TASK_DESCRIPTIONS[task]}**")
         st.dataframe(wide, hide_index=True, column_config=PINNED)
+    st.caption(f"{report.NOT_MEASURED}: not measured for that row (the MAE over all rows, superconductors or not, "
+               f"is measured on SuperCon's random and grouped splits). “{report.FEW_TEXT}”: fewer than "
+               f"{report.FEW_TEST} test materials, so one or two of them can swing the mean, R² most of all.")
 
 
 def swept_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,35 @@ def test_page_loads(app, name):
     assert app.title() == (heading if name == "home" else f"{heading} · Superconductor discovery")  # the tab
 
 
+def test_the_page_icon_is_served_by_the_app(app):
+    """Every asset is local: the favicon too (Playwright leaves favicon requests out of the network log)."""
+    open_page(app, "home")
+    icons = app.evaluate("() => [...document.querySelectorAll('link[rel~=\"icon\"]')].map(link => link.href)")
+    assert icons and all(href.startswith(app.app_url) for href in icons), icons
+    for href in icons:
+        response = app.request.get(href)
+        assert response.ok and response.headers["content-type"].startswith("image/")
+
+
+def cut_off(locator) -> list[str]:
+    """The texts among `locator`'s elements that their box cuts short (wider than shown, or an ellipsis)."""
+    return locator.evaluate_all("""els => els.filter(e => e.scrollWidth > e.clientWidth + 1
+        || getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth).map(e => e.innerText)""")
+
+
+def test_values_are_not_cut_at_1024_pixels(app):
+    app.set_viewport_size({"width": 1024, "height": 800})
+    open_page(app, "predict")
+    box = app.get_by_label("Formula, CIF/POSCAR text or MP id")
+    box.fill("MgB2")
+    box.press("Control+Enter")
+    settle(app)
+    metrics = app.locator('[data-testid="stMetricValue"], [data-testid="stMetricDelta"], [data-testid="stMetricLabel"]')
+    assert metrics.count() >= 6 and cut_off(metrics) == []
+    version = app.locator('[data-testid="stCaptionContainer"]').filter(has_text="version")
+    assert version.count() >= 1 and cut_off(version) == []
+
+
 def metric_value(app, label: str) -> float:
     metric = app.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return float(re.match(r"\s*([-\d.]+)", metric.locator('[data-testid="stMetricValue"]').inner_text()).group(1))

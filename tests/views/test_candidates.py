@@ -200,14 +200,13 @@ def test_known_rows_name_their_supercon_entry_as_predict_does():
 def test_structure_models_are_chosen_only_for_pools_with_structures():
     at = app("views/candidates.py").run()
     assert at.radio[0].value == "3dsc" and at.multiselect[0].value == ["toy", "toy_structure"]
-    assert "toy_structure (needs structures)" in at.multiselect[0].options
+    assert not any("read" in c.value and "crystal structures" in c.value for c in at.caption)
     at.radio[0].set_value("cod").run()
-    assert at.multiselect[0].value == ["toy"] and not at.warning
+    assert at.multiselect[0].options == at.multiselect[0].value == ["toy"]  # only the models that can score it
+    assert any(c.value.startswith("toy_structure reads crystal structures, which this pool lacks") for c in at.caption)
     at.radio[0].set_value("upload").run()
     at.file_uploader[0].upload("pool.csv", POOL, "text/csv").run()
-    assert at.multiselect[0].value == ["toy"]
-    at.multiselect[0].set_value(["toy", "toy_structure"]).run()
-    assert "toy_structure needs crystal structures, and this pool has formulas only" in at.warning[0].value
+    assert at.multiselect[0].options == ["toy"]
 
 
 @pytest.mark.usefixtures("toy_models")
@@ -219,6 +218,20 @@ def test_sort_by_orders_the_table():
     sort.set_value("formula").run()
     assert at.dataframe[0].value["formula"].tolist() == sorted(["MgB2", "La1.85Sr0.15CuO4", "NaCl", "YBa2Cu3O7"])
     assert any("in the order of “Sort by” (Formula, A to Z)" in c.value for c in at.caption)
+
+
+@pytest.mark.usefixtures("toy_models")
+def test_downloads_keep_the_order_of_sort_by(downloads):
+    at = screened()
+    show_all(at)
+    orders = {}
+    for order in ("formula", "p_sc"):
+        next(s for s in at.selectbox if s.label == "Sort by").set_value(order).run()
+        shown = orders[order] = at.dataframe[0].value["formula"].tolist()
+        csv = pd.read_csv(io.BytesIO(downloads["candidates.csv"]), keep_default_na=False, na_values=[""])
+        records = json.loads(downloads["candidates.json"])["candidates"]
+        assert csv["formula"].tolist()[:len(shown)] == [r["formula"] for r in records][:len(shown)] == shown
+    assert orders["formula"] == sorted(orders["formula"]) != orders["p_sc"]  # the two orders differ
 
 
 def test_table_height_follows_its_rows(monkeypatch):

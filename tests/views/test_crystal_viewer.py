@@ -53,6 +53,9 @@ def test_formulas_are_reduced_and_written_without_ones():
     at.radio[0].set_value("S2S crystal").run()
     picker = next(s for s in at.selectbox if s.label.startswith("S2S crystal"))
     assert "KSn2 · non-superconductor · s2s-0000" in picker.options  # the cell's K4Sn8
+    picker.set_value("s2s-0000").run()
+    assert any(m.value.startswith("**KSn2**") for m in at.markdown)
+    assert "Cell contents K4Sn8, 12 sites." in [c.value for c in at.caption]  # the site table keeps the cell's
 
 
 def test_bundled_structures_are_searched():
@@ -108,10 +111,12 @@ def test_structure_model_contributions_colour_the_atoms(with_structure_model):
     assert not at.exception
     html = iframes(at)[0].proto.srcdoc
     assert 'class="legend"' in html and "contribution to the logit" in html
+    assert all(end in html for end in viewer.CONTRIBUTION_ENDS)  # the colour bar says which end is which
     assert any(viewer.CONTRIBUTION_COLOURS in c.value for c in at.caption)  # red: towards, as on Predict
     assert not any(m.value.startswith("Element colours") for m in at.markdown)
     bars = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert bars["layout"]["coloraxis"]["colorscale"][-1][1].startswith("rgb(103")  # the highest total red
+    assert viewer.CONTRIBUTION_COLOURS in bars["layout"]["title"]["text"]
     sites = at.dataframe[0].value
     assert sites["contribution"].tolist() == [(-1.0) ** i * 0.1 * (i + 1) for i in range(len(sites))]
     assert any("P(superconductor) = 0.25" in m.value for m in at.markdown)

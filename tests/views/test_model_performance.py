@@ -73,6 +73,9 @@ def test_tables_curves_confusion_parity(results_dir, monkeypatch):
         families = table.loc[table["Protocol"] == evaluate.FAMILY_OUT, "Class"]
         assert "all" in set(families) and "cuprate" in set(families)
     assert "±" in classification["ROC-AUC"].iloc[0]
+    assert not regression.isna().any().any()  # no "None" cells: unmeasured ones read as a dash, explained below
+    assert report.NOT_MEASURED in set(regression["MAE all rows (K)"])
+    assert any(report.NOT_MEASURED in c.value and report.FEW_TEXT in c.value for c in at.caption)
     pinned = json.loads(at.dataframe[0].proto.columns)  # the row's names stay in view as the metrics scroll
     assert {c for c, config in pinned.items() if config.get("pinned")} == {"Model", "Test set", "Protocol"}
     roc = charts(at)[0]

@@ -213,6 +213,8 @@ def test_red_pushes_towards_a_superconductor():
         (_, low), (_, high) = scale[0], scale[-1]
         assert high.startswith("rgb(103") and low.startswith("rgb(5")  # high ΔP red, low blue (RdBu reversed)
     assert any(viewer.CONTRIBUTION_COLOURS in c.value for c in at.caption)
+    assert viewer.CONTRIBUTION_ENDS[0] in bars["layout"]["xaxis"]["title"]["text"]  # each legend says it too
+    assert "red: towards a<br>superconductor" in table["data"][1]["colorbar"]["title"]["text"]
 
 
 def test_a_material_unlike_the_training_data_is_flagged():
