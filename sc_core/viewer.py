@@ -290,8 +290,8 @@ def structure_html(
     Draws atoms as spheres, the unit-cell box and an ``supercell``×``supercell``×``supercell``
     replication (1 to 3). With ``values`` (one float per site of ``structure``) atoms are coloured
     on a diverging scale symmetric about 0 and a colour bar titled ``value_label``, its top and bottom
-    labelled ``ends``, is drawn beside the canvas; otherwise atoms take the Jmol colours of :func:`element_colors`. ``labels`` adds element labels.
-    Hovering an atom shows its site occupancy (and value).
+    labelled ``ends``, is drawn beside the canvas; otherwise atoms take the Jmol colours of
+    :func:`element_colors`. ``labels`` adds element labels. Hovering an atom shows its site occupancy (and value).
     """
     if isinstance(supercell, bool) or not isinstance(supercell, (int, np.integer)):
         raise ValueError(f"supercell must be an integer 1..{MAX_SUPERCELL}, got {supercell!r}")
