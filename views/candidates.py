@@ -92,9 +92,12 @@ def sidebar_filters(table, run: int) -> screening.Filters:
 
 
 def show_table(table, chosen: list[str], cells: bool) -> None:
-    """The shortlist; `cells`: its formulas are those of crystal cells (reduced for showing: K4Sn8 as KSn2), not
-    formulas as written (kept: K3C60)."""
-    several = len(chosen) > 1  # one model: its columns are the consensus ones
+    """The shortlist, each model's own columns on demand; `cells`: its formulas are those of crystal cells (reduced
+    for showing: K4Sn8 as KSn2), not formulas as written (kept: K3C60)."""
+    several = len(chosen) > 1 and st.toggle(  # one model: its columns are the consensus ones
+        "Each model's P and Tc", key="per_model_columns",
+        help="Beside the consensus (the mean over the chosen models), a P(sc) and a Tc column per model. The "
+             "downloads always have them.")
     per_model = [f"p_sc_{name}" for name in chosen] if several else []
     per_model_tc = [f"tc_K_{name}" for name in chosen if table[f"tc_K_{name}"].notna().any()] if several else []
     order = ["formula", "p_sc", "decision_threshold", "tc_gated_K", "in_domain",  # the consensus first (1280 px)

@@ -117,9 +117,12 @@ def downloads(monkeypatch) -> dict[str, bytes]:
 
 
 def test_the_consensus_columns_come_before_the_per_model_ones():
-    at = screened()  # every composition model: a P and a Tc column each
+    at = screened()  # every composition model: a P and a Tc column each, on demand
     order = list(at.dataframe[0].proto.column_order)
     assert order[:6] == ["formula", "p_sc", "decision_threshold", "tc_gated_K", "in_domain", "in_supercon"]  # 1280 px
+    assert not any(c.startswith(("p_sc_", "tc_K_")) for c in order)
+    at.toggle(key="per_model_columns").set_value(True).run()
+    order = list(at.dataframe[0].proto.column_order)
     per_model = [i for i, c in enumerate(order) if c.startswith(("p_sc_", "tc_K_"))]
     assert len(per_model) == 2 * len(at.session_state["candidates"]["models"]) > 2
     assert min(per_model) > order.index("tc_std_K")
