@@ -42,9 +42,9 @@ def test_the_page_icon_is_served_by_the_app(app):
 
 
 def cut_off(locator) -> list[str]:
-    """The texts among `locator`'s elements that their box cuts short (wider than shown, or an ellipsis)."""
-    return locator.evaluate_all("""els => els.filter(e => e.scrollWidth > e.clientWidth + 1
-        || getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth).map(e => e.innerText)""")
+    """The texts among `locator`'s elements and their descendants that their box cuts short (wider than shown)."""
+    return locator.evaluate_all("""els => els.flatMap(e => [e, ...e.querySelectorAll('*')])
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
 
 
 def test_values_are_not_cut_at_1024_pixels(app):
