@@ -27,6 +27,19 @@ def share_inside(built: domain.Domain, comps: list[Composition]) -> float:
     return float(np.mean(built.distance(comps) <= built.threshold))
 
 
+def held_out(comps: list[Composition], held: np.ndarray) -> tuple[domain.Domain, np.ndarray]:
+    """The domain built without the compositions `held`, and their distances to it."""
+    built = domain.build([c for c, h in zip(comps, held) if not h])
+    return built, built.distance([c for c, h in zip(comps, held) if h])
+
+
+def families_held_out(comps: list[Composition]) -> list[tuple[str, int, domain.Domain, np.ndarray]]:
+    """(family, size, domain without it, its distances) for each discovery family of at least 10 compositions."""
+    families = np.array([discovery_family(c) for c in comps])
+    return [(family, int((families == family).sum()), *held_out(comps, families == family))
+            for family in DISCOVERY_FAMILIES if (families == family).sum() >= 10]
+
+
 COVERAGES = (0.9, 0.925, 0.95, 0.96, 0.97, 0.98, 0.99)
 
 
@@ -38,18 +51,11 @@ def calibrate(comps: list[Composition]) -> None:
     unique = np.unique(keys)
     for seed in range(3):
         held = np.isin(keys, np.random.default_rng(seed).choice(unique, len(unique) // 10, replace=False))
-        built = domain.build([c for c, h in zip(comps, held) if not h])
-        distance = built.distance([c for c, h in zip(comps, held) if h])
+        built, distance = held_out(comps, held)
         for q in COVERAGES:
             inside[q].append(np.mean(distance <= np.quantile(built.spread, q)))
     outside = {q: [] for q in COVERAGES}
-    families = np.array([discovery_family(c) for c in comps])
-    for family in DISCOVERY_FAMILIES:
-        held = families == family
-        if held.sum() < 10:
-            continue
-        built = domain.build([c for c, h in zip(comps, held) if not h])
-        distance = built.distance([c for c, h in zip(comps, held) if h])
+    for _, _, built, distance in families_held_out(comps):
         for q in COVERAGES:
             outside[q].append(np.mean(distance > np.quantile(built.spread, q)))
     print(f"{'coverage':>8s} {'random held-out inside':>24s} {'held-out family outside: mean (min-max)':>42s}")
@@ -80,13 +86,8 @@ def main() -> None:
                         ("COD compositions (5,000 at random)", [Composition(f) for f in cod])]:
         print(f"{label:44s} {len(part):6d} {share_inside(full, part):7.3f}")
     print("\nleave-family-out: the domain built on SuperCon without the family; share of the family inside")
-    families = np.array([discovery_family(c) for c in comps])
-    for family in DISCOVERY_FAMILIES:
-        held = families == family
-        if held.sum() < 10:
-            continue
-        without = domain.build([c for c, h in zip(comps, held) if not h])
-        print(f"{family:44s} {int(held.sum()):6d} {share_inside(without, [c for c, h in zip(comps, held) if h]):7.3f}")
+    for family, size, without, distance in families_held_out(comps):
+        print(f"{family:44s} {size:6d} {np.mean(distance <= without.threshold):7.3f}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ LEGEND_STOPS = 11  # colour stops in the legend gradient
 # The one colour convention for contributions, on every page: plotly's RdBu reversed, negative blue, positive red
 CONTRIBUTION_SCALE = "RdBu_r"
 CONTRIBUTION_COLOURS = "red: pushes towards a superconductor, blue: away from one"
-CONTRIBUTION_ENDS = ("red: towards a superconductor", "blue: away from one")  # the ends of a colour bar
+CONTRIBUTION_ENDS = ("red: towards a superconductor", "blue: away from a superconductor")  # the ends of a colour bar
 UNKNOWN_COLOR = "#ff1493"  # an element the Jmol table lacks (3Dmol.js's own default)
 
 
@@ -281,7 +281,7 @@ def structure_html(
     height: int = 480,
     cmap: str = CONTRIBUTION_SCALE,
     value_label: str = "contribution",
-    ends: tuple[str, str] | None = CONTRIBUTION_ENDS,
+    ends: tuple[str, str] | None = None,
     js: str | None = None,
 ) -> str:
     """HTML document showing ``structure`` in 3D, built with py3Dmol. 3Dmol.js comes from the URL `js` (the

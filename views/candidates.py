@@ -96,8 +96,8 @@ def show_table(table, chosen: list[str], cells: bool) -> None:
     for showing: K4Sn8 as KSn2), not formulas as written (kept: K3C60)."""
     several = len(chosen) > 1 and st.toggle(  # one model: its columns are the consensus ones
         "Each model's P and Tc", key="per_model_columns",
-        help="Beside the consensus (the mean over the chosen models), a P(sc) and a Tc column per model. The "
-             "downloads always have them.")
+        help="Beside the consensus (the mean over the chosen models), a P(sc) column per model and a Tc column "
+             "per model that predicts Tc. The downloads always have them, as p_sc_<model> and tc_K_<model>.")
     per_model = [f"p_sc_{name}" for name in chosen] if several else []
     per_model_tc = [f"tc_K_{name}" for name in chosen if table[f"tc_K_{name}"].notna().any()] if several else []
     order = ["formula", "p_sc", "decision_threshold", "tc_gated_K", "in_domain",  # the consensus first (1280 px)
@@ -189,8 +189,9 @@ with right:
         help="Structure models read crystal structures: the 3DSC and S2S pools and zips of CIF/POSCAR files have "
              "them; COD and CSV files hold formulas only.")
     if idle := [n for n in names if n not in usable]:
-        st.caption(f"{', '.join(idle)} read{'s' if len(idle) == 1 else ''} crystal structures, which this pool "
-                   "lacks: screen the 3DSC or S2S pool, or a zip of CIF/POSCAR files, to use "
+        lacking = "a CSV file lacks" if choice == UPLOAD else "this pool lacks"
+        st.caption(f"{', '.join(idle)} read{'s' if len(idle) == 1 else ''} crystal structures, which {lacking}: "
+                   "screen the 3DSC or S2S pool, or a zip of CIF/POSCAR files, to use "
                    f"{'it' if len(idle) == 1 else 'them'}.")
     clicked = st.button("Screen", type="primary", disabled=not chosen, icon=":material/play_arrow:")
 

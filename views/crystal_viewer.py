@@ -82,7 +82,7 @@ def element_bars(name: str, structure: Structure, method: str) -> go.Figure:
                     color="total", color_continuous_scale=viewer.CONTRIBUTION_SCALE, color_continuous_midpoint=0.0,
                     hover_data=["sites", "mean"], labels={"total": "summed contribution", "element": "element"},
                     title=f"Contribution by element<br><sup>{viewer.CONTRIBUTION_COLOURS}</sup>")
-    figure.update_layout(height=320, margin={"t": 40, "b": 0}, coloraxis_showscale=False)
+    figure.update_layout(height=340, margin={"t": 60, "b": 0}, coloraxis_showscale=False)  # room for two title lines
     return figure
 
 
@@ -191,6 +191,7 @@ def show(structure, label: str) -> None:
             show_prediction(name, structure)
         html = viewer.structure_html(structure, values, supercell=supercell, labels=labels,
                                      width=VIEW_WIDTH, height=VIEW_HEIGHT, value_label="contribution to the logit",
+                                     ends=viewer.CONTRIBUTION_ENDS,
                                      js=SCRIPT_URL)
         st.iframe(html, height=VIEW_HEIGHT + 16, alt=f"3D view of {formula}")
         if sites is None:
@@ -198,8 +199,7 @@ def show(structure, label: str) -> None:
         st.caption("Drag to rotate, scroll to zoom, hover an atom to see its site occupancy.")
 
     st.subheader("Sites")
-    st.caption(f"Cell contents {display_formula(structure.composition, reorder=True, reduce=False)}, "
-               f"{len(structure)} sites.")
+    st.caption(f"Cell contents {display_formula(structure.composition, reorder=True, reduce=False)}.")
     table, summary = st.columns([3, 2]) if sites is not None else (st.container(), None)
     with table:
         st.dataframe(

@@ -20,6 +20,7 @@ from views._common import PLOT_CONFIG
 PALETTE = px.colors.qualitative.D3 + px.colors.qualitative.Dark2 + px.colors.qualitative.Set1  # 28 distinct
 PARITY_SERIES = 3  # Tc-parity series shown at first
 FIGURES = 64  # figures kept per builder
+KEPT = "page"  # a control inside a plot tab keeps its value while another tab is open
 LEGEND_BELOW = {"yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}
 # a metric table is wider than a narrow screen: these stay in view while its metrics scroll sideways
 PINNED = {column: st.column_config.Column(pinned=True) for column in ("Model", "Test set", "Protocol")}
@@ -66,12 +67,14 @@ def curves_of(names: tuple[str, ...], results_dir: str) -> dict[str, list[dict]]
 def metric_tables(names: tuple[str, ...], results_dir: str) -> None:
     """One table per task: a row per model/test set/protocol, one column per metric ('mean ± std'); the columns
     naming the row are pinned."""
-    for task, wide in wide_tables(names, results_dir).items():
+    tables = wide_tables(names, results_dir)
+    for task, wide in tables.items():
         st.markdown(f"**{TASK_DESCRIPTIONS[task]}**")
         st.dataframe(wide, hide_index=True, column_config=PINNED)
-    st.caption(f"{report.NOT_MEASURED}: not measured for that row (the MAE over all rows, superconductors or not, "
-               f"is measured on SuperCon's random and grouped splits). “{report.FEW_TEXT}”: fewer than "
-               f"{report.FEW_TEST} test materials, so one or two of them can swing the mean, R² most of all.")
+    if any((wide == report.NOT_MEASURED).any().any() or "Caution" in wide for wide in tables.values()):
+        st.caption(f"{report.NOT_MEASURED}: not measured for that row (the MAE over all rows, superconductors or "
+                   f"not, is measured on SuperCon's random and grouped splits). “{report.FEW_TEXT}”: fewer than "
+                   f"{report.FEW_TEST} test materials, so one or two of them can swing the mean, R² most of all.")
 
 
 def swept_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +103,8 @@ def threshold_figure(names: tuple[str, ...], results_dir: str, metric: str) -> g
 def threshold_section(names: tuple[str, ...], results_dir: str) -> None:
     """Metrics against the Tc threshold T (Quinn & McQueen's Fig. 1B and Fig. 6), for test sets that sweep it."""
     metric = st.segmented_control("Metric", ["f1", "accuracy", "roc_auc", "precision", "recall"],
-                                  format_func=METRIC_NAMES.get, default="f1", required=True, key="threshold_metric")
+                                  format_func=METRIC_NAMES.get, default="f1", required=True, key="threshold_metric",
+                                  persist_state=KEPT)
     st.plotly_chart(threshold_figure(names, results_dir, metric), width="stretch", config=PLOT_CONFIG)
     st.caption("A material counts as positive when its measured Tc exceeds T. Mean ± std over seeds.")
 
@@ -148,7 +152,7 @@ def roc_pr_section(names: tuple[str, ...], results_dir: str) -> None:
     """ROC and precision–recall curves of one test set at a time (every curve of every set at once is slow to
     draw)."""
     dataset = st.selectbox("Test set", classification_datasets(names, results_dir),
-                           format_func=lambda d: DATASET_NAMES.get(d, d), key="roc_dataset")
+                           format_func=lambda d: DATASET_NAMES.get(d, d), key="roc_dataset", persist_state=KEPT)
     left, right = st.columns(2)
     for column, fig in zip((left, right), roc_pr_figures(names, results_dir, dataset), strict=True):
         column.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
@@ -168,8 +172,8 @@ def confusion_section(names: tuple[str, ...], results_dir: str) -> None:
     options = {curve_label(model, c, datasets=True): c for model, c in scored_curves(curves_of(names, results_dir))}
     left, right = st.columns([1, 2])
     with left:
-        key = st.selectbox("Test set", list(options))
-        cut = st.slider("Probability threshold", 0.0, 1.0, 0.5, 0.01,
+        key = st.selectbox("Test set", list(options), key="confusion_test_set", persist_state=KEPT)
+        cut = st.slider("Probability threshold", 0.0, 1.0, 0.5, 0.01, key="confusion_cut", persist_state=KEPT,
                         help="A material counts as a predicted superconductor when its score is at least this.")
     curve = options[key]
     matrix = evaluate.confusion(curve["y_true"], curve["y_score"], cut)
@@ -217,7 +221,8 @@ def calibration_section(names: tuple[str, ...], results_dir: str) -> None:
                  split_key(c) for _, c in scored}
     left, right = st.columns([1, 2])
     with left:
-        chosen = test_sets[st.selectbox("Test set", list(test_sets), key="calibration_test_set")]
+        chosen = test_sets[st.selectbox("Test set", list(test_sets), key="calibration_test_set",
+                                           persist_state=KEPT)]
         st.caption("Test materials grouped into ten equal-width bins of predicted probability: a calibrated "
                    "model's points lie on the diagonal (of the materials given 0.8, 80% superconduct). ECE: the "
                    "gap between prediction and observation, averaged over the bins weighted by their size.")
@@ -263,7 +268,7 @@ def parity_section(names: tuple[str, ...], results_dir: str) -> None:
     entries = parity_entries(names, results_dir)
     st.caption("Measured against predicted Tc of the superconductors in each test split.")
     labels = [curve_label(model, curve, datasets=True) for model, curve, _ in entries]
-    shown = st.multiselect("Series", labels, default=parity_default(entries), key="parity_series",
+    shown = st.multiselect("Series", labels, default=parity_default(entries), key="parity_series", persist_state=KEPT,
                            help="Each model on each test split; a few at a time stay readable.")
     st.plotly_chart(parity_figure(names, results_dir, frozenset(shown)), width="stretch", config=PLOT_CONFIG)
 
@@ -283,7 +288,7 @@ def plots(names: tuple[str, ...], results_dir: str) -> None:
     if not shown:
         return
     st.subheader("Plots")
-    for tab, section in zip(st.tabs(list(shown), key="plot", on_change="rerun", bind="query-params"),
+    for tab, section in zip(st.tabs(list(shown), key="plot", bind="query-params"),
                             shown.values(), strict=True):
         if tab.open:
             with tab:

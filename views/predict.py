@@ -97,7 +97,7 @@ def contribution_bars(table: pd.DataFrame) -> go.Figure:
     fig.update_layout(xaxis_title=f"ΔP(superconductor)<br>with minus without the element<br>"
                                   f"({viewer.CONTRIBUTION_ENDS[0]})",
                       height=160 + 32 * len(table), margin={"t": 20, "b": 20, "l": 10, "r": 10})
-    fig.update_xaxes(automargin=True)  # the margins grow to hold the two-line title and the element labels
+    fig.update_xaxes(automargin=True)  # the margins grow to hold the three-line title and the element labels
     fig.update_yaxes(autorange="reversed", automargin=True)
     return fig
 
@@ -117,7 +117,8 @@ def periodic_heatmap(table: pd.DataFrame) -> go.Figure:
                    hovertemplate="%{text}<extra></extra>"),
         go.Heatmap(z=layout("delta_p"), text=layout("in_formula").fillna(""), texttemplate="%{text}",
                    colorscale=viewer.CONTRIBUTION_SCALE, zmid=0, xgap=2, ygap=2, hoverongaps=False,
-                   colorbar={"title": {"text": "ΔP<br>red: towards a<br>superconductor"}, "thickness": 14},
+                   colorbar={"title": {"text": "ΔP<br>" + viewer.CONTRIBUTION_ENDS[0].replace(" a ", " a<br>")},
+                             "thickness": 14},
                    hovertemplate="<b>%{text}</b>: ΔP = %{z:+.3f}<extra></extra>"),
     ])
     fig.update_xaxes(visible=False)

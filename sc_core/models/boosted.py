@@ -27,7 +27,7 @@ from sc_core.featurize.structure import global_features
 from sc_core.intervals import mixture
 from sc_core.models.base import Config
 from sc_core.models.baseline import MagpieForest
-from sc_core.models.trees import N_THREADS, ArrayForest
+from sc_core.models.trees import N_THREADS, ArrayForest, load_forests
 
 
 @dataclass(frozen=True)
@@ -169,10 +169,10 @@ class BoostedTrees(MagpieForest):
         """Read from a checkpoint after checking its hash, the boosters' feature counts and the trees' arrays."""
         arrays, card = checkpoints.load(name or cls.name)
         model = cls(**card["params"])
-        for head in ("clf", "reg"):
-            if head == "clf" or f"{head}_offsets" in arrays:
-                model.trees[head] = ArrayForest.from_arrays(arrays, head)
-                model.boosted[head] = Booster.from_arrays(arrays, head, model.config.n_members,
-                                                          model.trees[head].n_features, classifier=head == "clf")
+        heads = [head for head in ("clf", "reg") if head == "clf" or f"{head}_offsets" in arrays]
+        for head, forest in zip(heads, load_forests(arrays, heads), strict=True):
+            model.trees[head] = forest
+            model.boosted[head] = Booster.from_arrays(arrays, head, model.config.n_members, forest.n_features,
+                                                      classifier=head == "clf")
         model.card, model.version = card, card.get("version", card["created"])
         return model

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from sc_core.checkpoints import CheckpointError
+from sc_core.checkpoints import READ_THREADS, CheckpointError
 
 FIELDS = ("offsets", "left", "right", "feature", "threshold", "value")
 _DTYPES = {"offsets": np.int64, "left": np.int32, "right": np.int32, "feature": np.int16,
@@ -22,7 +22,7 @@ _DTYPES = {"offsets": np.int64, "left": np.int32, "right": np.int32, "feature": 
 _NODE = np.dtype([("left", np.int32), ("feature", np.int32), ("threshold", np.float32), ("pad", np.int32)])
 CHUNK_ROWS = 512  # rows per traversal chunk: (trees x rows) working arrays of about 2 MB
 COMPACT_EVERY = 3  # drop (row, tree) pairs that reached a leaf every this many levels
-N_THREADS = 2  # the cores of the machine the project targets: forest fitting and prediction threads
+N_THREADS = READ_THREADS  # the cores of the machine the project targets: forest fitting and prediction threads
 
 
 @dataclass(frozen=True, eq=False)

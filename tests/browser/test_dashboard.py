@@ -120,6 +120,25 @@ def test_model_performance_draws_the_open_plot_tab(app):
     assert charts.count() == 1 and charts.first.locator(".main-svg").first.is_visible()
 
 
+def test_a_plot_tab_keeps_its_choice_while_another_is_open(app):
+    open_page(app, "model_performance")
+    app.get_by_role("tab", name="Confusion matrix").click()
+    settle(app)
+    slider = app.get_by_role("slider")
+    slider.focus()
+    for _ in range(5):
+        app.keyboard.press("ArrowRight")
+    settle(app)
+    moved = slider.input_value()
+    assert float(moved) == pytest.approx(0.55)
+    app.get_by_role("tab", name="Calibration").click()
+    settle(app)
+    assert slider.count() == 0  # the confusion tab is not drawn meanwhile
+    app.get_by_role("tab", name="Confusion matrix").click()
+    settle(app)
+    assert slider.input_value() == moved
+
+
 def test_screening_is_filtered_and_exported(app, tmp_path):
     pool = tmp_path / "pool.csv"
     pd.DataFrame({"id": [f"c{i}" for i in range(len(FORMULAS))], "formula": FORMULAS}).to_csv(pool, index=False)

@@ -116,11 +116,13 @@ def downloads(monkeypatch) -> dict[str, bytes]:
     return files
 
 
-def test_the_consensus_columns_come_before_the_per_model_ones():
+def test_the_consensus_columns_come_before_the_per_model_ones(downloads):
     at = screened()  # every composition model: a P and a Tc column each, on demand
     order = list(at.dataframe[0].proto.column_order)
     assert order[:6] == ["formula", "p_sc", "decision_threshold", "tc_gated_K", "in_domain", "in_supercon"]  # 1280 px
     assert not any(c.startswith(("p_sc_", "tc_K_")) for c in order)
+    exported = pd.read_csv(io.BytesIO(downloads["candidates.csv"]))
+    assert {f"p_sc_{n}" for n in at.session_state["candidates"]["models"]} <= set(exported.columns)  # hidden, kept
     at.toggle(key="per_model_columns").set_value(True).run()
     order = list(at.dataframe[0].proto.column_order)
     per_model = [i for i, c in enumerate(order) if c.startswith(("p_sc_", "tc_K_"))]

@@ -60,7 +60,7 @@ def test_only_the_open_plot_tab_is_drawn(results_dir, monkeypatch):
         assert len(drawn) == 1 and any(t.get("type") == kind for t in drawn[0]["data"])
 
 
-def test_tables_curves_confusion_parity(results_dir, monkeypatch):
+def test_tables_roc_and_parity(results_dir, monkeypatch):
     at = page(results_dir, monkeypatch)
     assert not at.exception
     assert not at.info
