@@ -276,20 +276,19 @@ def parity_section(names: tuple[str, ...], results_dir: str) -> None:
 def plots(names: tuple[str, ...], results_dir: str) -> None:
     """The plots in tabs that run lazily: only the open tab is computed and drawn (six charts at once took
     seconds to draw), and the open tab is kept in the URL (``?plot=…``)."""
-    curves = curves_of(names, results_dir)
+    scored = bool(scored_curves(curves_of(names, results_dir)))
     sections = {
         "ROC and precision–recall": (roc_pr_section, bool(classification_datasets(names, results_dir))),
         "Against the Tc threshold": (threshold_section, not swept_table(results_table(names, results_dir)).empty),
-        "Confusion matrix": (confusion_section, bool(scored_curves(curves))),
-        "Calibration": (calibration_section, bool(scored_curves(curves))),
+        "Confusion matrix": (confusion_section, scored),
+        "Calibration": (calibration_section, scored),
         "Tc parity": (parity_section, bool(parity_entries(names, results_dir))),
     }
     shown = {label: section for label, (section, applies) in sections.items() if applies}
     if not shown:
         return
     st.subheader("Plots")
-    for tab, section in zip(st.tabs(list(shown), key="plot", bind="query-params"),
-                            shown.values(), strict=True):
+    for tab, section in zip(st.tabs(list(shown), key="plot", bind="query-params"), shown.values(), strict=True):
         if tab.open:
             with tab:
                 section(names, results_dir)
